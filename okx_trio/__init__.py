@@ -1,0 +1,38 @@
+"""okx_trio: a Trio-native, self-healing client for OKX's v5 public ticker stream.
+
+Start with :func:`open_okx_client`; test your app with :mod:`okx_trio.testing`.
+"""
+
+from ._backoff import ReconnectStrategy as ReconnectStrategy
+from ._client import OkxClient as OkxClient
+from ._client import open_okx_client as open_okx_client
+from ._config import DEFAULT_URL as DEFAULT_URL
+from ._config import ClientConfig as ClientConfig
+from ._instruments import validate_inst_id as validate_inst_id
+from ._state import TRANSITIONS as TRANSITIONS
+from ._state import ConnectionState as ConnectionState
+from ._state import StateChange as StateChange
+from ._stats import ConnectionStats as ConnectionStats
+from ._ticker import Ticker as Ticker
+from ._transport import Connection as Connection
+from ._transport import Connector as Connector
+from ._transport import WebSocketConnector as WebSocketConnector
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_URL",
+    "TRANSITIONS",
+    "ClientConfig",
+    "Connection",
+    "ConnectionState",
+    "ConnectionStats",
+    "Connector",
+    "OkxClient",
+    "ReconnectStrategy",
+    "StateChange",
+    "Ticker",
+    "WebSocketConnector",
+    "open_okx_client",
+    "validate_inst_id",
+]

@@ -1,0 +1,573 @@
+"""The Trio shell: the client, its supervisor loop and the three per-connection tasks.
+
+Everything protocol-shaped lives in the sans-IO modules (codec, subscription book, backoff,
+heartbeat); this module only moves bytes, keeps time with ``trio.current_time()`` and decides
+what a failure means for the connection. The shape, in trio terms::
+
+    open_okx_client                      owns the client nursery
+    ├── supervisor                       one connection attempt at a time
+    │   └── CancelScope (per attempt)    cancelled on heartbeat timeout, errors, reconnect()
+    │       └── connection nursery
+    │           ├── receiver             reads, decodes, hands ticks on (never blocks on consumers)
+    │           ├── watchdog             heartbeat, unanswered requests, stability
+    │           └── commander            sends what the subscription book says is needed
+    ├── stats publisher                  every ``stats_interval``
+    └── fan-out pumps                    short-lived, only while a consumer lags
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Final
+
+import trio
+import trio_websocket
+
+from ._codec import (
+    PING,
+    Ack,
+    BadMessage,
+    ErrorEvent,
+    Notice,
+    OtherEvent,
+    Pong,
+    TickerPush,
+    decode,
+)
+from ._config import ClientConfig
+from ._fanout import Fanout
+from ._heartbeat import Heartbeat, HeartbeatAction
+from ._instruments import validate_inst_id
+from ._state import ConnectionState, StateChange, is_allowed
+from ._stats import ConnectionStats
+from ._subscriptions import SubscriptionBook
+from ._ticker import Ticker
+from ._transport import Connection, Connector, WebSocketConnector
+
+__all__ = ["OkxClient", "open_okx_client"]
+
+log = logging.getLogger("okx_trio")
+
+#: Errors that mean our credentials or request are refused for good: retrying cannot help.
+AUTH_ERROR_CODES: Final = frozenset({"60005", "60007", "60009", "60024"})
+AUTH_CLOSE_CODE: Final = 4001
+UPGRADE_NOTICE_CODE: Final = "64008"
+_STATE_BUFFER: Final = 256
+_TRANSPORT_ERRORS: Final = (
+    trio_websocket.ConnectionClosed,
+    trio_websocket.HandshakeError,
+    trio.BrokenResourceError,
+    trio.ClosedResourceError,
+    OSError,
+)
+
+
+class _Attempt:
+    """One connection attempt: its cancel scope and why it ended (the first reason wins)."""
+
+    __slots__ = ("fatal", "immediate", "reason", "scope")
+
+    def __init__(self) -> None:
+        self.scope = trio.CancelScope()
+        self.reason: str | None = None
+        self.fatal = False
+        self.immediate = False
+
+    def end(self, reason: str, *, fatal: bool = False, immediate: bool = False) -> None:
+        if self.reason is None:
+            self.reason = reason
+            self.fatal = fatal
+            self.immediate = immediate
+        self.scope.cancel()
+
+
+_Task = Callable[[Connection, _Attempt], Awaitable[None]]
+
+
+class OkxClient:
+    """A self-healing client for OKX's ``tickers`` channel. Made by :func:`open_okx_client`.
+
+    Methods that change pairs are synchronous and never block: they update the desired set
+    at once (raising ``ValueError`` for a malformed id, changing nothing) and wake the
+    connection's command task, which sends one subscribe and one unsubscribe for everything
+    changed since it last looked. The desired set survives reconnects.
+    """
+
+    def __init__(
+        self,
+        pairs: Iterable[str],
+        config: ClientConfig,
+        connector: Connector,
+        nursery: trio.Nursery,
+    ) -> None:
+        self._config = config
+        self._connector = connector
+        self._nursery = nursery
+        self._book = SubscriptionBook(pairs)
+        self._strategy = config.reconnect_strategy()
+        self._state = ConnectionState.DISCONNECTED
+        self._ticks: Fanout[Ticker] = Fanout(
+            config.tick_buffer, nursery.start_soon, key=lambda t: t.inst_id
+        )
+        self._state_changes: Fanout[StateChange] = Fanout(_STATE_BUFFER, nursery.start_soon)
+        self._stats: Fanout[ConnectionStats] = Fanout(1, nursery.start_soon, key=lambda s: None)
+        # Pair changes wake the command task through this channel. It holds at most one
+        # wake-up: the desired set itself is already in the book, so one pending wake-up
+        # covers any number of changes, and that is exactly the coalescing we want.
+        self._changes_send, self._changes_receive = trio.open_memory_channel[None](1)
+        self._latest: dict[str, Ticker] = {}
+        self._attempt: _Attempt | None = None
+        self._backoff_scope: trio.CancelScope | None = None
+        self._restart_requested = False
+        self._wake_from_failed = trio.Event()
+        self._heartbeat: Heartbeat | None = None
+        self._connected_at: float | None = None
+        self._stable = False
+        self._last_message_at: float | None = None
+        self._last_error = ""
+        self._reconnect_count = 0
+        self._connections_opened = 0
+        self._messages_received = 0
+        self._ticks_received = 0
+        self._bad_messages = 0
+        self._ignored_messages = 0
+        self._pings_sent = 0
+
+    # -- public: pairs ---------------------------------------------------------------------
+
+    @property
+    def pairs(self) -> frozenset[str]:
+        """The desired pairs (what the client keeps subscribed, across reconnects)."""
+        return self._book.desired
+
+    @property
+    def subscribed_pairs(self) -> frozenset[str]:
+        """Pairs the server acknowledged on the current connection."""
+        return self._book.acknowledged
+
+    @property
+    def rejected_pairs(self) -> dict[str, str]:
+        """Pairs the server refused, with its reason. Adding one again retries it."""
+        return dict(self._book.rejected)
+
+    def add_pair(self, inst_id: str) -> None:
+        """Subscribe *inst_id* on the live connection. Raises ValueError if malformed."""
+        self._book.add(inst_id)
+        self._poke()
+
+    def remove_pair(self, inst_id: str) -> None:
+        """Unsubscribe *inst_id*. Raises ValueError if malformed; a pair not held is a no-op."""
+        self._book.remove(inst_id)
+        self._latest.pop(inst_id, None)
+        self._poke()
+
+    def subscribe(self, pairs: Iterable[str]) -> None:
+        """Make *pairs* the desired set. Raises ValueError (changing nothing) if one is bad."""
+        pairs = list(pairs)
+        self._book.replace(pairs)
+        for inst_id in set(self._latest) - self._book.desired:
+            del self._latest[inst_id]
+        self._poke()
+
+    def _poke(self) -> None:
+        # If a wake-up is already pending, it will see this change too.
+        with contextlib.suppress(trio.WouldBlock):
+            self._changes_send.send_nowait(None)
+
+    # -- public: streams ---------------------------------------------------------------------
+
+    def ticks(self) -> trio.MemoryReceiveChannel[Ticker]:
+        """A new channel with every ticker of every pair from now on.
+
+        Each call gets its own channel (fan-out). A consumer that falls more than
+        ``tick_buffer`` behind gets the latest ticker per instrument instead of every one;
+        the skipped ones count in ``ticks_dropped``. The channel ends when the client does.
+        """
+        return self._ticks.subscribe()
+
+    def state_changes(self) -> trio.MemoryReceiveChannel[StateChange]:
+        """A new channel with every :class:`StateChange` from now on."""
+        return self._state_changes.subscribe()
+
+    def stats_updates(self) -> trio.MemoryReceiveChannel[ConnectionStats]:
+        """A new channel with a :class:`ConnectionStats` every ``stats_interval`` seconds.
+
+        A consumer that lags gets the newest snapshot, not a backlog.
+        """
+        return self._stats.subscribe()
+
+    # -- public: status ----------------------------------------------------------------------
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def is_connected(self) -> bool:
+        """Connected, and a message arrived within ``connection_timeout``."""
+        return (
+            self._state is ConnectionState.CONNECTED
+            and self._heartbeat is not None
+            and self._heartbeat.is_alive(trio.current_time())
+        )
+
+    def latest(self, inst_id: str) -> Ticker | None:
+        """The last ticker received for *inst_id*, or None."""
+        return self._latest.get(inst_id)
+
+    def get_stats(self) -> ConnectionStats:
+        now = trio.current_time()
+        return ConnectionStats(
+            state=self._state,
+            reconnect_count=self._reconnect_count,
+            retry_count=self._strategy.retry_count,
+            subscribed_pairs=len(self._book.acknowledged),
+            connection_duration=(
+                now - self._connected_at if self._connected_at is not None else 0.0
+            ),
+            last_message_age=(
+                now - self._last_message_at if self._last_message_at is not None else None
+            ),
+            last_error=self._last_error,
+            url=self._config.url,
+            desired_pairs=len(self._book.desired),
+            messages_received=self._messages_received,
+            ticks_received=self._ticks_received,
+            ticks_dropped=self._ticks.dropped,
+            bad_messages=self._bad_messages,
+            ignored_messages=self._ignored_messages,
+            rejected_pairs=tuple(sorted(self._book.rejected)),
+            connections_opened=self._connections_opened,
+            pings_sent=self._pings_sent,
+        )
+
+    def reconnect(self) -> None:
+        """Drop the current connection (or cut the backoff wait short) and connect again now.
+
+        From FAILED, start again with a fresh retry count. Does nothing once the client is
+        closing.
+        """
+        if self._nursery.cancel_scope.cancel_called:
+            return
+        self._restart_requested = True
+        if self._state is ConnectionState.FAILED:
+            self._wake_from_failed.set()
+        elif self._attempt is not None:
+            self._attempt.end("reconnect requested", immediate=True)
+        elif self._backoff_scope is not None:
+            self._backoff_scope.cancel()
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _set_state(self, state: ConnectionState, message: str, retry_count: int = 0) -> None:
+        if not is_allowed(self._state, state):
+            raise AssertionError(f"illegal transition {self._state.value} -> {state.value}")
+        self._state = state
+        log.info("state %s: %s", state.value, message)
+        self._state_changes.publish(StateChange(state, message, retry_count))
+
+    def _note(self, message: str, *, level: int = logging.WARNING) -> None:
+        """Report something on the state stream without changing state."""
+        log.log(level, "%s", message)
+        self._state_changes.publish(StateChange(self._state, message, self._strategy.retry_count))
+
+    # -- supervisor --------------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        """Connect, and keep connecting, until cancelled. Never raises except Cancelled."""
+        while True:
+            if self._state is ConnectionState.FAILED:
+                await self._wake_from_failed.wait()
+                self._wake_from_failed = trio.Event()
+                self._restart_requested = False
+                self._strategy.reset()
+            attempt_number = self._strategy.retry_count + 1
+            self._set_state(
+                ConnectionState.CONNECTING,
+                f"connecting (attempt {attempt_number})",
+                self._strategy.retry_count,
+            )
+            attempt = await self._run_attempt()
+            reason = attempt.reason or "connection closed"
+            self._last_error = reason
+            if attempt.fatal:
+                self._set_state(
+                    ConnectionState.FAILED, f"{reason}; not retrying", self._strategy.retry_count
+                )
+                continue
+            if self._restart_requested:
+                self._restart_requested = False
+                self._strategy.reset()
+            elif self._strategy.exhausted:
+                self._set_state(
+                    ConnectionState.FAILED,
+                    f"max retries exceeded ({reason})",
+                    self._strategy.retry_count,
+                )
+                continue
+            delay = self._strategy.next_delay()
+            if attempt.immediate and self._strategy.retry_count == 1:
+                # An announced upgrade or a requested reconnect after a stable connection:
+                # waiting would only lengthen the gap. Repeats still back off.
+                delay = 0.0
+            self._set_state(ConnectionState.RECONNECTING, reason, self._strategy.retry_count)
+            with trio.CancelScope() as self._backoff_scope:
+                await trio.sleep(delay)
+            self._backoff_scope = None
+            if self._restart_requested:
+                self._restart_requested = False
+                self._strategy.reset()
+
+    async def _run_attempt(self) -> _Attempt:
+        """One connection, from opening to its end; returns the attempt with its reason."""
+        attempt = self._attempt = _Attempt()
+        try:
+            with attempt.scope:
+                async with AsyncExitStack() as stack:
+                    with trio.fail_after(self._config.connect_timeout):
+                        conn = await stack.enter_async_context(self._connector(self._config.url))
+                    self._connection_opened()
+                    async with trio.open_nursery() as nursery:
+                        nursery.start_soon(self._guarded, self._receiver, conn, attempt)
+                        nursery.start_soon(self._guarded, self._watchdog, conn, attempt)
+                        nursery.start_soon(self._guarded, self._commander, conn, attempt)
+        except trio.TooSlowError:
+            attempt.end(f"connect timed out after {self._config.connect_timeout:g}s")
+        except trio_websocket.ConnectionClosed as exc:
+            attempt.end(_closed_reason(exc), fatal=_close_code(exc) == AUTH_CLOSE_CODE)
+        except Exception as exc:
+            # Anything the transport throws while opening or closing (refused, DNS, TLS,
+            # handshake rejected, a close that timed out) is a failed attempt, not a crash.
+            phase = "connect failed" if self._connected_at is None else "connection error"
+            attempt.end(f"{phase}: {_describe(exc)}")
+            log.debug("attempt ended by exception", exc_info=True)
+        finally:
+            self._attempt = None
+            self._connection_closed()
+        return attempt
+
+    def _connection_opened(self) -> None:
+        now = trio.current_time()
+        self._book.connection_opened()
+        config = self._config
+        self._heartbeat = Heartbeat(config.ping_interval, config.connection_timeout, now)
+        self._connected_at = now
+        self._stable = False
+        if self._connections_opened:
+            self._reconnect_count += 1
+        self._connections_opened += 1
+        self._set_state(ConnectionState.CONNECTED, "connected to OKX", self._strategy.retry_count)
+
+    def _connection_closed(self) -> None:
+        self._book.connection_lost()
+        self._heartbeat = None
+        self._connected_at = None
+
+    async def _guarded(self, task: _Task, conn: Connection, attempt: _Attempt) -> None:
+        """Run one per-connection task; a transport failure ends the attempt, with a reason."""
+        try:
+            await task(conn, attempt)
+        except trio_websocket.ConnectionClosed as exc:
+            attempt.end(_closed_reason(exc), fatal=_close_code(exc) == AUTH_CLOSE_CODE)
+        except _TRANSPORT_ERRORS as exc:
+            attempt.end(f"connection error: {_describe(exc)}")
+
+    # -- the three per-connection tasks ------------------------------------------------------
+
+    async def _receiver(self, conn: Connection, attempt: _Attempt) -> None:
+        while True:
+            message = await conn.get_message()
+            self._handle_message(message, attempt)
+
+    def _handle_message(self, message: str | bytes, attempt: _Attempt) -> None:
+        now = trio.current_time()
+        self._last_message_at = now
+        self._messages_received += 1
+        if self._heartbeat is not None:
+            self._heartbeat.message_received(now)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("<- %.500r", message)
+        event = decode(message)
+        if type(event) is TickerPush:
+            desired = self._book.desired
+            for ticker in event.tickers:
+                # A push for a pair the user just dropped (its unsubscribe in flight) is
+                # not delivered: the consumer already said it does not want it.
+                if ticker.inst_id in desired:
+                    self._ticks_received += 1
+                    self._latest[ticker.inst_id] = ticker
+                    self._ticks.publish(ticker)
+        elif type(event) is Ack:
+            self._book.handle_ack(event)
+            if self._book.has_work():
+                self._poke()
+        elif type(event) is Pong:
+            pass
+        elif type(event) is ErrorEvent:
+            self._handle_error(event, attempt)
+        elif type(event) is Notice:
+            if event.code == UPGRADE_NOTICE_CODE:
+                self._note(f"service upgrade notice ({event.code}): reconnecting now")
+                attempt.end(f"service upgrade notice ({event.code})", immediate=True)
+            else:
+                self._note(f"notice {event.code}: {event.msg}", level=logging.INFO)
+        elif type(event) is BadMessage:
+            self._bad_messages += 1
+            log.warning("bad message from server (%s): %.200r", event.reason, event.raw)
+        elif type(event) is OtherEvent:
+            self._ignored_messages += 1
+            log.debug("ignored %s message: %.200r", event.event, event.raw)
+
+    def _handle_error(self, error: ErrorEvent, attempt: _Attempt) -> None:
+        description = f"error {error.code}: {error.msg}".strip()
+        if error.code in AUTH_ERROR_CODES:
+            attempt.end(f"authentication failed ({description})", fatal=True)
+            return
+        outcome = self._book.handle_error(error)
+        for inst_id, reason in outcome.rejected.items():
+            self._latest.pop(inst_id, None)
+            self._last_error = f"instrument rejected: {inst_id} ({reason})"
+            self._note(self._last_error)
+        if outcome.handled:
+            if self._book.has_work():
+                self._poke()
+        elif outcome.request is not None:
+            attempt.end(f"request {outcome.request.req_id} failed ({description})")
+        else:
+            self._last_error = f"server {description}"
+            log.warning("server sent %s", description)
+
+    async def _watchdog(self, conn: Connection, attempt: _Attempt) -> None:
+        heartbeat = self._heartbeat
+        assert heartbeat is not None and self._connected_at is not None
+        timeout = self._config.connection_timeout
+        stable_at = self._connected_at + self._config.stable_after
+        while True:
+            now = trio.current_time()
+            decision = heartbeat.poll(now)
+            if decision.action is HeartbeatAction.TIMEOUT:
+                attempt.end(f"heartbeat timeout (no message for {timeout:g}s)")
+                return
+            if decision.action is HeartbeatAction.PING:
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("-> %s", PING)
+                await conn.send_message(PING)
+                heartbeat.ping_sent(now)
+                self._pings_sent += 1
+                continue
+            wake = decision.until
+            oldest = self._book.oldest_pending_since()
+            if oldest is not None:
+                if now >= oldest + timeout:
+                    attempt.end(f"subscription request unanswered for {timeout:g}s")
+                    return
+                wake = min(wake, oldest + timeout)
+            if not self._stable:
+                if now >= stable_at and self._book.settled:
+                    # Only a connection that stayed subscribed and receiving this long earns
+                    # a fresh retry count; one that acks and then drops keeps backing off.
+                    self._stable = True
+                    self._strategy.reset()
+                elif now < stable_at:
+                    wake = min(wake, stable_at)
+            await trio.sleep_until(wake)
+
+    async def _commander(self, conn: Connection, attempt: _Attempt) -> None:
+        while True:
+            for request in self._book.next_requests(trio.current_time()):
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("-> %s", request.text)
+                await conn.send_message(request.text)
+            await self._changes_receive.receive()
+
+    # -- stats and closing ---------------------------------------------------------------------
+
+    async def _publish_stats(self) -> None:
+        while True:
+            await trio.sleep(self._config.stats_interval)
+            self._stats.publish(self.get_stats())
+
+    def _close(self) -> None:
+        if self._state is not ConnectionState.DISCONNECTED:
+            self._set_state(ConnectionState.DISCONNECTED, "client closed", 0)
+        self._ticks.close()
+        self._state_changes.close()
+        self._stats.close()
+        self._changes_send.close()
+
+
+@asynccontextmanager
+async def open_okx_client(
+    pairs: Iterable[str] = (),
+    *,
+    config: ClientConfig | None = None,
+    connector: Connector | None = None,
+) -> AsyncIterator[OkxClient]:
+    """Run a client for the block's lifetime and yield it.
+
+    The client connects in the background; the block does not wait for it (watch
+    :meth:`OkxClient.state_changes` or the ticks). Leaving the block, by any means, cancels
+    every task of the client, closes the socket and ends every channel it handed out; an
+    exception raised in the block comes out as itself, not wrapped in a group.
+
+    Raises:
+        ValueError: for a malformed instrument id in *pairs*.
+    """
+    config = config if config is not None else ClientConfig()
+    pairs = [validate_inst_id(p) for p in pairs]
+    if connector is None:
+        connector = WebSocketConnector(connect_timeout=config.connect_timeout)
+    body_error: BaseException | None = None
+    async with trio.open_nursery() as nursery:
+        client = OkxClient(pairs, config, connector, nursery)
+        nursery.start_soon(client._supervise)
+        nursery.start_soon(client._publish_stats)
+        try:
+            yield client
+        except BaseException as exc:
+            # Re-raised below, outside the nursery, so the caller sees their own exception
+            # rather than an ExceptionGroup around it.
+            body_error = exc
+        finally:
+            nursery.cancel_scope.cancel()
+            client._close()
+    if body_error is not None:
+        try:
+            raise body_error
+        finally:
+            body_error = None
+
+
+def _close_code(exc: trio_websocket.ConnectionClosed) -> int | None:
+    reason = exc.reason
+    return reason.code if reason is not None else None
+
+
+def _closed_reason(exc: trio_websocket.ConnectionClosed) -> str:
+    reason = exc.reason
+    if reason is None:
+        return "connection closed by server"
+    text = f"code {reason.code}"
+    if reason.reason:
+        text += f", {reason.reason}"
+    return f"connection closed by server ({text})"
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for an exception and the root cause it wraps (e.g. a TLS error)."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    cause = exc.__cause__ or exc.__context__
+    seen = {id(exc)}
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if str(cause):
+            text += f" ({type(cause).__name__}: {cause})"
+        exc, cause = cause, cause.__cause__ or cause.__context__
+    return text

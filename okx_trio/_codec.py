@@ -1,0 +1,239 @@
+"""The OKX v5 public WebSocket codec: text in, typed events out; requests in, text out.
+
+Sans-IO: no sockets, no Trio, no clock. :func:`decode` never raises on anything a server can
+send; what it cannot make sense of comes back as :class:`BadMessage` with the reason, so the
+caller can log and count it and carry on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final, Literal
+
+from ._ticker import Ticker
+
+__all__ = [
+    "CHANNEL",
+    "PING",
+    "Ack",
+    "BadMessage",
+    "ErrorEvent",
+    "Event",
+    "Notice",
+    "OtherEvent",
+    "Pong",
+    "TickerPush",
+    "decode",
+    "encode_request",
+    "request_size",
+]
+
+CHANNEL: Final = "tickers"
+PING: Final = "ping"  # OKX's heartbeat is the bare text, not a WebSocket ping frame
+_PONG: Final = "pong"
+
+Op = Literal["subscribe", "unsubscribe"]
+
+
+@dataclass(frozen=True, slots=True)
+class TickerPush:
+    """A ``tickers`` push; OKX sends one ticker per push, but ``data`` is a list."""
+
+    tickers: tuple[Ticker, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The server accepted one argument of a subscribe or unsubscribe request."""
+
+    op: Op
+    inst_id: str
+    req_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """An ``error`` event. ``inst_id`` is recovered from the message text when OKX names it."""
+
+    code: str
+    msg: str
+    req_id: str | None
+    inst_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A ``notice`` event, e.g. code ``64008``: the connection closes soon for an upgrade."""
+
+    code: str
+    msg: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    """The answer to our ``ping``."""
+
+
+@dataclass(frozen=True, slots=True)
+class OtherEvent:
+    """A well-formed event we do not act on (``login``, ``channel-conn-count``, other channels'
+    acks); the receiver counts it and moves on."""
+
+    event: str
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class BadMessage:
+    """Something that is not a message of this protocol; ``reason`` says what was wrong."""
+
+    reason: str
+    raw: str | bytes
+
+
+Event = TickerPush | Ack | ErrorEvent | Notice | Pong | OtherEvent | BadMessage
+
+_PONG_EVENT: Final = Pong()
+# OKX names the argument in the text of 60018 and friends: "channel:tickers,instId:FOO-BAR doesn't
+# exist", or quotes the whole request in 60012 ("Illegal request: {...\"instId\":\"X\"...}").
+_ERROR_INST_ID = re.compile(r"instId[\"\\]*\s*[:=]\s*[\"\\]*([A-Za-z0-9][A-Za-z0-9-]*)")
+_DECIMAL_FIELDS: Final = (
+    ("last", "last"),
+    ("last_size", "lastSz"),
+    ("bid", "bidPx"),
+    ("bid_size", "bidSz"),
+    ("ask", "askPx"),
+    ("ask_size", "askSz"),
+    ("open_24h", "open24h"),
+    ("high_24h", "high24h"),
+    ("low_24h", "low24h"),
+    ("vol_24h", "vol24h"),
+    ("vol_ccy_24h", "volCcy24h"),
+)
+_NAN: Final = Decimal("NaN")
+
+
+def encode_request(op: Op, inst_ids: list[str] | tuple[str, ...], req_id: str) -> str:
+    """The text of one subscribe/unsubscribe request for the ``tickers`` channel."""
+    args = ",".join(f'{{"channel":"{CHANNEL}","instId":"{inst_id}"}}' for inst_id in inst_ids)
+    return f'{{"id":"{req_id}","op":"{op}","args":[{args}]}}'
+
+
+def request_size(inst_id: str) -> int:
+    """Bytes one argument adds to a request made by :func:`encode_request` (with its comma)."""
+    return len(CHANNEL) + len(inst_id) + 27
+
+
+def decode(message: str | bytes) -> Event:
+    """Turn one WebSocket message into an event. Never raises."""
+    if isinstance(message, bytes | bytearray):
+        # OKX's public endpoint sends text only; a binary frame is a broken or foreign server.
+        return BadMessage("binary frame", bytes(message))
+    if message == _PONG:
+        return _PONG_EVENT
+    try:
+        obj = json.loads(message)
+    except (ValueError, RecursionError):
+        return BadMessage("not JSON", message)
+    if not isinstance(obj, dict):
+        return BadMessage("not a JSON object", message)
+    try:
+        return _decode_object(obj, message)
+    except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
+        return BadMessage(f"malformed message: {type(exc).__name__}: {exc}", message)
+
+
+def _decode_object(obj: dict[str, Any], raw: str) -> Event:
+    event = obj.get("event")
+    if event is None:
+        if "data" in obj:
+            return _decode_push(obj, raw)
+        return BadMessage("neither an event nor a push", raw)
+    if not isinstance(event, str):
+        return BadMessage("event is not a string", raw)
+    req_id = _optional_str(obj.get("id"))
+    if event == "subscribe" or event == "unsubscribe":
+        arg = obj["arg"]
+        if not isinstance(arg, dict):
+            return BadMessage("ack without an arg object", raw)
+        if arg.get("channel") != CHANNEL:
+            return OtherEvent(event, raw)
+        inst_id = arg.get("instId")
+        if not isinstance(inst_id, str) or not inst_id:
+            return BadMessage("ack without instId", raw)
+        op: Op = "subscribe" if event == "subscribe" else "unsubscribe"
+        return Ack(op, inst_id, req_id)
+    if event == "error":
+        msg = _optional_str(obj.get("msg")) or ""
+        arg = obj.get("arg")
+        inst_id = arg.get("instId") if isinstance(arg, dict) else None
+        if not isinstance(inst_id, str):
+            match = _ERROR_INST_ID.search(msg)
+            inst_id = match.group(1) if match else None
+        return ErrorEvent(_optional_str(obj.get("code")) or "", msg, req_id, inst_id)
+    if event == "notice":
+        return Notice(_optional_str(obj.get("code")) or "", _optional_str(obj.get("msg")) or "")
+    return OtherEvent(event, raw)
+
+
+def _decode_push(obj: dict[str, Any], raw: str) -> Event:
+    arg = obj.get("arg")
+    if not isinstance(arg, dict):
+        return BadMessage("push without an arg object", raw)
+    channel = arg.get("channel")
+    if channel != CHANNEL:
+        # Well-formed, just not ours (another channel on a shared connection, a replay).
+        return OtherEvent(f"push:{channel}", raw)
+    data = obj["data"]
+    if not isinstance(data, list) or not data:
+        return BadMessage("push without data", raw)
+    return TickerPush(tuple(_decode_ticker(item) for item in data))
+
+
+def _decode_ticker(item: Any) -> Ticker:
+    if not isinstance(item, dict):
+        raise TypeError("ticker data item is not an object")
+    inst_id = item["instId"]
+    if not isinstance(inst_id, str) or not inst_id:
+        raise ValueError("instId is not a non-empty string")
+    ts = item["ts"]
+    if not isinstance(ts, str) or not ts.isdigit():
+        raise ValueError(f"ts {ts!r} is not a millisecond timestamp")
+    values: dict[str, Decimal] = {}
+    for field, key in _DECIMAL_FIELDS:
+        values[field] = _decimal(item.get(key), key, required=(key == "last"))
+    inst_type = item.get("instType", "")
+    return Ticker(
+        inst_id=inst_id,
+        inst_type=inst_type if isinstance(inst_type, str) else "",
+        ts=int(ts),
+        **values,
+    )
+
+
+def _decimal(value: Any, key: str, *, required: bool) -> Decimal:
+    # OKX sends "" for an empty side of the book (illiquid instruments); that is NaN to us,
+    # not zero, so nobody mistakes a missing bid for a price of 0.
+    if value is None or value == "":
+        if required:
+            raise ValueError(f"{key} is missing")
+        return _NAN
+    if not isinstance(value, str):
+        raise TypeError(f"{key} is not a string")
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{key} {value!r} is not a finite number")
+    return number
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"expected a string, got {type(value).__name__}")

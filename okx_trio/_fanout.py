@@ -1,0 +1,126 @@
+"""Fan-out to any number of subscribers without ever blocking the publisher.
+
+The receiver task publishes; it must never wait for a slow consumer, because a receiver that
+waits stops reading the socket and the heartbeat starves (trio-websocket's backpressure notes
+explain the same trap). Each subscriber owns a bounded memory channel. While there is room, an
+item goes straight in with ``send_nowait`` (no task switch on the hot path). When it is full,
+items wait in a small overflow that keeps only the *latest* item per key (per instrument, for
+ticks), and a short-lived pump task moves them on as the consumer makes room.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+import trio
+
+__all__ = ["Fanout"]
+
+T = TypeVar("T")
+
+
+class _Subscriber(Generic[T]):
+    __slots__ = ("overflow", "pumping", "send", "unkeyed")
+
+    def __init__(self, send: trio.MemorySendChannel[T], unkeyed_bound: int) -> None:
+        self.send = send
+        self.overflow: dict[Hashable, T] = {}
+        self.unkeyed: deque[T] = deque(maxlen=unkeyed_bound)
+        self.pumping = False
+
+
+class Fanout(Generic[T]):
+    """Publish to every subscriber; see the module docstring for the overflow rule.
+
+    ``key`` picks what conflates: items with equal keys replace each other in a full
+    subscriber's overflow. With ``key=None`` nothing conflates; the overflow is a queue of
+    ``buffer`` items that drops its oldest when full. Every item that a subscriber does not
+    get counts in :attr:`dropped`.
+    """
+
+    def __init__(
+        self,
+        buffer: int,
+        spawn: Callable[..., object],
+        key: Callable[[T], Hashable] | None = None,
+    ) -> None:
+        self._buffer = buffer
+        self._spawn = spawn
+        self._key = key
+        self._subscribers: list[_Subscriber[T]] = []
+        self._closed = False
+        self.dropped = 0
+
+    def subscribe(self) -> trio.MemoryReceiveChannel[T]:
+        """A new receive channel that gets every item published from now on.
+
+        After :meth:`close` the channel is returned already at its end.
+        """
+        send, receive = trio.open_memory_channel[T](self._buffer)
+        if self._closed:
+            send.close()
+        else:
+            self._subscribers.append(_Subscriber(send, self._buffer))
+        return receive
+
+    def publish(self, item: T) -> None:
+        """Hand *item* to every subscriber. Never blocks; never raises on a gone consumer."""
+        gone: list[_Subscriber[T]] | None = None
+        for subscriber in self._subscribers:
+            if not subscriber.pumping:
+                try:
+                    subscriber.send.send_nowait(item)
+                    continue
+                except trio.WouldBlock:
+                    pass
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    gone = gone or []
+                    gone.append(subscriber)
+                    continue
+                subscriber.pumping = True
+                self._spawn(self._pump, subscriber)
+            self._hold(subscriber, item)
+        if gone:
+            for subscriber in gone:
+                self._subscribers.remove(subscriber)
+
+    def _hold(self, subscriber: _Subscriber[T], item: T) -> None:
+        if self._key is None:
+            if len(subscriber.unkeyed) == subscriber.unkeyed.maxlen:
+                self.dropped += 1
+            subscriber.unkeyed.append(item)
+            return
+        key = self._key(item)
+        if key in subscriber.overflow:
+            self.dropped += 1
+        subscriber.overflow[key] = item
+
+    async def _pump(self, subscriber: _Subscriber[T]) -> None:
+        try:
+            while True:
+                if subscriber.unkeyed:
+                    item = subscriber.unkeyed.popleft()
+                elif subscriber.overflow:
+                    key = next(iter(subscriber.overflow))
+                    item = subscriber.overflow.pop(key)
+                else:
+                    return
+                await subscriber.send.send(item)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+        finally:
+            subscriber.pumping = False
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def close(self) -> None:
+        """End every subscriber's channel (they see ``EndOfChannel`` once drained)."""
+        self._closed = True
+        for subscriber in self._subscribers:
+            subscriber.send.close()
+        self._subscribers.clear()

@@ -1,0 +1,56 @@
+"""Live statistics of a client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._state import ConnectionState
+
+__all__ = ["ConnectionStats"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStats:
+    """A snapshot of a client's connection, from :meth:`OkxClient.get_stats`.
+
+    The first seven fields are the design note's; :meth:`as_dict` gives them as its dict.
+    """
+
+    state: ConnectionState
+    #: Connections lost and re-established since the client started.
+    reconnect_count: int
+    #: Consecutive failed attempts (resets once a connection proves stable).
+    retry_count: int
+    #: Pairs the server has acknowledged on the current connection.
+    subscribed_pairs: int
+    #: Seconds since the current connection opened; 0.0 when not connected.
+    connection_duration: float
+    #: Seconds since the last message of any kind; None before the first one.
+    last_message_age: float | None
+    #: The last error, human-readable; "" when there was none.
+    last_error: str
+    url: str = ""
+    desired_pairs: int = 0
+    messages_received: int = 0
+    ticks_received: int = 0
+    #: Ticks replaced by a newer one for the same instrument in a slow subscriber's buffer.
+    ticks_dropped: int = 0
+    #: Messages that were not valid OKX messages (logged and skipped).
+    bad_messages: int = 0
+    #: Well-formed messages the client does not use (other channels, login, unknown events).
+    ignored_messages: int = 0
+    rejected_pairs: tuple[str, ...] = ()
+    connections_opened: int = 0
+    pings_sent: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        """The design note's stats dict: the seven seed keys, ``state`` as its string."""
+        return {
+            "state": self.state.value,
+            "reconnect_count": self.reconnect_count,
+            "retry_count": self.retry_count,
+            "subscribed_pairs": self.subscribed_pairs,
+            "connection_duration": self.connection_duration,
+            "last_message_age": self.last_message_age,
+            "last_error": self.last_error,
+        }

@@ -1,0 +1,289 @@
+"""The subscription book: what we want subscribed, what the server has, and what to send.
+
+Sans-IO, in the manner of h11's state machines: the book never touches a socket or a clock.
+The client tells it what happened (pairs wanted, connection opened or lost, an ack, an error)
+and asks it what to send (:meth:`SubscriptionBook.next_requests`). Keeping *desired* apart
+from the server's state is what makes changes incremental and lets a reconnect restore the
+whole set: after :meth:`~SubscriptionBook.connection_opened` everything desired is simply
+"not on the server yet".
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+from ._codec import Ack, ErrorEvent, Op, encode_request, request_size
+from ._instruments import validate_inst_id
+
+__all__ = ["REJECT_CODES", "ErrorOutcome", "Request", "SubscriptionBook"]
+
+# OKX allows 64 KB per request; stay a little under so an id or a future field cannot tip it.
+MAX_REQUEST_BYTES: Final = 64_000
+# Error codes that condemn one argument, not the connection: 60018 "doesn't exist",
+# 60012 "illegal request", 60013 "invalid args".
+REJECT_CODES: Final = frozenset({"60018", "60012", "60013"})
+_ENVELOPE: Final = len(encode_request("unsubscribe", [], "")) + 32  # + the longest id OKX takes
+
+
+class _OnServer(enum.Enum):
+    SUBSCRIBING = "subscribing"
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBING = "unsubscribing"
+
+
+@dataclass(eq=False)
+class Request:
+    """One request on the wire. ``waiting`` holds the arguments not yet acked or refused."""
+
+    req_id: str
+    op: Op
+    inst_ids: tuple[str, ...]
+    sent_at: float
+    text: str
+    waiting: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ErrorOutcome:
+    """What an error event meant to the book.
+
+    ``rejected`` maps each pair dropped from the desired set to the server's reason.
+    ``request`` is the request the error belongs to, if any. ``handled`` is False when the
+    book could not act on it: the caller decides (log it, or give up the connection).
+    """
+
+    rejected: Mapping[str, str]
+    request: Request | None
+    handled: bool
+
+
+class SubscriptionBook:
+    """Desired pairs vs. the server's subscriptions on the current connection.
+
+    Pairs move on the server through *subscribing → subscribed → unsubscribing → gone*; the
+    book sends a request for a pair only when it is in a resting state, so a pair is never
+    subscribed twice on one connection nor unsubscribed when it was not subscribed, however
+    the user churns while requests are in flight.
+    """
+
+    def __init__(self, pairs: Iterable[str] = (), *, max_request_bytes: int = MAX_REQUEST_BYTES):
+        if max_request_bytes < _ENVELOPE + request_size("X" * 48):
+            raise ValueError(f"max_request_bytes too small: {max_request_bytes}")
+        self._max_request_bytes = max_request_bytes
+        self._desired: set[str] = {validate_inst_id(p) for p in pairs}
+        self._rejected: dict[str, str] = {}
+        self._on_server: dict[str, _OnServer] = {}
+        self._pending: dict[str, Request] = {}
+        self._split: set[str] = set()  # pairs to send one per request, to learn which one fails
+        self._ids = itertools.count(1)
+        self._connected = False
+
+    # -- what the user wants ------------------------------------------------------------
+
+    @property
+    def desired(self) -> frozenset[str]:
+        return frozenset(self._desired)
+
+    @property
+    def acknowledged(self) -> frozenset[str]:
+        """Pairs the server confirmed and has not been asked to drop."""
+        return frozenset(p for p, s in self._on_server.items() if s is _OnServer.SUBSCRIBED)
+
+    @property
+    def rejected(self) -> Mapping[str, str]:
+        """Pairs the server refused, with its reason; re-adding a pair clears its entry."""
+        return MappingProxyType(self._rejected)
+
+    def add(self, inst_id: str) -> None:
+        """Want *inst_id*. Raises ValueError for a malformed id, changing nothing."""
+        validate_inst_id(inst_id)
+        self._desired.add(inst_id)
+        self._rejected.pop(inst_id, None)
+
+    def remove(self, inst_id: str) -> None:
+        """Stop wanting *inst_id* (no error if it was not wanted)."""
+        validate_inst_id(inst_id)
+        self._desired.discard(inst_id)
+
+    def replace(self, pairs: Iterable[str]) -> None:
+        """Want exactly *pairs*. Raises ValueError (changing nothing) if any id is malformed."""
+        new = {validate_inst_id(p) for p in pairs}
+        for inst_id in new - self._desired:
+            self._rejected.pop(inst_id, None)
+        self._desired = new
+
+    # -- the connection ------------------------------------------------------------------
+
+    def connection_opened(self) -> None:
+        """A fresh connection: the server has nothing, so every desired pair is to be sent."""
+        self._reset_server()
+        self._connected = True
+
+    def connection_lost(self) -> None:
+        """The connection is gone, and with it every subscription and request in flight."""
+        self._reset_server()
+        self._connected = False
+
+    def _reset_server(self) -> None:
+        self._on_server.clear()
+        self._pending.clear()
+        self._split.clear()
+
+    @property
+    def pending(self) -> tuple[Request, ...]:
+        """Requests sent and not fully answered, oldest first."""
+        return tuple(self._pending.values())
+
+    def oldest_pending_since(self) -> float | None:
+        """When the oldest unanswered request was sent, or None."""
+        for request in self._pending.values():
+            return request.sent_at
+        return None
+
+    @property
+    def settled(self) -> bool:
+        """Connected, nothing in flight, and the server holds exactly the desired pairs."""
+        return (
+            self._connected
+            and not self._pending
+            and self.acknowledged == self._desired
+            and len(self._on_server) == len(self._desired)
+        )
+
+    def has_work(self) -> bool:
+        """Whether :meth:`next_requests` would send something now."""
+        if not self._connected:
+            return False
+        for inst_id in self._desired:
+            if inst_id not in self._on_server:
+                return True
+        return any(
+            state is _OnServer.SUBSCRIBED and inst_id not in self._desired
+            for inst_id, state in self._on_server.items()
+        )
+
+    def next_requests(self, now: float) -> list[Request]:
+        """The requests that bring the server to the desired set, recorded as sent at *now*.
+
+        All new pairs go out as one subscribe (split only to stay under the request size
+        limit) and all dropped pairs as one unsubscribe. Pairs with a request in flight wait
+        for its answer; the next call after that answer sends what is still needed.
+        Returns an empty list when not connected.
+        """
+        if not self._connected:
+            return []
+        to_subscribe = sorted(p for p in self._desired if p not in self._on_server)
+        to_unsubscribe = sorted(
+            p
+            for p, state in self._on_server.items()
+            if state is _OnServer.SUBSCRIBED and p not in self._desired
+        )
+        requests: list[Request] = []
+        for op, pairs, state in (
+            ("unsubscribe", to_unsubscribe, _OnServer.UNSUBSCRIBING),
+            ("subscribe", to_subscribe, _OnServer.SUBSCRIBING),
+        ):
+            alone = [p for p in pairs if p in self._split]
+            together = [p for p in pairs if p not in self._split]
+            batches = [[p] for p in alone] + self._batches(together)
+            for batch in batches:
+                requests.append(self._record(op, batch, state, now))  # type: ignore[arg-type]
+            self._split.difference_update(alone)
+        return requests
+
+    def _batches(self, pairs: list[str]) -> list[list[str]]:
+        batches: list[list[str]] = []
+        batch: list[str] = []
+        size = _ENVELOPE
+        for inst_id in pairs:
+            cost = request_size(inst_id)
+            if batch and size + cost > self._max_request_bytes:
+                batches.append(batch)
+                batch, size = [], _ENVELOPE
+            batch.append(inst_id)
+            size += cost
+        if batch:
+            batches.append(batch)
+        return batches
+
+    def _record(self, op: Op, pairs: list[str], state: _OnServer, now: float) -> Request:
+        req_id = str(next(self._ids))
+        request = Request(req_id, op, tuple(pairs), now, encode_request(op, pairs, req_id))
+        request.waiting.update(pairs)
+        self._pending[req_id] = request
+        for inst_id in pairs:
+            self._on_server[inst_id] = state
+        return request
+
+    # -- what the server said --------------------------------------------------------------
+
+    def handle_ack(self, ack: Ack) -> None:
+        """Record that the server confirmed one argument."""
+        if not self._connected:
+            return
+        state = self._on_server.get(ack.inst_id)
+        if ack.op == "subscribe":
+            # A late ack for a pair we already asked to drop changes nothing: the
+            # unsubscribe is in flight. Anything else: the server says it is subscribed.
+            if state is not _OnServer.UNSUBSCRIBING:
+                self._on_server[ack.inst_id] = _OnServer.SUBSCRIBED
+        elif state is not _OnServer.SUBSCRIBING:
+            self._on_server.pop(ack.inst_id, None)
+        self._answered(ack.req_id, ack.op, ack.inst_id)
+
+    def handle_error(self, error: ErrorEvent) -> ErrorOutcome:
+        """Record an error event; see :class:`ErrorOutcome` for what comes back."""
+        request = self._pending.get(error.req_id) if error.req_id is not None else None
+        inst_id = error.inst_id
+        if request is None and inst_id is not None:
+            request = self._request_waiting_for(inst_id)
+        if request is None or error.code not in REJECT_CODES:
+            return ErrorOutcome({}, request, handled=False)
+        if inst_id is None or inst_id not in request.waiting:
+            if len(request.waiting) != 1:
+                # OKX did not say which argument it refused: ask again one per request.
+                self._unsend(request)
+                return ErrorOutcome({}, request, handled=True)
+            (inst_id,) = request.waiting
+        reason = f"{error.code} {error.msg}".strip()
+        if request.op == "subscribe":
+            self._desired.discard(inst_id)
+            self._rejected[inst_id] = reason
+            self._on_server.pop(inst_id, None)
+            rejected = {inst_id: reason}
+        else:
+            # The server refused to drop it; it no longer knows it, so neither do we.
+            self._on_server.pop(inst_id, None)
+            rejected = {}
+        self._answered(request.req_id, request.op, inst_id)
+        return ErrorOutcome(rejected, request, handled=True)
+
+    def _request_waiting_for(self, inst_id: str) -> Request | None:
+        for request in self._pending.values():
+            if inst_id in request.waiting:
+                return request
+        return None
+
+    def _answered(self, req_id: str | None, op: Op, inst_id: str) -> None:
+        request = self._pending.get(req_id) if req_id is not None else None
+        if request is None or inst_id not in request.waiting:
+            request = self._request_waiting_for(inst_id)
+        if request is None or request.op != op:
+            return
+        request.waiting.discard(inst_id)
+        if not request.waiting:
+            del self._pending[request.req_id]
+
+    def _unsend(self, request: Request) -> None:
+        del self._pending[request.req_id]
+        for inst_id in request.waiting:
+            if request.op == "subscribe":
+                self._on_server.pop(inst_id, None)
+            else:
+                self._on_server[inst_id] = _OnServer.SUBSCRIBED
+            self._split.add(inst_id)

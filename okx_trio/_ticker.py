@@ -1,0 +1,41 @@
+"""The ``Ticker`` record handed to consumers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+__all__ = ["Ticker"]
+
+_HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    """One ``tickers`` push for one instrument.
+
+    Prices and sizes are :class:`~decimal.Decimal` built from OKX's strings, so nothing is
+    rounded on the way; ``ts`` is the exchange's timestamp in milliseconds since the epoch.
+    """
+
+    inst_id: str
+    inst_type: str
+    last: Decimal
+    last_size: Decimal
+    bid: Decimal
+    bid_size: Decimal
+    ask: Decimal
+    ask_size: Decimal
+    open_24h: Decimal
+    high_24h: Decimal
+    low_24h: Decimal
+    vol_24h: Decimal
+    vol_ccy_24h: Decimal
+    ts: int
+
+    @property
+    def change_pct(self) -> Decimal | None:
+        """Change of ``last`` against ``open_24h`` in percent; ``None`` when ``open_24h`` is 0."""
+        if not self.open_24h:
+            return None
+        return (self.last - self.open_24h) / self.open_24h * _HUNDRED
