@@ -251,11 +251,11 @@ class OkxClient:
     def reconnect(self) -> None:
         """Drop the current connection (or cut the backoff wait short) and connect again now.
 
-        From FAILED, start again with a fresh retry count. Does nothing once the client is
-        closing.
+        From FAILED, start again with a fresh retry count. Does nothing before the first
+        attempt has started or once the client is closing.
         """
-        if self._nursery.cancel_scope.cancel_called:
-            return
+        if self._nursery.cancel_scope.cancel_called or self._state is ConnectionState.DISCONNECTED:
+            return  # closing, or not started: the first attempt is about to happen anyway
         self._restart_requested = True
         if self._state is ConnectionState.FAILED:
             self._wake_from_failed.set()
@@ -396,11 +396,10 @@ class OkxClient:
             log.debug("<- %.500r", message)
         event = decode(message)
         if type(event) is TickerPush:
-            desired = self._book.desired
             for ticker in event.tickers:
                 # A push for a pair the user just dropped (its unsubscribe in flight) is
                 # not delivered: the consumer already said it does not want it.
-                if ticker.inst_id in desired:
+                if self._book.wants(ticker.inst_id):
                     self._ticks_received += 1
                     self._latest[ticker.inst_id] = ticker
                     self._ticks.publish(ticker)

@@ -89,6 +89,10 @@ class SubscriptionBook:
     def desired(self) -> frozenset[str]:
         return frozenset(self._desired)
 
+    def wants(self, inst_id: str) -> bool:
+        """Whether *inst_id* is desired (cheap: for the per-message path)."""
+        return inst_id in self._desired
+
     @property
     def acknowledged(self) -> frozenset[str]:
         """Pairs the server confirmed and has not been asked to drop."""
