@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Final
 
 import trio
@@ -124,6 +125,9 @@ class OkxClient:
         self._restart_requested = False
         self._wake_from_failed = trio.Event()
         self._heartbeat: Heartbeat | None = None
+        # Set (and dropped) whenever something a waiter may look at changes; created only
+        # while somebody waits, so the per-message cost is one attribute test.
+        self._progress: trio.Event | None = None
         self._connected_at: float | None = None
         self._stable = False
         self._last_message_at: float | None = None
@@ -264,18 +268,46 @@ class OkxClient:
         elif self._backoff_scope is not None:
             self._backoff_scope.cancel()
 
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Return as soon as ``predicate()`` is true.
+
+        It is checked now and after every change of state, subscription or ticker, so the
+        return happens at the exact moment the condition became true (useful in tests under
+        the autojump clock). Cancellation leaves nothing behind.
+        """
+        while not predicate():
+            if self._progress is None:
+                self._progress = trio.Event()
+            await self._progress.wait()
+
+    async def wait_state(self, *states: ConnectionState) -> ConnectionState:
+        """Wait until the client is in one of *states* and return it."""
+        await self.wait_until(lambda: self._state in states)
+        return self._state
+
+    async def wait_subscribed(self) -> None:
+        """Wait until connected with exactly the desired pairs acknowledged by the server."""
+        await self.wait_until(lambda: self._book.settled)
+
+    def _notify(self) -> None:
+        if self._progress is not None:
+            self._progress.set()
+            self._progress = None
+
     # -- state -------------------------------------------------------------------------------
 
     def _set_state(self, state: ConnectionState, message: str, retry_count: int = 0) -> None:
         if not is_allowed(self._state, state):
             raise AssertionError(f"illegal transition {self._state.value} -> {state.value}")
         self._state = state
+        self._notify()
         log.info("state %s: %s", state.value, message)
         self._state_changes.publish(StateChange(state, message, retry_count))
 
     def _note(self, message: str, *, level: int = logging.WARNING) -> None:
         """Report something on the state stream without changing state."""
         log.log(level, "%s", message)
+        self._notify()
         self._state_changes.publish(StateChange(self._state, message, self._strategy.retry_count))
 
     # -- supervisor --------------------------------------------------------------------------
@@ -328,30 +360,40 @@ class OkxClient:
     async def _run_attempt(self) -> _Attempt:
         """One connection, from opening to its end; returns the attempt with its reason."""
         attempt = self._attempt = _Attempt()
+        # The connect deadline sits on the attempt's own scope rather than on a scope of
+        # its own around entering the connector: connectors open nurseries that outlive
+        # their __aenter__, and a scope may not close before a nursery opened inside it.
+        attempt.scope.deadline = trio.current_time() + self._config.connect_timeout
         try:
             with attempt.scope:
-                async with AsyncExitStack() as stack:
-                    with trio.fail_after(self._config.connect_timeout):
-                        conn = await stack.enter_async_context(self._connector(self._config.url))
+                async with self._connector(self._config.url) as conn:
+                    attempt.scope.deadline = math.inf
                     self._connection_opened()
                     async with trio.open_nursery() as nursery:
                         nursery.start_soon(self._guarded, self._receiver, conn, attempt)
                         nursery.start_soon(self._guarded, self._watchdog, conn, attempt)
                         nursery.start_soon(self._guarded, self._commander, conn, attempt)
-        except trio.TooSlowError:
-            attempt.end(f"connect timed out after {self._config.connect_timeout:g}s")
+            if attempt.scope.cancelled_caught and attempt.reason is None:
+                attempt.end(f"connect timed out after {self._config.connect_timeout:g}s")
         except trio_websocket.ConnectionClosed as exc:
             attempt.end(_closed_reason(exc), fatal=_close_code(exc) == AUTH_CLOSE_CODE)
+        except _TRANSPORT_ERRORS as exc:
+            # Refused, DNS, TLS, a rejected handshake, a close that timed out: a failed
+            # attempt, not a crash.
+            attempt.end(f"{self._phase()}: {_describe(exc)}")
+            log.debug("attempt ended by %r", exc, exc_info=True)
         except Exception as exc:
-            # Anything the transport throws while opening or closing (refused, DNS, TLS,
-            # handshake rejected, a close that timed out) is a failed attempt, not a crash.
-            phase = "connect failed" if self._connected_at is None else "connection error"
-            attempt.end(f"{phase}: {_describe(exc)}")
-            log.debug("attempt ended by exception", exc_info=True)
+            # A connector of the user's may raise anything; the client must live on, but
+            # the traceback is worth an ERROR line.
+            attempt.end(f"{self._phase()}: {_describe(exc)}")
+            log.error("unexpected error in a connection attempt", exc_info=True)
         finally:
             self._attempt = None
             self._connection_closed()
         return attempt
+
+    def _phase(self) -> str:
+        return "connect failed" if self._connected_at is None else "connection error"
 
     def _connection_opened(self) -> None:
         now = trio.current_time()
@@ -367,6 +409,7 @@ class OkxClient:
 
     def _connection_closed(self) -> None:
         self._book.connection_lost()
+        self._notify()
         self._heartbeat = None
         self._connected_at = None
 
@@ -403,8 +446,10 @@ class OkxClient:
                     self._ticks_received += 1
                     self._latest[ticker.inst_id] = ticker
                     self._ticks.publish(ticker)
+            self._notify()
         elif type(event) is Ack:
             self._book.handle_ack(event)
+            self._notify()
             if self._book.has_work():
                 self._poke()
         elif type(event) is Pong:

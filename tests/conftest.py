@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,15 +48,40 @@ class Recorder:
     """Everything a client reported, with the virtual time it arrived at."""
 
     changes: list[tuple[float, StateChange]] = field(default_factory=list)
+    _changed: trio.Event = field(default_factory=trio.Event)
+
+    def append(self, change: StateChange) -> None:
+        self.changes.append((trio.current_time(), change))
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_until(self, predicate: Callable[[Recorder], bool]) -> None:
+        """Return once ``predicate(self)`` holds: re-checked as each change is recorded."""
+        while not predicate(self):
+            await self._changed.wait()
+
+    def transitions(self) -> list[tuple[float, StateChange]]:
+        """The changes that moved the state (notices repeat the current state)."""
+        moved = []
+        previous = ConnectionState.DISCONNECTED
+        for t, change in self.changes:
+            if change.state is not previous:
+                moved.append((t, change))
+                previous = change.state
+        return moved
+
+    def notices(self) -> list[StateChange]:
+        moved = {id(change) for _, change in self.transitions()}
+        return [change for _, change in self.changes if id(change) not in moved]
 
     def states(self) -> list[ConnectionState]:
-        return [change.state for _, change in self.changes]
+        return [change.state for _, change in self.transitions()]
 
     def times_of(self, state: ConnectionState) -> list[float]:
-        return [t for t, change in self.changes if change.state is state]
+        return [t for t, change in self.transitions() if change.state is state]
 
     def messages(self, state: ConnectionState | None = None) -> list[str]:
-        return [c.message for _, c in self.changes if state is None or c.state is state]
+        return [c.message for _, c in self.transitions() if state is None or c.state is state]
 
 
 @asynccontextmanager
@@ -68,7 +93,7 @@ async def recording(client: OkxClient) -> AsyncIterator[Recorder]:
     async def record() -> None:
         async with channel:
             async for change in channel:
-                recorder.changes.append((trio.current_time(), change))
+                recorder.append(change)
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(record)
@@ -76,7 +101,18 @@ async def recording(client: OkxClient) -> AsyncIterator[Recorder]:
         nursery.cancel_scope.cancel()
 
 
-async def wait_for(predicate: Callable[[], bool], *, step: float = 0.001) -> None:
-    """Poll *predicate* in virtual time (the autojump clock makes the steps free)."""
+async def wait_for(predicate: Callable[[], bool], *, step: float = 1 / 1024) -> None:
+    """Poll *predicate* in virtual time. Prefer ``client.wait_until`` where the time of
+    return matters: polling returns up to *step* late."""
     while not predicate():
         await trio.sleep(step)
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The client logs ERROR only for its own bugs; any test that provokes one fails."""
+    yield
+    errors = [
+        r for r in caplog.get_records("call") if r.name.startswith("okx_trio") and r.levelno >= 40
+    ]
+    assert not errors, [r.getMessage() for r in errors]

@@ -16,7 +16,14 @@ import pytest
 import trio
 import trio.testing
 
-from okx_trio import Connection, ConnectionState, OkxClient, Ticker, open_okx_client
+from okx_trio import (
+    Connection,
+    ConnectionState,
+    OkxClient,
+    StateChange,
+    Ticker,
+    open_okx_client,
+)
 from okx_trio.testing import FakeExchange
 
 from .conftest import make_config, recording, wait_for
@@ -31,7 +38,7 @@ def subscribe_requests(exchange: FakeExchange, conn_index: int = -1) -> list[tup
 
 
 async def ticked(client: OkxClient, pairs: list[str]) -> None:
-    await wait_for(lambda: all(client.latest(p) is not None for p in pairs))
+    await client.wait_until(lambda: all(client.latest(p) is not None for p in pairs))
 
 
 # -- 1. subscribing ----------------------------------------------------------------------------
@@ -84,12 +91,12 @@ async def test_unanswered_subscribe_reconnects_after_connection_timeout(
     config = make_config(connection_timeout=30.0, ping_interval=20.0, initial_delay=1.0)
     async with open_okx_client(PAIRS, config=config, connector=exchange.connector) as client:
         async with recording(client) as rec:
-            await wait_for(lambda: len(rec.times_of(S.RECONNECTING)) == 1)
+            await rec.wait_until(lambda rec: len(rec.times_of(S.RECONNECTING)) == 1)
             # The ignoring server still answers pings, so only the request timeout can fire.
             assert rec.times_of(S.RECONNECTING) == [30.0]
             assert "unanswered" in rec.messages(S.RECONNECTING)[0]
             exchange.ignore_requests(False)
-            await wait_for(lambda: client.subscribed_pairs == set(PAIRS))
+            await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
             assert rec.times_of(S.CONNECTED) == [0.0, 31.0]
 
 
@@ -99,7 +106,7 @@ async def test_a_huge_desired_set_is_split_under_the_64kb_request_limit(
     pairs = [f"C{i:05d}-USDT" for i in range(3000)]
     exchange = FakeExchange(tick_interval=math.inf)
     async with open_okx_client(pairs, config=make_config(), connector=exchange.connector) as client:
-        await wait_for(lambda: len(client.subscribed_pairs) == len(pairs))
+        await client.wait_until(lambda: len(client.subscribed_pairs) == len(pairs))
         requests = [r for r in exchange.requests if r.op == "subscribe"]
         assert len(requests) == 3
         assert all(len(r.raw.encode()) <= 64_000 for r in requests)
@@ -114,7 +121,9 @@ async def test_adding_five_pairs_sends_one_request_and_does_not_reconnect(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     exchange = FakeExchange(tick_interval=1.0)
-    async with open_okx_client(["BTC-USDT"], config=make_config(), connector=exchange.connector) as client:
+    async with open_okx_client(
+        ["BTC-USDT"], config=make_config(), connector=exchange.connector
+    ) as client:
         await exchange.wait_until(lambda: exchange.subscriptions() == {"BTC-USDT"})
         new = ["ETH-USDT", "SOL-USDT", "XRP-USDT", "ADA-USDT", "DOGE-USDT"]
         added_at = trio.current_time()
@@ -125,7 +134,7 @@ async def test_adding_five_pairs_sends_one_request_and_does_not_reconnect(
         assert subscribe_requests(exchange) == [("BTC-USDT",), tuple(sorted(new))]
         assert exchange.accepted_connections == 1
         # In memory a round trip takes no time: acknowledged at the very instant of the call.
-        await wait_for(lambda: client.subscribed_pairs == {"BTC-USDT", *new})
+        await client.wait_until(lambda: client.subscribed_pairs == {"BTC-USDT", *new})
         assert exchange.requests[-1].time == added_at
 
 
@@ -134,7 +143,7 @@ async def test_changes_made_together_go_out_as_one_subscribe_and_one_unsubscribe
 ) -> None:
     exchange = FakeExchange(tick_interval=1.0)
     async with open_okx_client(PAIRS, config=make_config(), connector=exchange.connector) as client:
-        await exchange.wait_until(lambda: exchange.subscriptions() == set(PAIRS))
+        await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
         client.remove_pair("ETH-USDT")
         client.add_pair("ADA-USDT")
         client.remove_pair("SOL-USDT")
@@ -215,14 +224,14 @@ async def test_heartbeat_pings_after_ping_interval_and_reconnects_after_timeout(
             assert pings == [20.0, 40.0]
             assert client.is_connected
             exchange.go_silent()  # half-open: no pushes, no pongs
-            await wait_for(lambda: len(rec.times_of(S.RECONNECTING)) == 1)
+            await rec.wait_until(lambda rec: len(rec.times_of(S.RECONNECTING)) == 1)
             pings = [r.time for r in exchange.requests if r.op == "ping"]
             # The last pong came at 40: ping at 60, give up at 70, retry 1 s later.
             assert pings == [20.0, 40.0, 60.0]
             assert rec.times_of(S.RECONNECTING) == [70.0]
             assert rec.messages(S.RECONNECTING) == ["heartbeat timeout (no message for 30s)"]
             exchange.resume()
-            await wait_for(lambda: len(rec.times_of(S.CONNECTED)) == 2)
+            await rec.wait_until(lambda rec: len(rec.times_of(S.CONNECTED)) == 2)
             assert rec.times_of(S.CONNECTED) == [0.0, 71.0]
 
 
@@ -230,7 +239,9 @@ async def test_is_connected_turns_false_when_messages_stop(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     exchange = FakeExchange(tick_interval=1.0)
-    config = make_config(ping_interval=5.0, connection_timeout=10.0, initial_delay=100.0)
+    config = make_config(
+        ping_interval=5.0, connection_timeout=10.0, initial_delay=100.0, max_delay=100.0
+    )
     async with open_okx_client(PAIRS, config=config, connector=exchange.connector) as client:
         await ticked(client, PAIRS)
         assert client.is_connected
@@ -254,9 +265,9 @@ async def test_refused_attempts_back_off_exponentially(
     config = make_config(initial_delay=1.0, backoff_factor=2.0, max_delay=30.0)
     async with open_okx_client(PAIRS, config=config, connector=exchange.connector) as client:
         async with recording(client) as rec:
-            await wait_for(lambda: client.state is S.CONNECTED)
+            await rec.wait_until(lambda rec: S.CONNECTED in rec.states())
             assert rec.times_of(S.CONNECTING) == [0.0, 1.0, 3.0, 7.0, 15.0]
-            assert [c.retry_count for t, c in rec.changes if c.state is S.RECONNECTING] == [
+            assert [c.retry_count for t, c in rec.transitions() if c.state is S.RECONNECTING] == [
                 1,
                 2,
                 3,
@@ -285,7 +296,7 @@ async def test_server_that_acks_then_drops_does_not_cause_a_hot_loop(
         nursery.start_soon(flaky_server)
         async with open_okx_client(PAIRS, config=config, connector=exchange.connector) as client:
             async with recording(client) as rec:
-                await wait_for(lambda: len(rec.times_of(S.RECONNECTING)) == 6)
+                await rec.wait_until(lambda rec: len(rec.times_of(S.RECONNECTING)) == 6)
                 starts = rec.times_of(S.CONNECTING)
                 gaps = [round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)]
                 # Each connection lives 0.5 s, then the delay doubles up to the cap.
@@ -301,7 +312,7 @@ async def test_retry_count_resets_after_a_stable_connection(
     config = make_config(initial_delay=1.0, stable_after=30.0)
     async with open_okx_client(PAIRS, config=config, connector=exchange.connector) as client:
         async with recording(client) as rec:
-            await wait_for(lambda: client.state is S.CONNECTED)
+            await rec.wait_until(lambda rec: S.CONNECTED in rec.states())
             connected_at = trio.current_time()
             assert connected_at == 7.0
             await trio.sleep(29)
@@ -309,8 +320,8 @@ async def test_retry_count_resets_after_a_stable_connection(
             await trio.sleep(1.5)
             assert client.get_stats().retry_count == 0
             exchange.drop_connections()
-            await wait_for(lambda: len(rec.times_of(S.CONNECTED)) == 2)
-            assert rec.changes[-2][1] == rec.changes[-2][1].__class__(
+            await rec.wait_until(lambda rec: len(rec.times_of(S.CONNECTED)) == 2)
+            assert rec.transitions()[-2][1] == StateChange(
                 S.CONNECTING, "connecting (attempt 2)", 1
             )
             assert rec.times_of(S.CONNECTED)[-1] == connected_at + 30.5 + 1.0
@@ -324,7 +335,7 @@ async def test_max_retries_ends_in_failed_and_reconnect_starts_afresh(
     config = make_config(initial_delay=1.0, max_retries=3)
     async with open_okx_client(PAIRS, config=config, connector=exchange.connector) as client:
         async with recording(client) as rec:
-            await wait_for(lambda: client.state is S.FAILED)
+            await rec.wait_until(lambda rec: S.FAILED in rec.states())
             assert rec.times_of(S.FAILED) == [7.0]
             assert rec.messages(S.FAILED)[0].startswith("max retries exceeded")
             assert exchange.connection_attempts == 4
@@ -332,8 +343,8 @@ async def test_max_retries_ends_in_failed_and_reconnect_starts_afresh(
             assert exchange.connection_attempts == 4
             exchange.refuse_connections(0)
             client.reconnect()
-            await wait_for(lambda: client.state is S.CONNECTED)
-            assert rec.changes[-2][1].message == "connecting (attempt 1)"
+            await rec.wait_until(lambda rec: rec.states().count(S.CONNECTED) == 1)
+            assert rec.transitions()[-2][1].message == "connecting (attempt 1)"
             assert trio.current_time() == 3607.0
 
 
@@ -350,17 +361,19 @@ async def test_rejected_instrument_is_dropped_and_the_rest_go_on(
     ) as client:
         async with recording(client) as rec:
             await ticked(client, ["BTC-USDT", "ETH-USDT"])
-            await wait_for(lambda: "FAKE-USDT" in client.rejected_pairs)
+            await client.wait_until(lambda: "FAKE-USDT" in client.rejected_pairs)
             assert client.pairs == {"BTC-USDT", "ETH-USDT"}
             stats = client.get_stats()
             assert stats.rejected_pairs == ("FAKE-USDT",)
             assert "FAKE-USDT" in stats.last_error and "60018" in stats.last_error
-            notes = [c for _, c in rec.changes if "FAKE-USDT" in c.message]
+            notes = [c for c in rec.notices() if "FAKE-USDT" in c.message]
             assert len(notes) == 1 and notes[0].state is S.CONNECTED
             assert any("FAKE-USDT" in r.getMessage() for r in caplog.records)
             # Adding it again retries it (and it is refused again, once).
             client.add_pair("FAKE-USDT")
-            await wait_for(lambda: len([c for _, c in rec.changes if "FAKE" in c.message]) == 2)
+            await rec.wait_until(
+                lambda rec: len([c for c in rec.notices() if "FAKE" in c.message]) == 2
+            )
             assert exchange.accepted_connections == 1
             assert client.state is S.CONNECTED
 
@@ -374,7 +387,7 @@ async def test_auth_errors_fail_without_retrying(
         async with recording(client) as rec:
             await ticked(client, PAIRS)
             exchange.send_raw(json.dumps({"event": "error", "msg": "Invalid sign", "code": code}))
-            await wait_for(lambda: client.state is S.FAILED)
+            await rec.wait_until(lambda rec: S.FAILED in rec.states())
             assert code in rec.messages(S.FAILED)[0]
             assert "not retrying" in rec.messages(S.FAILED)[0]
             await trio.sleep(600)
@@ -388,7 +401,7 @@ async def test_close_code_4001_fails_without_retrying(
     async with open_okx_client(PAIRS, config=make_config(), connector=exchange.connector) as client:
         await ticked(client, PAIRS)
         exchange.drop_connections(code=4001, reason="Login failed")
-        await wait_for(lambda: client.state is S.FAILED)
+        await client.wait_until(lambda: client.state is S.FAILED)
         assert "4001" in client.get_stats().last_error
         await trio.sleep(600)
         assert exchange.connection_attempts == 1
@@ -402,7 +415,7 @@ async def test_upgrade_notice_reconnects_at_once(autojump_clock: trio.testing.Mo
             await trio.sleep(40)  # stable by now
             noticed_at = trio.current_time()
             exchange.send_notice("64008")
-            await wait_for(lambda: len(rec.times_of(S.CONNECTED)) == 2)
+            await rec.wait_until(lambda rec: len(rec.times_of(S.CONNECTED)) == 2)
             assert rec.times_of(S.CONNECTED)[-1] == noticed_at
             assert rec.messages(S.RECONNECTING) == ["service upgrade notice (64008)"]
             await exchange.wait_until(lambda: exchange.subscriptions() == set(PAIRS))
@@ -428,24 +441,21 @@ async def test_slow_consumer_gets_latest_per_instrument_and_never_stalls_the_rec
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(fast_consumer)
-            await trio.sleep(60)  # the slow consumer reads nothing for a minute
+            await trio.sleep(59.995)  # the slow consumer reads nothing for a minute
+            exchange.go_silent()  # freeze the market between two pushes
+            await trio.sleep(0.1)
             stats = client.get_stats()
             assert stats.reconnect_count == 0 and client.is_connected
-            assert stats.ticks_dropped > 0
-            backlog = []
-            while slow.statistics().current_buffer_used:
-                backlog.append(slow.receive_nowait())
-            await trio.sleep(0)
-            with trio.move_on_after(0.001):
+            assert stats.ticks_dropped == stats.ticks_received - 8 - 1 - len(PAIRS)
+            backlog: list[Ticker] = []
+            with trio.move_on_after(1):
                 while True:
                     backlog.append(await slow.receive())
-            # The buffer's 8, then the latest ticker of each pair.
-            assert len(backlog) == 8 + len(PAIRS)
+            # The full buffer, one more in the pump's hands, then the latest per pair.
+            assert len(backlog) == 8 + 1 + len(PAIRS)
             for pair in PAIRS:
-                assert [t for t in backlog if t.inst_id == pair][-1] == client.latest(pair) or (
-                    backlog[-1].ts <= client.latest(pair).ts  # type: ignore[union-attr]
-                )
-            assert fast_count >= stats.ticks_received - len(PAIRS)
+                assert [t for t in backlog if t.inst_id == pair][-1] == client.latest(pair)
+            assert fast_count == stats.ticks_received
             nursery.cancel_scope.cancel()
 
 
@@ -496,7 +506,10 @@ async def test_transitions_log_at_info_and_traffic_at_debug(
         await ticked(client, PAIRS)
     records = [r for r in caplog.records if r.name == "okx_trio"]
     info = [r.getMessage() for r in records if r.levelno == logging.INFO]
-    assert info[:2] == ["state connecting: connecting (attempt 1)", "state connected: connected to OKX"]
+    assert info[:2] == [
+        "state connecting: connecting (attempt 1)",
+        "state connected: connected to OKX",
+    ]
     assert info[-1] == "state disconnected: client closed"
     debug = [r.getMessage() for r in records if r.levelno == logging.DEBUG]
     assert any(m.startswith("-> {") and '"op":"subscribe"' in m for m in debug)
@@ -556,15 +569,15 @@ async def test_reconnect_works_in_every_phase(
         exchange.refuse_connections(1)
     async with open_okx_client(PAIRS, config=config, connector=connector) as client:
         async with recording(client) as rec:
-            await wait_for(lambda: client.state is phase)
+            await client.wait_until(lambda: client.state is phase)
             await trio.sleep(0.5)
             client.reconnect()
             requested_at = trio.current_time()
-            await wait_for(lambda: client.subscribed_pairs == set(PAIRS))
+            await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
             assert trio.current_time() == requested_at  # no backoff wait, no timeout
-            assert rec.messages(S.RECONNECTING)[-1] == "reconnect requested" or phase is (
-                S.RECONNECTING
-            )
+            await rec.wait_until(lambda rec: rec.times_of(S.CONNECTED)[-1:] == [requested_at])
+            if phase is not S.RECONNECTING:
+                assert rec.messages(S.RECONNECTING)[-1] == "reconnect requested"
             # From RECONNECTING the wait is cut short with a fresh count; otherwise the
             # dropped attempt counts as retry 1 (made at once).
             assert client.get_stats().retry_count == (0 if phase is S.RECONNECTING else 1)
