@@ -63,8 +63,8 @@ class ReconnectStrategy:
         """The delay before retry *retry* (1-based) without jitter."""
         try:
             delay = self.initial_delay * self.backoff_factor ** (retry - 1)
-        except OverflowError:  # a very long outage: the cap applies anyway
-            return self.max_delay
+        except OverflowError:  # a very long outage: the cap applies (0 stays 0)
+            return self.max_delay if self.initial_delay else 0.0
         return min(self.max_delay, delay)
 
     def next_delay(self) -> float:

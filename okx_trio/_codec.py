@@ -114,6 +114,10 @@ _DECIMAL_FIELDS: Final = (
     ("vol_ccy_24h", "volCcy24h"),
 )
 _NAN: Final = Decimal("NaN")
+_DIGITS: Final = re.compile(r"[0-9]+")
+# OKX's number form. Decimal() alone would also take "1_000", " 1.5", "NaN" or non-ASCII
+# digits, none of which a real server sends.
+_NUMBER: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
 
 def encode_request(op: Op, inst_ids: list[str] | tuple[str, ...], req_id: str) -> str:
@@ -171,8 +175,10 @@ def _decode_object(obj: dict[str, Any], raw: str) -> Event:
         arg = obj.get("arg")
         inst_id = arg.get("instId") if isinstance(arg, dict) else None
         if not isinstance(inst_id, str):
-            match = _ERROR_INST_ID.search(msg)
-            inst_id = match.group(1) if match else None
+            # Only a message naming exactly one instrument blames it; a 60012 quoting a
+            # whole multi-argument request names them all, and blames none of them.
+            named = set(_ERROR_INST_ID.findall(msg))
+            inst_id = named.pop() if len(named) == 1 else None
         return ErrorEvent(_optional_str(obj.get("code")) or "", msg, req_id, inst_id)
     if event == "notice":
         return Notice(_optional_str(obj.get("code")) or "", _optional_str(obj.get("msg")) or "")
@@ -200,7 +206,7 @@ def _decode_ticker(item: Any) -> Ticker:
     if not isinstance(inst_id, str) or not inst_id:
         raise ValueError("instId is not a non-empty string")
     ts = item["ts"]
-    if not isinstance(ts, str) or not ts.isdigit():
+    if not isinstance(ts, str) or _DIGITS.fullmatch(ts) is None:
         raise ValueError(f"ts {ts!r} is not a millisecond timestamp")
     values: dict[str, Decimal] = {}
     for field, key in _DECIMAL_FIELDS:
@@ -223,10 +229,9 @@ def _decimal(value: Any, key: str, *, required: bool) -> Decimal:
         return _NAN
     if not isinstance(value, str):
         raise TypeError(f"{key} is not a string")
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"{key} {value!r} is not a finite number")
-    return number
+    if _NUMBER.fullmatch(value) is None:
+        raise ValueError(f"{key} {value[:40]!r} is not a number")
+    return Decimal(value)
 
 
 def _optional_str(value: Any) -> str | None:

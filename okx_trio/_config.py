@@ -44,13 +44,22 @@ class ClientConfig:
     stats_interval: float = 1.0
 
     def __post_init__(self) -> None:
-        scheme = urlsplit(self.url).scheme if isinstance(self.url, str) else ""
-        if scheme not in ("ws", "wss"):
-            raise ValueError(f"ClientConfig.url must be a ws:// or wss:// url, got {self.url!r}")
+        parts = urlsplit(self.url) if isinstance(self.url, str) else None
+        if parts is None or parts.scheme not in ("ws", "wss") or not parts.hostname:
+            raise ValueError(
+                f"ClientConfig.url must be a ws:// or wss:// url with a host, got {self.url!r}"
+            )
         for name in ("ping_interval", "connection_timeout", "connect_timeout", "stats_interval"):
             _require(name, getattr(self, name), positive=True)
-        for name in ("stable_after", "initial_delay", "max_delay"):
+        for name in ("stable_after", "initial_delay", "max_delay", "jitter"):
             _require(name, getattr(self, name), positive=False)
+        _require("backoff_factor", self.backoff_factor, positive=True)
+        if self.max_retries is not None and (
+            not isinstance(self.max_retries, int) or isinstance(self.max_retries, bool)
+        ):
+            raise ValueError(
+                f"ClientConfig.max_retries must be an int or None, got {self.max_retries!r}"
+            )
         if self.ping_interval >= self.connection_timeout:
             raise ValueError(
                 "ClientConfig.ping_interval must be < connection_timeout "
@@ -62,7 +71,7 @@ class ClientConfig:
             raise ValueError(f"ClientConfig.tick_buffer must be >= 1, got {self.tick_buffer!r}")
         try:
             self.reconnect_strategy()
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:
             raise ValueError(f"ClientConfig.{exc}") from None
 
     def reconnect_strategy(self) -> ReconnectStrategy:

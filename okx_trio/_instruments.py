@@ -8,7 +8,7 @@ __all__ = ["validate_inst_id"]
 
 # SPOT "BTC-USDT", SWAP "BTC-USDT-SWAP", FUTURES "BTC-USD-220527" (YYMMDD). OKX uses
 # upper-case alphanumerics for currencies; option ids and lower-case are not tickers we serve.
-_INST_ID = re.compile(r"[A-Z0-9]{1,20}-[A-Z0-9]{1,20}(?:-(?:SWAP|\d{6}))?")
+_INST_ID = re.compile(r"[A-Z0-9]{1,20}-[A-Z0-9]{1,20}(?:-(?:SWAP|[0-9]{6}))?")
 
 
 def validate_inst_id(inst_id: object) -> str:

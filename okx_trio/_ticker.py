@@ -35,7 +35,8 @@ class Ticker:
 
     @property
     def change_pct(self) -> Decimal | None:
-        """Change of ``last`` against ``open_24h`` in percent; ``None`` when ``open_24h`` is 0."""
-        if not self.open_24h:
+        """Change of ``last`` against ``open_24h`` in percent; ``None`` when ``open_24h`` is 0
+        or unknown (NaN)."""
+        if not self.open_24h or self.open_24h.is_nan():
             return None
         return (self.last - self.open_24h) / self.open_24h * _HUNDRED

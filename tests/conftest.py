@@ -101,11 +101,17 @@ async def recording(client: OkxClient) -> AsyncIterator[Recorder]:
         nursery.cancel_scope.cancel()
 
 
-async def wait_for(predicate: Callable[[], bool], *, step: float = 1 / 1024) -> None:
-    """Poll *predicate* in virtual time. Prefer ``client.wait_until`` where the time of
-    return matters: polling returns up to *step* late."""
-    while not predicate():
-        await trio.sleep(step)
+def count_tasks() -> int:
+    """Every task alive in this Trio run, counted down the task tree."""
+    root = trio.lowlevel.current_root_task()
+    assert root is not None
+    count, stack = 0, [root]
+    while stack:
+        task = stack.pop()
+        count += 1
+        for nursery in task.child_nurseries:
+            stack.extend(nursery.child_tasks)
+    return count
 
 
 @pytest.fixture(autouse=True)

@@ -151,11 +151,6 @@ def test_no_overflow_through_next_delay() -> None:
     assert 22.5 <= delay <= 37.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _backoff.base_delay returns max_delay on OverflowError even when "
-    "initial_delay is 0, so the delay jumps from 0 to max_delay after ~1025 retries",
-)
 def test_zero_initial_delay_stays_zero_for_long_outages() -> None:
     strategy = ReconnectStrategy(initial_delay=0, max_delay=30, jitter=0)
     assert strategy.base_delay(5) == 0.0

@@ -6,6 +6,7 @@ exchange answers with zero latency, and the client's own delays are all there is
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -26,7 +27,7 @@ from okx_trio import (
 )
 from okx_trio.testing import FakeExchange
 
-from .conftest import make_config, recording, wait_for
+from .conftest import count_tasks, make_config, recording
 
 S = ConnectionState
 PAIRS = ["BTC-USDT", "ETH-USDT", "SOL-USDT"]
@@ -41,7 +42,7 @@ async def ticked(client: OkxClient, pairs: list[str]) -> None:
     await client.wait_until(lambda: all(client.latest(p) is not None for p in pairs))
 
 
-# -- 1. subscribing ----------------------------------------------------------------------------
+# -- 1. subscribing --------------------------------------------------------------------------------
 
 
 async def test_connect_sends_one_subscribe_with_every_desired_pair(
@@ -74,9 +75,9 @@ async def test_every_reconnect_subscribes_the_whole_desired_set_again(
         client.remove_pair("ETH-USDT")
         want = {"BTC-USDT", "SOL-USDT", "DOGE-USDT"}
         await exchange.wait_until(lambda: exchange.subscriptions() == want)
-        for round_number in range(1, 4):
+        for connections in range(2, 5):
             exchange.drop_connections()
-            await exchange.wait_until(lambda: exchange.accepted_connections == round_number + 1)
+            await exchange.wait_until(lambda: exchange.accepted_connections == connections)  # noqa: B023
             await exchange.wait_until(lambda: exchange.subscriptions() == want)
             assert subscribe_requests(exchange) == [tuple(sorted(want))]
         assert client.get_stats().reconnect_count == 3
@@ -114,7 +115,7 @@ async def test_a_huge_desired_set_is_split_under_the_64kb_request_limit(
         assert exchange.accepted_connections == 1
 
 
-# -- 2. incremental changes --------------------------------------------------------------------
+# -- 2. incremental changes ------------------------------------------------------------------------
 
 
 async def test_adding_five_pairs_sends_one_request_and_does_not_reconnect(
@@ -207,7 +208,7 @@ async def test_malformed_instrument_ids_raise_at_the_call_and_change_nothing(
             pass  # pragma: no cover
 
 
-# -- 3. heartbeat ------------------------------------------------------------------------------
+# -- 3. heartbeat ----------------------------------------------------------------------------------
 
 
 async def test_heartbeat_pings_after_ping_interval_and_reconnects_after_timeout(
@@ -254,7 +255,7 @@ async def test_is_connected_turns_false_when_messages_stop(
         assert not client.is_connected
 
 
-# -- 4. backoff --------------------------------------------------------------------------------
+# -- 4. backoff ------------------------------------------------------------------------------------
 
 
 async def test_refused_attempts_back_off_exponentially(
@@ -298,7 +299,7 @@ async def test_server_that_acks_then_drops_does_not_cause_a_hot_loop(
             async with recording(client) as rec:
                 await rec.wait_until(lambda rec: len(rec.times_of(S.RECONNECTING)) == 6)
                 starts = rec.times_of(S.CONNECTING)
-                gaps = [round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)]
+                gaps = [round(b - a, 6) for a, b in itertools.pairwise(starts)]
                 # Each connection lives 0.5 s, then the delay doubles up to the cap.
                 assert gaps == [1.5, 2.5, 4.5, 8.5, 8.5]
         nursery.cancel_scope.cancel()
@@ -348,7 +349,7 @@ async def test_max_retries_ends_in_failed_and_reconnect_starts_afresh(
             assert trio.current_time() == 3607.0
 
 
-# -- 5. server errors and notices ----------------------------------------------------------------
+# -- 5. server errors and notices ------------------------------------------------------------------
 
 
 async def test_rejected_instrument_is_dropped_and_the_rest_go_on(
@@ -421,7 +422,7 @@ async def test_upgrade_notice_reconnects_at_once(autojump_clock: trio.testing.Mo
             await exchange.wait_until(lambda: exchange.subscriptions() == set(PAIRS))
 
 
-# -- 6. slow consumers ---------------------------------------------------------------------------
+# -- 6. slow consumers -----------------------------------------------------------------------------
 
 
 async def test_slow_consumer_gets_latest_per_instrument_and_never_stalls_the_receiver(
@@ -494,7 +495,7 @@ async def test_garbage_from_the_server_is_counted_and_logged_never_fatal(
         assert sum("bad message" in r.getMessage() for r in caplog.records) == 8
 
 
-# -- 8. logging --------------------------------------------------------------------------------------
+# -- 8. logging ------------------------------------------------------------------------------------
 
 
 async def test_transitions_log_at_info_and_traffic_at_debug(
@@ -516,14 +517,14 @@ async def test_transitions_log_at_info_and_traffic_at_debug(
     assert any(m.startswith("<- ") and "tickers" in m for m in debug)
 
 
-# -- lifecycle ----------------------------------------------------------------------------------------
+# -- lifecycle -------------------------------------------------------------------------------------
 
 
 async def test_leaving_the_block_closes_the_socket_and_ends_every_channel(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     exchange = FakeExchange(tick_interval=1.0)
-    tasks_before = len(trio.lowlevel.current_root_task().child_nurseries)
+    tasks_before = count_tasks()
     async with open_okx_client(PAIRS, config=make_config(), connector=exchange.connector) as client:
         ticks, changes, stats = client.ticks(), client.state_changes(), client.stats_updates()
         await ticked(client, PAIRS)
@@ -534,7 +535,7 @@ async def test_leaving_the_block_closes_the_socket_and_ends_every_channel(
         with pytest.raises(trio.EndOfChannel):
             while True:
                 await channel.receive()
-    assert len(trio.lowlevel.current_root_task().child_nurseries) == tasks_before
+    assert count_tasks() == tasks_before
 
 
 async def test_an_error_in_the_block_comes_out_unwrapped(

@@ -595,20 +595,11 @@ def test_unicode_inst_id_and_text_do_not_raise() -> None:
     assert isinstance(decode("\x00"), BadMessage)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _codec._decode_ticker accepts non-ASCII digits in ts (str.isdigit + int)",
-)
 def test_ts_with_non_ascii_digits_is_bad() -> None:
     # "١٢" is ARABIC-INDIC ONE TWO: str.isdigit() is True and int() reads it as 12.
     assert isinstance(decode(_push(_ticker(ts="١٢"))), BadMessage)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _codec._decimal passes the text to Decimal(), which accepts '1_000', "
-    "surrounding whitespace and non-ASCII digits; OKX never sends these",
-)
 @pytest.mark.parametrize("value", ["1_000", " 1.5", "1.5 ", "١٢"])
 def test_prices_not_in_okx_number_form_are_bad(value: str) -> None:
     assert isinstance(decode(_push(_ticker(last=value))), BadMessage)

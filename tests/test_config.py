@@ -156,11 +156,6 @@ def test_bad_value_raises_value_error_naming_the_field(name: str, value: object)
     assert repr(value) in str(info.value) or name in ("ping_interval", "max_delay")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _config.__post_init__ wraps ReconnectStrategy's TypeError as "
-    "'ClientConfig.<TypeError text>', which does not name the field",
-)
 @pytest.mark.parametrize(
     ("name", "value"), [("backoff_factor", "2"), ("jitter", "0.25"), ("backoff_factor", None)]
 )
@@ -169,22 +164,12 @@ def test_wrongly_typed_backoff_values_name_the_field(name: str, value: object) -
         ClientConfig(**{name: value})  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _config.__post_init__ checks only the url scheme; a url without a host "
-    "('wss://', 'ws:') is accepted",
-)
 @pytest.mark.parametrize("url", ["wss://", "ws:", "wss:///ws/v5/public"])
 def test_url_without_host_is_rejected(url: str) -> None:
     with pytest.raises(ValueError, match=r"^ClientConfig\.url "):
         ClientConfig(url=url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _config does not reject bool for backoff_factor and jitter "
-    "(True passes as 1), unlike every other numeric field",
-)
 @pytest.mark.parametrize("name", ["backoff_factor", "jitter"])
 def test_bool_backoff_values_are_rejected(name: str) -> None:
     with pytest.raises(ValueError, match=rf"^ClientConfig\.{name} "):

@@ -43,8 +43,9 @@ json_values = st.recursive(
     | st.floats(allow_nan=True)
     | st.text(max_size=20)
     | st.sampled_from(["", "NaN", "Infinity", "-1e999", "1e-999", "abc", "0x10", "1_000"]),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -84,9 +85,7 @@ def test_decode_never_raises_on_mutated_captures(index: int, data: st.DataObject
 
 @settings(max_examples=200)
 @given(st.integers(0, len(CAPTURED) - 1), st.lists(st.tuples(st.integers(0), st.characters())))
-def test_decode_never_raises_on_character_flips(
-    index: int, flips: list[tuple[int, str]]
-) -> None:
+def test_decode_never_raises_on_character_flips(index: int, flips: list[tuple[int, str]]) -> None:
     text = list(CAPTURED[index])
     for position, char in flips:
         text[position % len(text)] = char

@@ -80,11 +80,6 @@ def test_public_name() -> None:
     assert public_validate_inst_id is validate_inst_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _instruments._INST_ID uses \\d, which matches any Unicode digit, so a "
-    "futures expiry in Arabic-Indic or full-width digits is accepted",
-)
 @pytest.mark.parametrize(
     "inst_id",
     [

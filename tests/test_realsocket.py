@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 
 import trio
 
@@ -26,26 +25,21 @@ def fast_config(url: str, **overrides: object) -> ClientConfig:
     return ClientConfig(**values)  # type: ignore[arg-type]
 
 
-async def until(predicate: Callable[[], bool]) -> None:
-    while not predicate():
-        await trio.sleep(0.01)
-
-
 async def test_ticks_flow_and_a_dropped_socket_heals() -> None:
     exchange = FakeExchange(tick_interval=0.05)
     with trio.fail_after(10):
         async with open_fake_exchange_server(exchange) as url:
             assert url.startswith("ws://127.0.0.1:")
             async with open_okx_client(PAIRS, config=fast_config(url)) as client:
-                await until(lambda: all(client.latest(p) for p in PAIRS))
+                await client.wait_until(lambda: all(client.latest(p) for p in PAIRS))
                 exchange.drop_connections()
-                await until(lambda: exchange.accepted_connections == 2)
-                await until(lambda: client.subscribed_pairs == set(PAIRS))
+                await exchange.wait_until(lambda: exchange.accepted_connections == 2)
+                await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
                 ticks = client.ticks()
                 got = {(await ticks.receive()).inst_id for _ in range(10)}
                 assert got == set(PAIRS)
                 assert client.get_stats().reconnect_count == 1
-            await until(lambda: not exchange.connections)
+            await exchange.wait_until(lambda: not exchange.connections)
 
 
 async def test_a_silent_socket_is_given_up_after_the_connection_timeout() -> None:
@@ -54,7 +48,7 @@ async def test_a_silent_socket_is_given_up_after_the_connection_timeout() -> Non
         async with open_fake_exchange_server(exchange) as url:
             async with open_okx_client(PAIRS, config=fast_config(url)) as client:
                 changes = client.state_changes()
-                await until(lambda: client.subscribed_pairs == set(PAIRS))
+                await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
                 exchange.go_silent()
                 silent_at = trio.current_time()
                 while (await changes.receive()).state is not ConnectionState.RECONNECTING:
@@ -62,8 +56,8 @@ async def test_a_silent_socket_is_given_up_after_the_connection_timeout() -> Non
                 waited = trio.current_time() - silent_at
                 assert 1.9 <= waited <= 3.0  # connection_timeout = 2
                 exchange.resume()
-                await until(lambda: exchange.accepted_connections == 2)
-                await until(lambda: client.subscribed_pairs == set(PAIRS))
+                await exchange.wait_until(lambda: exchange.accepted_connections == 2)
+                await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
 
 
 async def test_a_closed_port_ends_in_failed_after_max_retries() -> None:
@@ -73,7 +67,7 @@ async def test_a_closed_port_ends_in_failed_after_max_retries() -> None:
     config = fast_config(f"ws://127.0.0.1:{port}/ws/v5/public", max_retries=2)
     with trio.fail_after(10):
         async with open_okx_client(PAIRS, config=config) as client:
-            await until(lambda: client.state is ConnectionState.FAILED)
+            await client.wait_until(lambda: client.state is ConnectionState.FAILED)
             stats = client.get_stats()
             assert stats.retry_count == 2
             assert stats.last_error.startswith("connect failed: ")

@@ -493,12 +493,6 @@ def test_rejected_is_read_only() -> None:
         book.rejected["X-Y"] = "no"  # type: ignore[index]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a 60012 quoting a whole multi-arg request names several instIds; "
-    "_codec._ERROR_INST_ID takes the first, so the book rejects that (possibly innocent) pair "
-    "instead of splitting the request",
-)
 def test_60012_quoting_a_multi_arg_request_does_not_reject_the_first_pair() -> None:
     book, (request,) = _connected("BTC-USDT", "ETH-USDT")
     error = decode(

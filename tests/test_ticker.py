@@ -64,11 +64,6 @@ def test_change_pct_none_for_zero_open(zero: str) -> None:
     assert _ticker("5", zero).change_pct is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _ticker.change_pct returns Decimal('NaN') when open_24h is NaN (the codec's "
-    "value for an empty open24h); comparing it (change_pct > 5) raises InvalidOperation",
-)
 def test_change_pct_none_for_unknown_open() -> None:
     event = decode(
         '{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT",'
