@@ -529,7 +529,10 @@ class OkxClient:
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("-> %s", request.text)
                 await conn.send_message(request.text)
-            await self._changes_receive.receive()
+            try:
+                await self._changes_receive.receive()
+            except trio.EndOfChannel:
+                return  # the client is closing
 
     # -- stats and closing ---------------------------------------------------------------------
 
