@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+import trio
+import trio.testing
 
 import okx_trio
 from okx_trio.testing import FakeExchange
@@ -56,3 +58,14 @@ def test_embedding_example_runs_as_written(
     assert {line.split(":")[0] for line in lines[:20]} == {"BTC-USDT", "ETH-USDT", "SOL-USDT"}
     assert lines[20].startswith("{'state': 'connected'")
     assert exchange.connections == []
+
+
+def test_testing_example_runs_as_written() -> None:
+    """The fake-exchange example defines a test; run it under the autojump clock."""
+    namespace: dict[str, Any] = {"__name__": "__readme__"}
+    code = section_code("Testing your app with the fake exchange", "python")
+    exec(compile(code, str(README), "exec"), namespace)
+    test = namespace["test_my_app_survives_a_drop"]
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    trio.run(test, clock, clock=clock)
+    assert clock.current_time() >= 1.0  # it really waited through a reconnect
