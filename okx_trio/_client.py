@@ -46,7 +46,7 @@ from ._state import ConnectionState, StateChange, is_allowed
 from ._stats import ConnectionStats
 from ._subscriptions import SubscriptionBook
 from ._ticker import Ticker
-from ._transport import Connection, Connector, WebSocketConnector
+from ._transport import Connection, Connector, default_connector
 
 __all__ = ["OkxClient", "open_okx_client"]
 
@@ -570,7 +570,7 @@ async def open_okx_client(
     config = config if config is not None else ClientConfig()
     pairs = [validate_inst_id(p) for p in pairs]
     if connector is None:
-        connector = WebSocketConnector(connect_timeout=config.connect_timeout)
+        connector = default_connector(config.transport, connect_timeout=config.connect_timeout)
     body_error: BaseException | None = None
     async with trio.open_nursery() as nursery:
         client = OkxClient(pairs, config, connector, nursery)

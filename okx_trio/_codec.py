@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
+import msgspec
+
 from ._ticker import Ticker
 
 __all__ = [
@@ -115,9 +117,40 @@ _DECIMAL_FIELDS: Final = (
 )
 _NAN: Final = Decimal("NaN")
 _DIGITS: Final = re.compile(r"[0-9]+")
-# OKX's number form. Decimal() alone would also take "1_000", " 1.5", "NaN" or non-ASCII
-# digits, none of which a real server sends.
-_NUMBER: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_WHITESPACE: Final = (" ", "\n", "\r", "\t")
+
+
+class _RawArg(msgspec.Struct, gc=False):
+    channel: str
+    instId: str = ""
+
+
+class _RawTicker(msgspec.Struct, gc=False, rename=dict(_DECIMAL_FIELDS)):
+    """One data item as OKX sends it, every value still text."""
+
+    instId: str
+    last: str
+    ts: str
+    instType: str = ""
+    last_size: str = ""
+    bid: str = ""
+    bid_size: str = ""
+    ask: str = ""
+    ask_size: str = ""
+    open_24h: str = ""
+    high_24h: str = ""
+    low_24h: str = ""
+    vol_24h: str = ""
+    vol_ccy_24h: str = ""
+
+
+class _RawPush(msgspec.Struct, gc=False):
+    arg: _RawArg
+    data: list[_RawTicker]
+    event: str | None = None
+
+
+_PUSH_DECODER: Final = msgspec.json.Decoder(_RawPush)
 
 
 def encode_request(op: Op, inst_ids: list[str] | tuple[str, ...], req_id: str) -> str:
@@ -133,6 +166,69 @@ def request_size(inst_id: str) -> int:
 
 def decode(message: str | bytes) -> Event:
     """Turn one WebSocket message into an event. Never raises."""
+    if type(message) is str and message.startswith('{"arg":'):
+        push = _decode_push_fast(message)
+        if push is not None:
+            return push
+    return _decode_slow(message)
+
+
+def _decode_push_fast(message: str) -> TickerPush | None:
+    """The hot path: a compact ``tickers`` push, decoded by msgspec into typed records.
+
+    It returns exactly what :func:`_decode_slow` would, or None to let that decide: the
+    message-wide checks below make every value meet the slow path's per-value rules
+    (ASCII, no underscore, no surrounding whitespace), and anything msgspec or Decimal
+    rejects goes the slow way too. ``tests/test_fuzz.py`` holds the two paths equal.
+    """
+    if not message.isascii() or "_" in message or any(w in message for w in _WHITESPACE):
+        return None
+    try:
+        push = _PUSH_DECODER.decode(message)
+    except msgspec.MsgspecError:
+        return None
+    if push.event is not None or push.arg.channel != CHANNEL or not push.data:
+        return None
+    try:
+        return TickerPush(tuple(_ticker_from_raw(raw) for raw in push.data))
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def _ticker_from_raw(raw: _RawTicker) -> Ticker:
+    if not raw.instId or not raw.ts.isdigit():
+        raise ValueError("bad instId or ts")
+    return Ticker(
+        raw.instId,
+        raw.instType,
+        _fast_decimal(raw.last, required=True),
+        _fast_decimal(raw.last_size),
+        _fast_decimal(raw.bid),
+        _fast_decimal(raw.bid_size),
+        _fast_decimal(raw.ask),
+        _fast_decimal(raw.ask_size),
+        _fast_decimal(raw.open_24h),
+        _fast_decimal(raw.high_24h),
+        _fast_decimal(raw.low_24h),
+        _fast_decimal(raw.vol_24h),
+        _fast_decimal(raw.vol_ccy_24h),
+        int(raw.ts),
+    )
+
+
+def _fast_decimal(text: str, *, required: bool = False) -> Decimal:
+    if not text:
+        if required:
+            raise ValueError("empty")
+        return _NAN
+    number = Decimal(text)
+    if not number.is_finite():
+        raise ValueError("not finite")
+    return number
+
+
+def _decode_slow(message: str | bytes) -> Event:
+    """Every message, with a reason for whatever is wrong. Never raises."""
     if isinstance(message, bytes | bytearray):
         # OKX's public endpoint sends text only; a binary frame is a broken or foreign server.
         return BadMessage("binary frame", bytes(message))
@@ -229,9 +325,13 @@ def _decimal(value: Any, key: str, *, required: bool) -> Decimal:
         return _NAN
     if not isinstance(value, str):
         raise TypeError(f"{key} is not a string")
-    if _NUMBER.fullmatch(value) is None:
-        raise ValueError(f"{key} {value[:40]!r} is not a number")
-    return Decimal(value)
+    # Decimal() alone would also read "1_000", " 1.5" or non-ASCII digits; OKX sends none.
+    if not value.isascii() or "_" in value or value[0].isspace() or value[-1].isspace():
+        raise ValueError(f"{key} {value[:40]!r} is not a plain number")
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{key} {value!r} is not a finite number")
+    return number
 
 
 def _optional_str(value: Any) -> str | None:

@@ -12,6 +12,7 @@ from ._backoff import ReconnectStrategy
 __all__ = ["DEFAULT_URL", "ClientConfig"]
 
 DEFAULT_URL: Final = "wss://ws.okx.com:8443/ws/v5/public"
+TRANSPORTS: Final = ("trio-websocket", "websockets")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class ClientConfig:
     #: per instrument instead of every one.
     tick_buffer: int = 1024
     stats_interval: float = 1.0
+    #: The default connector's WebSocket library: ``"trio-websocket"`` or ``"websockets"``
+    #: (``websockets.trio``, the ``fast`` extra). Ignored when a connector is passed.
+    transport: str = "trio-websocket"
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url) if isinstance(self.url, str) else None
@@ -69,6 +73,11 @@ class ClientConfig:
             raise ValueError(f"ClientConfig.tick_buffer must be an int, got {self.tick_buffer!r}")
         if self.tick_buffer < 1:
             raise ValueError(f"ClientConfig.tick_buffer must be >= 1, got {self.tick_buffer!r}")
+        if self.transport not in TRANSPORTS:
+            raise ValueError(
+                f"ClientConfig.transport must be one of {', '.join(TRANSPORTS)}, "
+                f"got {self.transport!r}"
+            )
         try:
             self.reconnect_strategy()
         except ValueError as exc:

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import trio_websocket
 
-__all__ = ["Connection", "Connector", "WebSocketConnector"]
+__all__ = ["Connection", "Connector", "WebSocketConnector", "default_connector"]
 
 
 class Connection(Protocol):
@@ -58,3 +58,24 @@ class WebSocketConnector:
             disconnect_timeout=self.disconnect_timeout,
             max_message_size=self.max_message_size,
         )
+
+
+def default_connector(transport: str, *, connect_timeout: float) -> Connector:
+    """The connector for ``ClientConfig.transport``.
+
+    Raises:
+        ValueError: for an unknown transport, or ``"websockets"`` when the ``websockets``
+            package (the ``fast`` extra) is not installed.
+    """
+    if transport == "trio-websocket":
+        return WebSocketConnector(connect_timeout=connect_timeout)
+    if transport == "websockets":
+        try:
+            from ._transport_websockets import WebsocketsConnector
+        except ImportError as exc:
+            raise ValueError(
+                "ClientConfig.transport 'websockets' needs the websockets package: "
+                "pip install 'okx-trio[fast]'"
+            ) from exc
+        return WebsocketsConnector(connect_timeout=connect_timeout)
+    raise ValueError(f"unknown transport {transport!r}")

@@ -26,6 +26,7 @@ def test_defaults_per_spec() -> None:
         "jitter": 0.25,
         "tick_buffer": 1024,
         "stats_interval": 1.0,
+        "transport": "trio-websocket",
     }
     assert DEFAULT_URL == "wss://ws.okx.com:8443/ws/v5/public"
 
@@ -44,6 +45,7 @@ def test_field_names() -> None:
         "jitter",
         "tick_buffer",
         "stats_interval",
+        "transport",
     )
 
 
@@ -174,3 +176,9 @@ def test_url_without_host_is_rejected(url: str) -> None:
 def test_bool_backoff_values_are_rejected(name: str) -> None:
     with pytest.raises(ValueError, match=rf"^ClientConfig\.{name} "):
         ClientConfig(**{name: True})  # type: ignore[arg-type]
+
+
+def test_transport_is_checked() -> None:
+    assert ClientConfig(transport="websockets").transport == "websockets"
+    with pytest.raises(ValueError, match=r"ClientConfig\.transport must be one of"):
+        ClientConfig(transport="aiohttp")
