@@ -726,6 +726,16 @@ def build_parser() -> argparse.ArgumentParser:
     tuning = parser.add_argument_group(
         "client settings", "okx_trio.ClientConfig values; --demo picks short ones"
     )
+    tuning.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a TOML file of ClientConfig keys (see examples/okx_trio.toml); flags win over it",
+    )
+    tuning.add_argument(
+        "--transport",
+        choices=("trio-websocket", "websockets"),
+        help="the WebSocket library (websockets needs the 'fast' extra)",
+    )
     tuning.add_argument("--ping-interval", type=float, metavar="SECONDS")
     tuning.add_argument("--connection-timeout", type=float, metavar="SECONDS")
     tuning.add_argument("--initial-delay", type=float, metavar="SECONDS")
@@ -760,14 +770,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _client_config(args: argparse.Namespace) -> ClientConfig:
-    """The ClientConfig for *args*; ValueError (naming the field) for bad values."""
+    """The ClientConfig for *args*; ValueError (naming the field) for bad values.
+
+    Precedence: command-line flags, then ``--config FILE``, then the demo's short
+    settings, then the defaults.
+    """
     base = ClientConfig()
     values: dict[str, Any] = {}
-    if args.url is not None:
-        values["url"] = args.url
     if args.demo:
         values.update(DEMO_TUNING)
         values["stable_after"] = DEMO_STABLE_AFTER
+    if args.config is not None:
+        try:
+            from_file = ClientConfig.from_toml(args.config)
+        except OSError as exc:
+            raise ValueError(f"--config: cannot read {args.config}: {exc.strerror}") from None
+        values.update(
+            (f.name, getattr(from_file, f.name))
+            for f in dataclasses.fields(ClientConfig)
+            if getattr(from_file, f.name) != getattr(base, f.name)
+        )
+    if args.url is not None:
+        values["url"] = args.url
+    if args.transport is not None:
+        values["transport"] = args.transport
     for name in ("ping_interval", "connection_timeout", "initial_delay", "max_delay"):
         given = getattr(args, name)
         if given is not None:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from ._backoff import ReconnectStrategy
 
-__all__ = ["DEFAULT_URL", "ClientConfig"]
+__all__ = ["DEFAULT_URL", "ENV_PREFIX", "ClientConfig"]
 
 DEFAULT_URL: Final = "wss://ws.okx.com:8443/ws/v5/public"
 TRANSPORTS: Final = ("trio-websocket", "websockets")
+ENV_PREFIX: Final = "OKX_TRIO_"
+_INT_FIELDS: Final = frozenset({"tick_buffer", "max_retries"})
+_STR_FIELDS: Final = frozenset({"url", "transport"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,90 @@ class ClientConfig:
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
 
+    def replace(self, **changes: Any) -> ClientConfig:
+        """A copy with *changes*, validated like a new one."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(
+        cls, values: Mapping[str, Any], *, base: ClientConfig | None = None, source: str = ""
+    ) -> ClientConfig:
+        """A config from a mapping of field names to values, over *base* (or the defaults).
+
+        Raises:
+            ValueError: naming *source* and the key, for an unknown key or a bad value.
+        """
+        prefix = f"{source}: " if source else ""
+        unknown = sorted(set(values) - set(cls.field_names()))
+        if unknown:
+            raise ValueError(
+                f"{prefix}unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                f"(known: {', '.join(cls.field_names())})"
+            )
+        try:
+            return (base or cls()).replace(**values)
+        except ValueError as exc:
+            raise ValueError(f"{prefix}{exc}") from None
+
+    @classmethod
+    def from_toml(
+        cls, path: str | os.PathLike[str], *, base: ClientConfig | None = None
+    ) -> ClientConfig:
+        """A config from a TOML file of ``key = value`` lines named like the fields.
+
+        The keys may also sit in an ``[okx_trio]`` table (handy inside a bigger file).
+
+        Raises:
+            ValueError: naming the file and the key, for unknown keys, bad values or bad
+                TOML. OSError if the file cannot be read.
+        """
+        source = os.fspath(path)
+        with open(path, "rb") as file:
+            try:
+                data = tomllib.load(file)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{source}: not valid TOML: {exc}") from None
+        table = data.get("okx_trio")
+        if isinstance(table, dict):
+            data = table
+        return cls.from_mapping(data, base=base, source=source)
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        base: ClientConfig | None = None,
+        prefix: str = ENV_PREFIX,
+    ) -> ClientConfig:
+        """A config from ``OKX_TRIO_<FIELD>`` variables (e.g. ``OKX_TRIO_PING_INTERVAL=15``).
+
+        ``OKX_TRIO_MAX_RETRIES=none`` means no limit.
+
+        Raises:
+            ValueError: naming the variable, for an unknown ``OKX_TRIO_*`` name or a value
+                that does not parse or is out of range.
+        """
+        environ = os.environ if environ is None else environ
+        names = set(cls.field_names())
+        values: dict[str, Any] = {}
+        for variable, text in sorted(environ.items()):
+            if not variable.startswith(prefix):
+                continue
+            name = variable[len(prefix) :].lower()
+            if name not in names:
+                raise ValueError(
+                    f"{variable}: unknown setting (known: "
+                    f"{', '.join(prefix + n.upper() for n in cls.field_names())})"
+                )
+            values[name] = _parse_env(variable, name, text)
+        base = base or cls()
+        try:
+            return base.replace(**values)
+        except ValueError as exc:
+            field = str(exc).split(" ", 1)[0].removeprefix("ClientConfig.")
+            raise ValueError(f"{prefix}{field.upper()}: {exc}") from None
+
 
 def _require(name: str, value: object, *, positive: bool) -> None:
     ok = (
@@ -108,3 +199,16 @@ def _require(name: str, value: object, *, positive: bool) -> None:
     if not ok:
         expected = "a finite number > 0" if positive else "a finite number >= 0"
         raise ValueError(f"ClientConfig.{name} must be {expected}, got {value!r}")
+
+
+def _parse_env(variable: str, name: str, text: str) -> Any:
+    text = text.strip()
+    if name in _STR_FIELDS:
+        return text
+    if name == "max_retries" and text.lower() in ("", "none"):
+        return None
+    try:
+        return int(text) if name in _INT_FIELDS else float(text)
+    except ValueError:
+        kind = "an integer" if name in _INT_FIELDS else "a number"
+        raise ValueError(f"{variable}: expected {kind}, got {text!r}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import pathlib
 import re
 
 import pytest
@@ -182,3 +183,76 @@ def test_transport_is_checked() -> None:
     assert ClientConfig(transport="websockets").transport == "websockets"
     with pytest.raises(ValueError, match=r"ClientConfig\.transport must be one of"):
         ClientConfig(transport="aiohttp")
+
+
+# -- configuration files and the environment ---------------------------------------------------
+
+EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "okx_trio.toml"
+
+
+def test_the_example_file_loads_to_the_defaults() -> None:
+    assert ClientConfig.from_toml(EXAMPLE) == ClientConfig()
+
+
+def test_from_toml_reads_keys_at_top_level_or_under_okx_trio(tmp_path: pathlib.Path) -> None:
+    flat = tmp_path / "flat.toml"
+    flat.write_text('ping_interval = 15\nmax_retries = 3\nurl = "ws://127.0.0.1:1/x"\n')
+    config = ClientConfig.from_toml(flat)
+    assert (config.ping_interval, config.max_retries, config.url) == (15, 3, "ws://127.0.0.1:1/x")
+    nested = tmp_path / "nested.toml"
+    nested.write_text("[okx_trio]\njitter = 0.5\n")
+    assert ClientConfig.from_toml(nested).jitter == 0.5
+    base = ClientConfig(initial_delay=3, max_delay=60)
+    assert ClientConfig.from_toml(nested, base=base).initial_delay == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ping_intervall = 5\n", "unknown key ping_intervall"),
+        ("tick_buffer = 1.5\n", "ClientConfig.tick_buffer must be an int"),
+        ("ping_interval = -1\n", "ClientConfig.ping_interval must be a finite number > 0"),
+        ('transport = "tcp"\n', "ClientConfig.transport must be one of"),
+        ("ping_interval = \n", "not valid TOML"),
+    ],
+)
+def test_from_toml_names_the_file_and_the_key(
+    tmp_path: pathlib.Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
+        ClientConfig.from_toml(path)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_from_env_reads_prefixed_variables() -> None:
+    config = ClientConfig.from_env(
+        {
+            "OKX_TRIO_PING_INTERVAL": "12.5",
+            "OKX_TRIO_MAX_RETRIES": "none",
+            "OKX_TRIO_TICK_BUFFER": "64",
+            "OKX_TRIO_URL": "wss://wsaws.okx.com:8443/ws/v5/public",
+            "PATH": "/usr/bin",
+        }
+    )
+    assert config.ping_interval == 12.5
+    assert config.max_retries is None
+    assert config.tick_buffer == 64
+    assert config.url == "wss://wsaws.okx.com:8443/ws/v5/public"
+    assert ClientConfig.from_env({"OKX_TRIO_MAX_RETRIES": "4"}).max_retries == 4
+    assert ClientConfig.from_env({}) == ClientConfig()
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"OKX_TRIO_PING": "5"}, "OKX_TRIO_PING: unknown setting"),
+        ({"OKX_TRIO_PING_INTERVAL": "soon"}, "OKX_TRIO_PING_INTERVAL: expected a number"),
+        ({"OKX_TRIO_TICK_BUFFER": "1.5"}, "OKX_TRIO_TICK_BUFFER: expected an integer"),
+        ({"OKX_TRIO_JITTER": "2"}, "OKX_TRIO_JITTER: ClientConfig.jitter must be"),
+    ],
+)
+def test_from_env_names_the_variable(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ClientConfig.from_env(environ)

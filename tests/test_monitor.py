@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import pathlib
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -531,6 +532,32 @@ def test_demo_uses_short_timings_unless_overridden() -> None:
     quiet = _options(["--demo", "--no-chaos", "--chaos-first-after", "1", "--chaos-every", "3"])
     assert not quiet.chaos
     assert (quiet.chaos_first_after, quiet.chaos_every) == (1.0, 3.0)
+
+
+def test_config_file_then_flags(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "client.toml"
+    path.write_text("ping_interval = 7\nmax_retries = 5\ntransport = 'websockets'\n")
+    config = _options(["--config", str(path)]).config
+    assert (config.ping_interval, config.max_retries, config.transport) == (7, 5, "websockets")
+    config = _options(
+        ["--config", str(path), "--max-retries", "2", "--transport", "trio-websocket"]
+    ).config
+    assert (config.ping_interval, config.max_retries, config.transport) == (7, 2, "trio-websocket")
+    path.write_text("connection_timeout = 8\n")
+    demo = _options(["--demo", "--config", str(path)]).config
+    assert (demo.ping_interval, demo.connection_timeout) == (3, 8)  # the file over the demo's
+
+
+def test_a_bad_config_file_exits_2_naming_file_and_key(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "client.toml"
+    path.write_text("ping_intervall = 7\n")
+    assert monitor.main(["--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: unknown key ping_intervall" in err
+    assert monitor.main(["--config", str(tmp_path / "missing.toml")]) == 2
+    assert "--config: cannot read" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
