@@ -782,14 +782,11 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
         values["stable_after"] = DEMO_STABLE_AFTER
     if args.config is not None:
         try:
-            from_file = ClientConfig.from_toml(args.config)
+            # Over the demo's settings, so a file may tune just one of them.
+            from_file = ClientConfig.from_toml(args.config, base=ClientConfig(**values))
         except OSError as exc:
             raise ValueError(f"--config: cannot read {args.config}: {exc.strerror}") from None
-        values.update(
-            (f.name, getattr(from_file, f.name))
-            for f in dataclasses.fields(ClientConfig)
-            if getattr(from_file, f.name) != getattr(base, f.name)
-        )
+        values = dataclasses.asdict(from_file)
     if args.url is not None:
         values["url"] = args.url
     if args.transport is not None:
