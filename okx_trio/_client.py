@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Final
@@ -42,6 +43,7 @@ from ._config import ClientConfig
 from ._fanout import Fanout
 from ._heartbeat import Heartbeat, HeartbeatAction
 from ._instruments import validate_inst_id
+from ._quality import LatencyWindow, QualityTracker
 from ._state import ConnectionState, StateChange, is_allowed
 from ._stats import ConnectionStats
 from ._subscriptions import SubscriptionBook
@@ -69,19 +71,28 @@ _TRANSPORT_ERRORS: Final = (
 class _Attempt:
     """One connection attempt: its cancel scope and why it ended (the first reason wins)."""
 
-    __slots__ = ("fatal", "immediate", "reason", "scope")
+    __slots__ = ("fatal", "heartbeat_miss", "immediate", "reason", "scope")
 
     def __init__(self) -> None:
         self.scope = trio.CancelScope()
         self.reason: str | None = None
         self.fatal = False
         self.immediate = False
+        self.heartbeat_miss = False
 
-    def end(self, reason: str, *, fatal: bool = False, immediate: bool = False) -> None:
+    def end(
+        self,
+        reason: str,
+        *,
+        fatal: bool = False,
+        immediate: bool = False,
+        heartbeat_miss: bool = False,
+    ) -> None:
         if self.reason is None:
             self.reason = reason
             self.fatal = fatal
             self.immediate = immediate
+            self.heartbeat_miss = heartbeat_miss
         self.scope.cancel()
 
 
@@ -103,8 +114,13 @@ class OkxClient:
         config: ClientConfig,
         connector: Connector,
         nursery: trio.Nursery,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._config = config
+        self._wall_clock = wall_clock
+        self._latency = LatencyWindow()
+        self._latency_high = False
+        self._quality = QualityTracker(trio.current_time())
         self._connector = connector
         self._nursery = nursery
         self._book = SubscriptionBook(pairs)
@@ -250,7 +266,15 @@ class OkxClient:
             rejected_pairs=tuple(sorted(self._book.rejected)),
             connections_opened=self._connections_opened,
             pings_sent=self._pings_sent,
+            latency_median=self._latency.median(),
+            latency_p99=self._latency.p99(),
+            quality=self.quality(now),
         )
+
+    def quality(self, now: float | None = None) -> int:
+        """Connection quality 0-100 over the last hour (see ``QualityTracker``)."""
+        now = trio.current_time() if now is None else now
+        return self._quality.score(now, self._latency.median())
 
     def reconnect(self) -> None:
         """Drop the current connection (or cut the backoff wait short) and connect again now.
@@ -389,6 +413,10 @@ class OkxClient:
             log.error("unexpected error in a connection attempt", exc_info=True)
         finally:
             self._attempt = None
+            if self._connected_at is not None:
+                self._quality.disconnected(
+                    trio.current_time(), heartbeat_miss=attempt.heartbeat_miss
+                )
             self._connection_closed()
         return attempt
 
@@ -402,6 +430,7 @@ class OkxClient:
         self._heartbeat = Heartbeat(config.ping_interval, config.connection_timeout, now)
         self._connected_at = now
         self._stable = False
+        self._quality.connected(now)
         if self._connections_opened:
             self._reconnect_count += 1
         self._connections_opened += 1
@@ -439,6 +468,7 @@ class OkxClient:
             log.debug("<- %.500r", message)
         event = decode(message)
         if type(event) is TickerPush:
+            wall_ms = self._wall_clock() * 1000.0
             for ticker in event.tickers:
                 # A push for a pair the user just dropped (its unsubscribe in flight) is
                 # not delivered: the consumer already said it does not want it.
@@ -446,6 +476,7 @@ class OkxClient:
                     self._ticks_received += 1
                     self._latest[ticker.inst_id] = ticker
                     self._ticks.publish(ticker)
+                    self._track_latency((wall_ms - ticker.ts) / 1000.0)
             self._notify()
         elif type(event) is Ack:
             self._book.handle_ack(event)
@@ -468,6 +499,17 @@ class OkxClient:
         elif type(event) is OtherEvent:
             self._ignored_messages += 1
             log.debug("ignored %s message: %.200r", event.event, event.raw)
+
+    def _track_latency(self, seconds: float) -> None:
+        self._latency.add(seconds)
+        threshold = self._config.latency_warning
+        # Hysteresis, so a latency hovering at the threshold does not flood the stream.
+        if not self._latency_high and seconds > threshold:
+            self._latency_high = True
+            self._note(f"high latency: {seconds:.1f}s (warning above {threshold:g}s)")
+        elif self._latency_high and seconds < 0.8 * threshold:
+            self._latency_high = False
+            self._note(f"latency back to normal: {seconds:.1f}s", level=logging.INFO)
 
     def _handle_error(self, error: ErrorEvent, attempt: _Attempt) -> None:
         description = f"error {error.code}: {error.msg}".strip()
@@ -497,7 +539,7 @@ class OkxClient:
             now = trio.current_time()
             decision = heartbeat.poll(now)
             if decision.action is HeartbeatAction.TIMEOUT:
-                attempt.end(f"heartbeat timeout (no message for {timeout:g}s)")
+                attempt.end(f"heartbeat timeout (no message for {timeout:g}s)", heartbeat_miss=True)
                 return
             if decision.action is HeartbeatAction.PING:
                 if log.isEnabledFor(logging.DEBUG):
@@ -556,6 +598,7 @@ async def open_okx_client(
     *,
     config: ClientConfig | None = None,
     connector: Connector | None = None,
+    wall_clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[OkxClient]:
     """Run a client for the block's lifetime and yield it.
 
@@ -563,6 +606,10 @@ async def open_okx_client(
     :meth:`OkxClient.state_changes` or the ticks). Leaving the block, by any means, cancels
     every task of the client, closes the socket and ends every channel it handed out; an
     exception raised in the block comes out as itself, not wrapped in a group.
+
+    *wall_clock* (seconds since the epoch) is what exchange timestamps are measured
+    against for latency; tests pass the fake exchange's
+    (:meth:`okx_trio.testing.FakeExchange.wall_clock`).
 
     Raises:
         ValueError: for a malformed instrument id in *pairs*.
@@ -573,7 +620,7 @@ async def open_okx_client(
         connector = default_connector(config.transport, connect_timeout=config.connect_timeout)
     body_error: BaseException | None = None
     async with trio.open_nursery() as nursery:
-        client = OkxClient(pairs, config, connector, nursery)
+        client = OkxClient(pairs, config, connector, nursery, wall_clock)
         nursery.start_soon(client._supervise)
         nursery.start_soon(client._publish_stats)
         try:
@@ -608,13 +655,16 @@ def _closed_reason(exc: trio_websocket.ConnectionClosed) -> str:
 
 
 def _describe(exc: BaseException) -> str:
-    """One line for an exception and the root cause it wraps (e.g. a TLS error)."""
+    """One line for an exception and the root causes it wraps (a TLS error, a refusal)."""
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    cause = exc.__cause__ or exc.__context__
     seen = {id(exc)}
+    cause = exc.__cause__ or exc.__context__
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
+        # trio.open_tcp_stream wraps each address's failure in a group: one is the story.
+        while isinstance(cause, BaseExceptionGroup) and len(cause.exceptions) == 1:
+            cause = cause.exceptions[0]
         if str(cause):
             text += f" ({type(cause).__name__}: {cause})"
-        exc, cause = cause, cause.__cause__ or cause.__context__
+        cause = cause.__cause__ or cause.__context__
     return text

@@ -50,6 +50,8 @@ class ClientConfig:
     #: per instrument instead of every one.
     tick_buffer: int = 1024
     stats_interval: float = 1.0
+    #: Warn (a notice on the state stream) when exchange-to-client latency exceeds this.
+    latency_warning: float = 5.0
     #: The default connector's WebSocket library: ``"trio-websocket"`` or ``"websockets"``
     #: (``websockets.trio``, the ``fast`` extra). Ignored when a connector is passed.
     transport: str = "trio-websocket"
@@ -60,7 +62,13 @@ class ClientConfig:
             raise ValueError(
                 f"ClientConfig.url must be a ws:// or wss:// url with a host, got {self.url!r}"
             )
-        for name in ("ping_interval", "connection_timeout", "connect_timeout", "stats_interval"):
+        for name in (
+            "ping_interval",
+            "connection_timeout",
+            "connect_timeout",
+            "stats_interval",
+            "latency_warning",
+        ):
             _require(name, getattr(self, name), positive=True)
         for name in ("stable_after", "initial_delay", "max_delay", "jitter"):
             _require(name, getattr(self, name), positive=False)

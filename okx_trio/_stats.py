@@ -42,6 +42,11 @@ class ConnectionStats:
     rejected_pairs: tuple[str, ...] = ()
     connections_opened: int = 0
     pings_sent: int = 0
+    #: Exchange ``ts`` to local wall clock, seconds, over the last 1024 ticks; None before any.
+    latency_median: float | None = None
+    latency_p99: float | None = None
+    #: 0-100 over the last hour; the formula is :class:`okx_trio._quality.QualityTracker`'s.
+    quality: int = 100
 
     def as_dict(self) -> dict[str, object]:
         """The design note's stats dict: the seven seed keys, ``state`` as its string."""

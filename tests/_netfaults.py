@@ -174,7 +174,9 @@ async def _read_line(stream: trio.abc.ReceiveStream) -> str:
 
 
 @asynccontextmanager
-async def run_server_process(port: int = 0, tick_interval: float = 0.05) -> AsyncIterator[ServerProcess]:
+async def run_server_process(
+    port: int = 0, tick_interval: float = 0.05
+) -> AsyncIterator[ServerProcess]:
     """Start the fake exchange in its own process; yield once it listens (its URL is printed).
 
     Leaving the block SIGKILLs the process if it still runs and reaps it.

@@ -27,6 +27,7 @@ def test_defaults_per_spec() -> None:
         "jitter": 0.25,
         "tick_buffer": 1024,
         "stats_interval": 1.0,
+        "latency_warning": 5.0,
         "transport": "trio-websocket",
     }
     assert DEFAULT_URL == "wss://ws.okx.com:8443/ws/v5/public"
@@ -46,6 +47,7 @@ def test_field_names() -> None:
         "jitter",
         "tick_buffer",
         "stats_interval",
+        "latency_warning",
         "transport",
     )
 

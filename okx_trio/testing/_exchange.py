@@ -71,6 +71,8 @@ class FakeExchange:
         """Connection attempts that were accepted."""
         self.pushes = 0
         """Ticker pushes sent so far, over all connections."""
+        self.latency = 0.0
+        """Seconds each push's ``ts`` lags :meth:`wall_clock` (latency injection)."""
 
     @property
     def tick_interval(self) -> float:
@@ -277,8 +279,16 @@ class FakeExchange:
         self._changed.set()
         self._changed = trio.Event()
 
+    def wall_clock(self) -> float:
+        """The exchange's idea of wall-clock time in seconds: ``epoch_ms`` plus Trio's clock.
+
+        Pass it as ``open_okx_client(..., wall_clock=exchange.wall_clock)`` so latency
+        figures are exact under the autojump clock.
+        """
+        return self.epoch_ms / 1000 + trio.current_time()
+
     def _now_ms(self) -> int:
-        return self.epoch_ms + int(trio.current_time() * 1000)
+        return self.epoch_ms + round((trio.current_time() - self.latency) * 1000)
 
     def _next_ticker(self, inst_id: str) -> dict[str, str]:
         return self.market.next_ticker(inst_id, self._now_ms())
