@@ -117,7 +117,9 @@ _DECIMAL_FIELDS: Final = (
 )
 _NAN: Final = Decimal("NaN")
 _DIGITS: Final = re.compile(r"[0-9]+")
-_WHITESPACE: Final = (" ", "\n", "\r", "\t")
+# Characters no compact OKX push holds: whitespace, and the backslash of a JSON escape
+# (which could smuggle whitespace or non-ASCII digits into a value past the ASCII check).
+_NOT_IN_FAST_PUSHES: Final = (" ", "\n", "\r", "\t", "\\")
 
 
 class _RawArg(msgspec.Struct, gc=False):
@@ -181,7 +183,7 @@ def _decode_push_fast(message: str) -> TickerPush | None:
     (ASCII, no underscore, no surrounding whitespace), and anything msgspec or Decimal
     rejects goes the slow way too. ``tests/test_fuzz.py`` holds the two paths equal.
     """
-    if not message.isascii() or "_" in message or any(w in message for w in _WHITESPACE):
+    if not message.isascii() or "_" in message or any(c in message for c in _NOT_IN_FAST_PUSHES):
         return None
     try:
         push = _PUSH_DECODER.decode(message)
