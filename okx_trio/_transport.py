@@ -94,33 +94,56 @@ class WebSocketConnector:
         watched = _HandshakeWatch(stream)
         # Errors are raised again outside the nursery, so the caller sees them unwrapped.
         error: BaseException | None = None
-        async with trio.open_nursery() as nursery:
-            ws: trio_websocket.WebSocketConnection | None = None
-            try:
-                with trio.fail_after(self.connect_timeout):
-                    ws = await watched.wrap(nursery, host_header, resource, self.max_message_size)
-            except BaseException as exc:
-                error = exc
-                nursery.cancel_scope.cancel()
-                await trio.aclose_forcefully(stream)
-            if ws is not None:
+        try:
+            async with trio.open_nursery() as nursery:
+                ws: trio_websocket.WebSocketConnection | None = None
                 try:
-                    yield ws
+                    with trio.fail_after(self.connect_timeout):
+                        ws = await watched.wrap(
+                            nursery, host_header, resource, self.max_message_size
+                        )
                 except BaseException as exc:
                     error = exc
-                finally:
-                    with trio.move_on_after(self.disconnect_timeout) as closing:
-                        # A body that failed with an error still says goodbye; a cancelled
-                        # one (Cancelled, or a group of them) hangs up at once.
-                        closing.shield = isinstance(error, Exception)
-                        await ws.aclose()
                     nursery.cancel_scope.cancel()
                     await trio.aclose_forcefully(stream)
+                if ws is not None:
+                    try:
+                        yield ws
+                    except BaseException as exc:
+                        error = exc
+                    finally:
+                        with trio.move_on_after(self.disconnect_timeout) as closing:
+                            # A body that failed with an error still says goodbye; a cancelled
+                            # one (Cancelled, or a group of them) hangs up at once.
+                            closing.shield = isinstance(error, Exception)
+                            await ws.aclose()
+                        nursery.cancel_scope.cancel()
+                        await trio.aclose_forcefully(stream)
+        except BaseExceptionGroup as group:
+            # trio-websocket's reader task raises a refused handshake (ConnectionRejected)
+            # from inside the nursery; hand the one real error on, unwrapped.
+            sole = _sole_error(group)
+            if sole is None:
+                raise
+            raise sole from None
         if error is not None:
             try:
                 raise error
             finally:
                 error = None
+
+
+def _sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one exception in *group* that is not a Cancelled, if there is exactly one."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(exc.exceptions)
+        elif not isinstance(exc, trio.Cancelled):
+            leaves.append(exc)
+    return leaves[0] if len(leaves) == 1 else None
 
 
 class _HandshakeWatch(trio.abc.Stream):
