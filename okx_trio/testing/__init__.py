@@ -6,11 +6,22 @@ in memory through :meth:`FakeExchange.connector` (deterministic under
 lets a test inject the faults a real exchange produces: dropped and refused connections, a
 silent half-open server, rejected instruments, lost requests, upgrade notices and garbage.
 :class:`ReplayExchange` plays back a recorded session (see :func:`load_capture`).
+:func:`run_chaos` soaks a client in a seeded :class:`ChaosSchedule` of faults, holding it to
+its invariants throughout (the wire rules are :class:`Auditor`'s).
 
 The server side is an independent implementation of the OKX wire format; it does not use
 the client's codec, so it can catch the client's mistakes.
 """
 
+from ._audit import AuditedConnection as AuditedConnection
+from ._audit import Auditor as Auditor
+from ._chaos import ChaosReport as ChaosReport
+from ._chaos import chaos_config as chaos_config
+from ._chaos import count_tasks as count_tasks
+from ._chaos import run_chaos as run_chaos
+from ._chaos_schedule import ChaosSchedule as ChaosSchedule
+from ._chaos_schedule import Fault as Fault
+from ._chaos_schedule import FaultKind as FaultKind
 from ._exchange import FakeExchange as FakeExchange
 from ._market import MarketSimulator as MarketSimulator
 from ._memory import MemoryWebSocket as MemoryWebSocket
@@ -22,13 +33,22 @@ from ._replay import load_capture as load_capture
 from ._server import open_fake_exchange_server as open_fake_exchange_server
 
 __all__ = [
+    "AuditedConnection",
+    "Auditor",
     "CaptureLine",
+    "ChaosReport",
+    "ChaosSchedule",
     "FakeConnection",
     "FakeExchange",
+    "Fault",
+    "FaultKind",
     "MarketSimulator",
     "MemoryWebSocket",
     "RecordedRequest",
     "ReplayExchange",
+    "chaos_config",
+    "count_tasks",
     "load_capture",
     "open_fake_exchange_server",
+    "run_chaos",
 ]

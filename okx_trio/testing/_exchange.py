@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -32,12 +33,15 @@ class FakeExchange:
 
     Fault injection and observation are plain synchronous methods and attributes, usable
     from any task of the Trio run that serves the exchange. Timestamps are
-    ``epoch_ms + int(trio.current_time() * 1000)``, so virtual time gives deterministic ``ts``.
+    ``epoch_ms + round((trio.current_time() - latency) * 1000)``.
 
     Args:
         tick_interval: Seconds between automatic pushes per instrument and connection.
         seed: Seeds the default market and the ``connId`` sequence.
-        epoch_ms: Added to the Trio clock (in ms) for each push's ``ts``.
+        epoch_ms: Added to the Trio clock (in ms) for each push's ``ts``. By default the
+            real wall clock when the exchange is made, less the Trio clock, so that in real
+            time ``ts`` is the real time (the client's latency figures read true); pass a
+            number for ``ts`` values that repeat from run to run.
         market: Where tickers come from; default ``MarketSimulator(seed)``.
 
     Raises:
@@ -49,12 +53,19 @@ class FakeExchange:
         *,
         tick_interval: float = 0.1,
         seed: int = 0,
-        epoch_ms: int = 1_700_000_000_000,
+        epoch_ms: int | None = None,
         market: MarketSimulator | None = None,
     ) -> None:
         if not tick_interval >= 0:  # also rejects NaN
             raise ValueError(f"tick_interval must be >= 0, got {tick_interval!r}")
         self._tick_interval = tick_interval
+        if epoch_ms is None:
+            try:
+                trio_now = trio.current_time()
+            except RuntimeError:  # made outside a Trio run
+                trio_now = 0.0
+            # Wall-clock time: the one fair use, so exchange timestamps look real.
+            epoch_ms = round((time.time() - trio_now) * 1000)
         self.epoch_ms = epoch_ms
         self.market = market if market is not None else MarketSimulator(seed)
         self._conn_ids = random.Random(f"okx-trio-conn-ids:{seed}")

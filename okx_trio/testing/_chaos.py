@@ -1,0 +1,641 @@
+"""A seeded chaos soak: one client, the in-memory exchange, a day of faults, invariants always.
+
+:meth:`ChaosSchedule.generate` turns a seed into a timetable of faults; :func:`run_chaos`
+plays it against a client connected through an :class:`Auditor` and checks, while it runs:
+
+* after every fault, once the exchange is healthy again, the client's connection holds
+  exactly the desired pairs (minus those the exchange refused) and every one of them has
+  delivered a tick, within the backoff delay the client is owed plus a tick interval (plus
+  ``connection_timeout`` if the exchange went silent, since a client cannot tell silence
+  from a quiet market any sooner);
+* the wire rules of :class:`Auditor` (no pair subscribed twice, nothing unsubscribed that
+  was not subscribed) on every connection;
+* every state change is a transition in :data:`okx_trio.TRANSITIONS` (a change to the same
+  state is a notice), and no backoff sleep is longer than the strategy allows;
+* ``get_stats()`` agrees with the exchange (connections, reconnects, subscribed pairs) and
+  with the garbage the client was sent;
+* after every recovery the number of Trio tasks is what it was after the first one, and
+  (optionally) ``tracemalloc`` shows memory flat across the run;
+* the run ends by cancelling the scope around the client: it must exit at that very moment
+  of virtual time, leaving no task, connection or open channel behind.
+
+Run it under ``trio.testing.MockClock(autojump_threshold=0)``: a simulated day then takes a
+minute or two. Nothing raises for a violation; they are all in the :class:`ChaosReport`.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import logging
+import math
+import random
+import statistics
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import trio
+
+from .. import (
+    TRANSITIONS,
+    ClientConfig,
+    ConnectionState,
+    OkxClient,
+    StateChange,
+    Ticker,
+    open_okx_client,
+)
+from ._audit import Auditor
+from ._chaos_schedule import GARBAGE, ChaosSchedule, Fault, FaultKind
+from ._exchange import FakeExchange
+from ._records import FakeConnection
+
+__all__ = [
+    "ChaosReport",
+    "chaos_config",
+    "count_tasks",
+    "run_chaos",
+]
+
+S = ConnectionState
+
+_GARBAGE_SET: Final = frozenset(GARBAGE)
+
+# Checks at an exact virtual moment race the deadline that bounds them; this much slack
+# decides the race for the client without hiding anything that matters.
+_EPSILON: Final = 1e-3
+_PUMP_SUFFIX: Final = "._pump"  # fan-out pumps live exactly while a consumer lags
+
+
+def chaos_config(**overrides: object) -> ClientConfig:
+    """The client config the soak uses unless given one: OKX's timings, no jitter.
+
+    Without jitter every delay is exact, so a failing seed replays the same way. A small
+    ``tick_buffer`` makes a stalled consumer overflow within seconds.
+    """
+    values: dict[str, object] = {
+        "url": "ws://fake.okx.test/ws/v5/public",
+        "jitter": 0.0,
+        "tick_buffer": 64,
+        "stats_interval": 5.0,
+    }
+    values.update(overrides)
+    return ClientConfig(**values)  # type: ignore[arg-type]
+
+
+def count_tasks(*, exclude_suffix: str | None = None) -> Counter[str]:
+    """Every task of the current Trio run by name, from the root task down."""
+    names: Counter[str] = Counter()
+    root = trio.lowlevel.current_root_task()
+    assert root is not None, "count_tasks() must be called inside a Trio run"
+    stack = [root]
+    while stack:
+        task = stack.pop()
+        if exclude_suffix is None or not task.name.endswith(exclude_suffix):
+            names[task.name] += 1
+        for nursery in task.child_nurseries:
+            stack.extend(nursery.child_tasks)
+    return names
+
+
+@dataclass
+class ChaosReport:
+    """What a chaos run saw. ``violations`` holds the first 100; ``violation_count`` all."""
+
+    seed: int
+    simulated: float
+    faults: Counter[str] = field(default_factory=Counter)
+    recovery_times: list[float] = field(default_factory=list)
+    settles: int = 0
+    superseded: int = 0
+    ticks: int = 0
+    transitions: int = 0
+    violations: list[str] = field(default_factory=list)
+    violation_count: int = 0
+    memory: list[int] = field(default_factory=list)
+    real_seconds: float = 0.0
+
+    @property
+    def memory_growth(self) -> int | None:
+        """Bytes gained from the first to the last third of the samples (the first sample,
+        taken while warming up, left out), comparing medians: a sample can catch a
+        consumer's full buffer or a burst in flight, a leak moves them all."""
+        samples = self.memory[1:]
+        if len(samples) < 3:
+            return None
+        third = len(samples) // 3
+        return int(statistics.median(samples[-third:]) - statistics.median(samples[:third]))
+
+    def summary(self) -> str:
+        """One line: hours, faults by kind, recoveries, ticks, memory, violations."""
+        faults = " ".join(f"{k}={n}" for k, n in sorted(self.faults.items()))
+        times = self.recovery_times
+        worst = max(times, default=0.0)
+        median = statistics.median(times) if times else 0.0
+        growth = self.memory_growth
+        memory = "" if growth is None else f", memory {growth / 1024:+.0f} KiB"
+        return (
+            f"seed {self.seed}: {self.simulated / 3600:.2f} simulated h, "
+            f"faults {sum(self.faults.values())} ({faults}), "
+            f"{len(times)} recoveries (worst {worst:.2f} s, median {median:.2f} s), "
+            f"{self.ticks} ticks delivered{memory}, "
+            f"{self.violation_count} violations, {self.real_seconds:.1f} s real"
+        )
+
+
+class _Model:
+    """The desired set as the user made it, minus pairs refused since they were last added.
+
+    Mirrors the documented contract (a refused pair leaves the desired set; adding it
+    again retries it) from the user's calls and the refusals seen on the wire, with a
+    sequence number to order the two.
+    """
+
+    def __init__(self, pairs: Iterable[str]) -> None:
+        self._seq = 0
+        self.intent: set[str] = set(pairs)
+        self._added: dict[str, int] = dict.fromkeys(self.intent, 0)
+        self._refused: dict[str, int] = {}
+
+    def _tick(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def effective(self) -> frozenset[str]:
+        return frozenset(
+            p for p in self.intent if self._refused.get(p, -1) < self._added.get(p, -1)
+        )
+
+    def add(self, pair: str) -> None:
+        self.intent.add(pair)
+        self._added[pair] = self._tick()
+
+    def remove(self, pair: str) -> None:
+        self.intent.discard(pair)
+
+    def replace(self, pairs: Iterable[str]) -> None:
+        new = set(pairs)
+        seq = self._tick()
+        for pair in new - self.effective():
+            self._added[pair] = seq
+        self.intent = new
+
+    def refused(self, pair: str) -> None:
+        self._refused[pair] = self._tick()
+
+
+class _ErrorLogCounter(logging.Handler):
+    """The client logs ERROR only for its own bugs: each one is a violation."""
+
+    def __init__(self, auditor: Auditor) -> None:
+        super().__init__(logging.ERROR)
+        self._auditor = auditor
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._auditor.violation(f"client logged {record.levelname}: {record.getMessage()}")
+
+
+class _Soak:
+    def __init__(
+        self,
+        schedule: ChaosSchedule,
+        config: ClientConfig,
+        tick_interval: float,
+        samples: int,
+        trace_memory: bool,
+    ) -> None:
+        self.schedule = schedule
+        self.config = config
+        self.tick_interval = tick_interval
+        self.exchange = FakeExchange(tick_interval=tick_interval, seed=schedule.seed)
+        self.model = _Model(schedule.initial_pairs)
+        self.auditor = Auditor(self.exchange, on_rejected=self.model.refused, on_frame=self._frame)
+        self.report = ChaosReport(schedule.seed, 0.0)
+        self._samples = samples
+        self._trace_memory = trace_memory
+        self._strategy = config.reconnect_strategy()
+        self._client: OkxClient | None = None
+        self._start = 0.0
+        self._last_tick: dict[str, float] = {}
+        self._garbage_delivered = 0
+        self._stall_until = -math.inf
+        self._silent_depth = 0
+        self._rejecting: Counter[str] = Counter()
+        self._refuse_until = 0
+        # The unsettled episode: set by _rearm(), cleared when the client settles.
+        self._tracker_scope: trio.CancelScope | None = None
+        self._unsettled = True
+        self._breaking = True
+        self._silence_ended = -math.inf
+        self._episode_conn: FakeConnection | None = None
+        self._task_baseline: Counter[str] | None = None
+        self._reconnecting: tuple[float, int] | None = None
+
+    @property
+    def client(self) -> OkxClient:
+        assert self._client is not None
+        return self._client
+
+    def violation(self, text: str) -> None:
+        self.auditor.violation(text)
+
+    # -- the run ---------------------------------------------------------------------------
+
+    async def run(self, stop_after: float) -> None:
+        tasks_before = count_tasks()
+        self._start = trio.current_time()
+        end = self._start + stop_after
+        channels: list[trio.MemoryReceiveChannel[Ticker] | trio.MemoryReceiveChannel[StateChange]]
+        # The enclosing scope whose cancellation (at *end*) the client must survive cleanly.
+        with trio.CancelScope(deadline=end):
+            async with open_okx_client(
+                self.schedule.initial_pairs, config=self.config, connector=self.auditor.connector
+            ) as client:
+                self._client = client
+                fast, slow, states = client.ticks(), client.ticks(), client.state_changes()
+                channels = [fast, slow, states]
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._record_states, states)
+                    nursery.start_soon(self._fast_consumer, fast)
+                    nursery.start_soon(self._slow_consumer, slow)
+                    nursery.start_soon(self._track)
+                    nursery.start_soon(self._sample, end)
+                    await self._play()
+                    await trio.sleep_forever()
+        exited = trio.current_time()
+        self.report.simulated = exited - self._start
+        if exited != end:
+            self.violation(
+                f"cancelled at {end - self._start:.3f} s, exited {exited - end:.3f} s late"
+            )
+        self._check_nothing_left(tasks_before, channels)
+
+    def _check_nothing_left(
+        self,
+        tasks_before: Counter[str],
+        channels: Sequence[
+            trio.MemoryReceiveChannel[Ticker] | trio.MemoryReceiveChannel[StateChange]
+        ],
+    ) -> None:
+        tasks_after = count_tasks()
+        if tasks_after != tasks_before:
+            self.violation(f"tasks left after exit: {_diff(tasks_after, tasks_before)}")
+        if self.exchange.connections:
+            self.violation(f"connections left open: {len(self.exchange.connections)}")
+        for channel in channels:
+            with channel:
+                try:
+                    while True:
+                        channel.receive_nowait()
+                except trio.EndOfChannel:
+                    pass
+                except trio.WouldBlock:
+                    self.violation("a channel from the client did not end with it")
+
+    async def _play(self) -> None:
+        actions: list[tuple[float, int, Fault, bool]] = []
+        for index, fault in enumerate(self.schedule.faults):
+            actions.append((fault.at, index, fault, True))
+            if fault.kind in (FaultKind.SILENCE, FaultKind.REJECT):
+                actions.append((fault.at + fault.duration, index, fault, False))
+        actions.sort(key=lambda a: (a[0], a[1], not a[3]))
+        for at, _, fault, starting in actions:
+            await trio.sleep_until(self._start + at)
+            if starting:
+                if fault.kind is not FaultKind.RECONNECT:  # counted by the state it hit
+                    self.report.faults[fault.kind.value] += 1
+                await self._inject(fault)
+            else:
+                self._end(fault)
+
+    async def _inject(self, fault: Fault) -> None:
+        exchange = self.exchange
+        kind = fault.kind
+        if kind is FaultKind.DROP:
+            exchange.drop_connections(fault.code)
+            self._rearm(breaking=True)
+        elif kind is FaultKind.SILENCE:
+            self._silent_depth += 1
+            exchange.go_silent()
+            self._rearm(breaking=True)
+        elif kind is FaultKind.REFUSE:
+            # Refusals only matter to a client that needs to connect: drop it first.
+            exchange.refuse_connections(fault.count)
+            self._refuse_until = exchange.connection_attempts + fault.count
+            exchange.drop_connections()
+            self._rearm(breaking=True)
+        elif kind is FaultKind.NOTICE:
+            exchange.send_notice("64008")
+            self._rearm(breaking=True)
+        elif kind is FaultKind.REJECT:
+            self._rejecting[fault.pair] += 1
+            exchange.reject_instruments(fault.pair)
+            self._rearm(breaking=False)
+        elif kind is FaultKind.GARBAGE:
+            rng = random.Random(fault.seed)
+            for _ in range(fault.count):
+                exchange.send_raw(rng.choice(GARBAGE))
+            self._rearm(breaking=False)
+        elif kind is FaultKind.SLOW_CONSUMER:
+            self._stall_until = trio.current_time() + fault.duration
+            self._rearm(breaking=False)
+        elif kind is FaultKind.CHURN:
+            await self._churn(fault)
+        elif kind is FaultKind.RECONNECT:
+            await self._reconnect(fault)
+
+    def _end(self, fault: Fault) -> None:
+        if fault.kind is FaultKind.SILENCE:
+            self._silent_depth -= 1
+            if self._silent_depth == 0:
+                self.exchange.resume()
+                self._silence_ended = trio.current_time()
+                self._rearm(breaking=True)
+        elif fault.kind is FaultKind.REJECT:
+            self._rejecting[fault.pair] -= 1
+            if self._rejecting[fault.pair] == 0:
+                del self._rejecting[fault.pair]
+                self.exchange.accept_instruments(fault.pair)
+
+    async def _churn(self, fault: Fault) -> None:
+        rng = random.Random(fault.seed)
+        universe = list(self.schedule.universe)
+        client, model = self.client, self.model
+        for _ in range(fault.count):
+            roll = rng.random()
+            if roll < 0.45:
+                pair = rng.choice(universe)
+                client.add_pair(pair)
+                model.add(pair)
+            elif roll < 0.85:
+                pair = rng.choice(sorted(model.intent) or universe)
+                client.remove_pair(pair)
+                model.remove(pair)
+            else:
+                pairs = rng.sample(universe, rng.randint(0, len(universe)))
+                client.subscribe(pairs)
+                model.replace(pairs)
+            self._rearm(breaking=False)
+            # Some changes land in the same instant, some while answers are in flight.
+            if rng.random() < 0.5:
+                await trio.sleep(rng.choice((0.0, rng.uniform(0.0, 2.0))))
+
+    async def _reconnect(self, fault: Fault) -> None:
+        client, rng = self.client, random.Random(fault.seed)
+        if fault.mode == "connecting":
+            # Slow the next handshake down and reconnect while it is under way.
+            self.auditor.slow_down_connects(1, fault.duration)
+            self._call_reconnect()
+            with trio.move_on_after(600):
+                await self.auditor.wait_connecting_slowly()
+                window = min(fault.duration, self.config.connect_timeout)
+                await trio.sleep(rng.uniform(0.0, 0.9) * window)
+                if self.auditor.connecting_slowly:
+                    self._call_reconnect()
+        elif fault.mode == "reconnecting":
+            self.exchange.drop_connections()
+            self._rearm(breaking=True)
+            with trio.move_on_after(600):
+                await client.wait_state(S.RECONNECTING)
+                shortest = self.config.initial_delay * (1 - self.config.jitter)
+                await trio.sleep(rng.uniform(0.0, 0.5) * shortest)
+                if client.state is S.RECONNECTING:
+                    self._call_reconnect()
+        else:
+            self._call_reconnect()
+
+    def _call_reconnect(self) -> None:
+        client = self.client
+        self.report.faults[f"reconnect@{client.state.value}"] += 1
+        client.reconnect()
+        self._rearm(breaking=True)
+
+    # -- settling ------------------------------------------------------------------------------
+
+    def _rearm(self, *, breaking: bool) -> None:
+        """Something happened: the client owes a settled state again."""
+        if self._unsettled:
+            self.report.superseded += 1
+        else:
+            self._episode_conn = self.auditor.current
+        self._unsettled = True
+        self._breaking = self._breaking or breaking
+        if self._tracker_scope is not None:
+            self._tracker_scope.cancel()
+
+    def _healthy(self) -> bool:
+        return (
+            not self.exchange.silent
+            and self.exchange.connection_attempts >= self._refuse_until
+            and self.auditor.slow_connects_pending == 0
+            and not self.auditor.connecting_slowly
+        )
+
+    def _deadline(self, healthy_at: float) -> float:
+        """When the client must have settled, the exchange being healthy since *healthy_at*.
+
+        A request (or ping) sent into silence is lost, and only its timeout tells the
+        client: for a ``connection_timeout`` after a silence ends, the client may still have
+        to find out and reconnect, whatever happened in between (even a settle, with
+        nothing to subscribe). And a client that is not connected is owed its backoff.
+        """
+        detected_by = self._silence_ended + self.config.connection_timeout
+        deadline = max(healthy_at, detected_by) + self.tick_interval + _EPSILON
+        if self._breaking or detected_by > healthy_at or self.client.state is not S.CONNECTED:
+            retry = self.client.get_stats().retry_count
+            deadline += self._strategy.base_delay(retry + 1) * (1 + self.config.jitter)
+        return deadline
+
+    def _settled(self, since: float) -> bool:
+        client = self.client
+        conn = self.auditor.current
+        if client.state is not S.CONNECTED or conn is None or conn.closed_at is not None:
+            return False
+        expected = self.model.effective()
+        if conn.subscriptions != expected or client.pairs != expected:
+            return False
+        return all(self._last_tick.get(p, -math.inf) >= since for p in expected)
+
+    async def _track(self) -> None:
+        client = self.client
+        while True:
+            with trio.CancelScope() as self._tracker_scope:
+                await client.wait_until(self._healthy)
+                healthy_at = trio.current_time()
+                deadline = self._deadline(healthy_at)
+                settled = functools.partial(self._settled, healthy_at)
+                with trio.move_on_at(deadline):
+                    await client.wait_until(settled)
+                if not settled():
+                    self.violation(
+                        f"not settled {deadline - healthy_at:.3f} s after the "
+                        f"exchange was healthy: {self._describe()}"
+                    )
+                    await client.wait_until(settled)
+                self._on_settled(healthy_at)
+                await trio.sleep_forever()
+
+    def _describe(self) -> str:
+        conn = self.auditor.current
+        return (
+            f"state={self.client.state.value} expected={sorted(self.model.effective())} "
+            f"client={sorted(self.client.pairs)} "
+            f"server={sorted(conn.subscriptions) if conn else None} "
+            f"stale_ticks={sorted(p for p in self.model.effective() if p not in self._last_tick)}"
+        )
+
+    def _on_settled(self, healthy_at: float) -> None:
+        now = trio.current_time()
+        self.report.settles += 1
+        conn = self.auditor.current
+        assert conn is not None
+        # A recovery: a fault broke the connection and the client settled on a new one (the
+        # first connection of the run is not one).
+        if self._breaking and self._episode_conn is not None and conn is not self._episode_conn:
+            self.report.recovery_times.append(now - healthy_at)
+        self._unsettled = self._breaking = False
+        self._episode_conn = conn
+        stats = self.client.get_stats()
+        opened = self.exchange.accepted_connections
+        if stats.connections_opened != opened or stats.reconnect_count != opened - 1:
+            self.violation(
+                f"stats say {stats.connections_opened} connections and "
+                f"{stats.reconnect_count} reconnects; the exchange accepted {opened}"
+            )
+        if stats.subscribed_pairs != len(conn.subscriptions) or (
+            self.client.subscribed_pairs != conn.subscriptions
+        ):
+            self.violation(
+                f"stats say {stats.subscribed_pairs} subscribed pairs, the exchange has "
+                f"{sorted(conn.subscriptions)}"
+            )
+        if self.auditor.subscribed() != conn.subscriptions:
+            self.violation(
+                f"the wire says {sorted(self.auditor.subscribed())} subscribed, "
+                f"the exchange {sorted(conn.subscriptions)}"
+            )
+        if stats.bad_messages + stats.ignored_messages != self._garbage_delivered:
+            self.violation(
+                f"stats count {stats.bad_messages} bad + {stats.ignored_messages} ignored "
+                f"messages; {self._garbage_delivered} garbage frames were delivered"
+            )
+        if not conn.subscriptions:
+            # With nothing to subscribe, the client settles the moment it connects, before
+            # the exchange's side of the connection has even started its tasks.
+            return
+        tasks = count_tasks(exclude_suffix=_PUMP_SUFFIX)
+        pumps = sum(count_tasks().values()) - sum(tasks.values())
+        if pumps > 1:  # only the stalled consumer may lag
+            self.violation(f"{pumps} fan-out pumps running")
+        if self._task_baseline is None:
+            self._task_baseline = tasks
+        elif tasks != self._task_baseline:
+            self.violation(f"tasks after recovery differ: {_diff(tasks, self._task_baseline)}")
+
+    # -- the background observers -------------------------------------------------------------
+
+    def _frame(self, message: str | bytes) -> None:
+        if message in _GARBAGE_SET:
+            self._garbage_delivered += 1
+
+    async def _record_states(self, channel: trio.MemoryReceiveChannel[StateChange]) -> None:
+        previous = S.DISCONNECTED
+        async for change in channel:
+            now = trio.current_time()
+            if change.state is previous:
+                continue  # a notice, not a transition
+            self.report.transitions += 1
+            if change.state not in TRANSITIONS[previous]:
+                self.violation(f"illegal transition {previous.value} -> {change.state.value}")
+            if change.state is S.RECONNECTING:
+                self._reconnecting = (now, change.retry_count)
+            elif change.state is S.CONNECTING and self._reconnecting is not None:
+                since, retry = self._reconnecting
+                allowed = self._strategy.base_delay(retry) * (1 + self.config.jitter)
+                if now - since > allowed + _EPSILON:
+                    self.violation(
+                        f"backoff before retry {retry} took {now - since:.3f} s, "
+                        f"at most {allowed:.3f} s allowed"
+                    )
+                self._reconnecting = None
+            stats = self.client.get_stats()
+            if stats.connections_opened != self.exchange.accepted_connections:
+                self.violation(
+                    f"stats say {stats.connections_opened} connections opened, the exchange "
+                    f"accepted {self.exchange.accepted_connections}"
+                )
+            previous = change.state
+
+    async def _fast_consumer(self, channel: trio.MemoryReceiveChannel[Ticker]) -> None:
+        last_tick = self._last_tick
+        async for ticker in channel:
+            self.report.ticks += 1
+            last_tick[ticker.inst_id] = trio.current_time()
+
+    async def _slow_consumer(self, channel: trio.MemoryReceiveChannel[Ticker]) -> None:
+        async for _ in channel:
+            if trio.current_time() < self._stall_until:
+                await trio.sleep_until(self._stall_until)
+
+    async def _sample(self, end: float) -> None:
+        """Take memory samples evenly over the run, and trim the exchange's request log."""
+        every = (end - self._start) / self._samples
+        for k in range(1, self._samples + 1):
+            await trio.sleep_until(self._start + k * every - 1.0)
+            # The fake keeps every request it ever saw for tests to assert on; over a day
+            # that log is the soak's own growth, not the client's.
+            del self.exchange._requests[:]
+            if self._trace_memory:
+                gc.collect()
+                self.report.memory.append(tracemalloc.get_traced_memory()[0])
+
+
+def _diff(now: Counter[str], before: Counter[str]) -> str:
+    more = now - before
+    fewer = before - now
+    return f"+{dict(more)} -{dict(fewer)}"
+
+
+async def run_chaos(
+    schedule: ChaosSchedule,
+    *,
+    config: ClientConfig | None = None,
+    tick_interval: float = 2.0,
+    cancel_at: float | None = None,
+    trace_memory: bool = False,
+    samples: int = 24,
+) -> ChaosReport:
+    """Play *schedule* against one client and return what was seen.
+
+    The client runs in a cancel scope that is cancelled at *cancel_at* seconds (default:
+    the schedule's duration); that is how every run ends. With *trace_memory*,
+    ``tracemalloc`` is started (if it is not running) and *samples* measurements are taken
+    evenly over the run; the report's ``memory_growth`` compares the first and last
+    third. Client ERROR log records count as violations.
+
+    Must run under ``trio.testing.MockClock(autojump_threshold=0)`` to be quick.
+    """
+    config = config if config is not None else chaos_config()
+    soak = _Soak(schedule, config, tick_interval, samples, trace_memory)
+    started_tracing = trace_memory and not tracemalloc.is_tracing()
+    if started_tracing:
+        tracemalloc.start()
+    handler = _ErrorLogCounter(soak.auditor)
+    logger = logging.getLogger("okx_trio")
+    logger.addHandler(handler)
+    real_start = time.perf_counter()
+    try:
+        await soak.run(schedule.duration if cancel_at is None else cancel_at)
+    finally:
+        logger.removeHandler(handler)
+        if started_tracing:
+            tracemalloc.stop()
+    report = soak.report
+    report.real_seconds = time.perf_counter() - real_start
+    report.violations = soak.auditor.violations
+    report.violation_count = soak.auditor.violation_count
+    return report
