@@ -30,6 +30,9 @@ class Connection(Protocol):
 Connector = Callable[[str], AbstractAsyncContextManager[Connection]]
 
 
+_MESSAGE_QUEUE_SIZE = 256
+
+
 class WebSocketConnector:
     """The default connector: trio-websocket over a TCP (and TLS) stream opened here.
 
@@ -172,6 +175,9 @@ class _HandshakeWatch(trio.abc.Stream):
                     host,
                     resource,
                     max_message_size=max_message_size,
+                    # trio-websocket's default queue holds one message, so its reader task
+                    # stops after every frame until ours takes it: a task switch per message.
+                    message_queue_size=_MESSAGE_QUEUE_SIZE,
                 )
             finally:
                 self._handshaking = False
