@@ -345,8 +345,16 @@ def format_stats_line(stats: ConnectionStats) -> str:
         f"last_msg={format_age(stats.last_message_age)} "
         f"ticks={stats.ticks_received} dropped={stats.ticks_dropped} "
         f"bad={stats.bad_messages} rejected={rejected} "
+        f"quality={stats.quality} latency={format_latency(stats)} "
         f"last_error={_one_line(stats.last_error) or '-'}"
     )
+
+
+def format_latency(stats: ConnectionStats) -> str:
+    """Median exchange-to-here latency with its p99, e.g. ``0.12s/p99 0.31s``; ``-`` if none."""
+    if stats.latency_median is None or stats.latency_p99 is None:
+        return "-"
+    return f"{stats.latency_median:.2f}s/p99 {stats.latency_p99:.2f}s"
 
 
 def _one_line(text: str) -> str:
@@ -625,6 +633,15 @@ def render(model: MonitorModel, stats: ConnectionStats | None, now: float) -> Re
             f"{stats.ticks_received} (dropped {stats.ticks_dropped})",
             "Rejected",
             Text(rejected_text, style="red" if stats.rejected_pairs else "dim"),
+        )
+        quality_style = (
+            "green" if stats.quality >= 80 else "yellow" if stats.quality >= 50 else "red"
+        )
+        status.add_row(
+            "Quality",
+            Text(f"{stats.quality}/100", style=quality_style),
+            "Latency",
+            format_latency(stats),
         )
         details.add_row("URL", stats.url)
         details.add_row(

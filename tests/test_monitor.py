@@ -287,7 +287,7 @@ def test_tick_lines() -> None:
 def test_stats_line() -> None:
     assert monitor.format_stats_line(make_stats()) == (
         "[stats] state=connected reconnects=1 retry=0 subscribed=3/3 duration=12.3s "
-        "last_msg=0.1s ticks=1234 dropped=0 bad=0 rejected=- last_error=-"
+        "last_msg=0.1s ticks=1234 dropped=0 bad=0 rejected=- quality=100 latency=- last_error=-"
     )
     line = monitor.format_stats_line(
         make_stats(
@@ -299,11 +299,15 @@ def test_stats_line() -> None:
             last_message_age=None,
             last_error="connection lost:\nheartbeat timeout",
             rejected_pairs=("FAKE-USDT", "FOO-BAR"),
+            quality=42,
+            latency_median=0.123,
+            latency_p99=0.5,
         )
     )
     assert line == (
         "[stats] state=reconnecting reconnects=1 retry=2 subscribed=0/4 duration=0.0s "
         "last_msg=- ticks=1234 dropped=0 bad=0 rejected=FAKE-USDT,FOO-BAR "
+        "quality=42 latency=0.12s/p99 0.50s "
         "last_error=connection lost: heartbeat timeout"
     )
 
@@ -460,6 +464,8 @@ def test_render_rows_and_status_panel() -> None:
     assert "3/4" in line_of("Subscribed")
     assert "heartbeat timeout (no message for 5s)" in line_of("Last error")
     assert "FAKE-USDT" in line_of("Rejected")
+    assert "100/100" in line_of("Quality")
+    assert "-" in line_of("Latency").split("Latency")[1]
     assert "[state] reconnecting: connection lost: heartbeat timeout (attempt 2)" in text
     assert "00:00:02 [cmd] watching NEW-USDT" in text
     assert "q quit" in text
