@@ -33,7 +33,34 @@ Connector = Callable[[str], AbstractAsyncContextManager[Connection]]
 _MESSAGE_QUEUE_SIZE = 256
 
 
-class WebSocketConnector:
+class _ConnectorSettings:
+    """What both built-in connectors take, and the verifying TLS context they share.
+
+    Certificates are verified for ``wss://`` (Python's default context, built once per
+    connector, off the event loop) unless a ``ssl_context`` of your own is given.
+    """
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 10.0,
+        disconnect_timeout: float = 2.0,
+        ssl_context: ssl.SSLContext | None = None,
+        max_message_size: int = 4 * 1024 * 1024,
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self.disconnect_timeout = disconnect_timeout
+        self.ssl_context = ssl_context
+        self.max_message_size = max_message_size
+
+    async def _context(self) -> ssl.SSLContext:
+        if self.ssl_context is None:
+            # Loading the system's CA store blocks for tens of milliseconds: once, off-loop.
+            self.ssl_context = await trio.to_thread.run_sync(ssl.create_default_context)
+        return self.ssl_context
+
+
+class WebSocketConnector(_ConnectorSettings):
     """The default connector: trio-websocket over a TCP (and TLS) stream opened here.
 
     Certificates are verified for ``wss://`` (Python's default context, built once per
@@ -50,27 +77,8 @@ class WebSocketConnector:
     failed WebSocket handshake, ``ValueError`` for a url that is not ``ws://``/``wss://``.
     """
 
-    def __init__(
-        self,
-        *,
-        connect_timeout: float = 10.0,
-        disconnect_timeout: float = 2.0,
-        ssl_context: ssl.SSLContext | None = None,
-        max_message_size: int = 4 * 1024 * 1024,
-    ) -> None:
-        self.connect_timeout = connect_timeout
-        self.disconnect_timeout = disconnect_timeout
-        self.ssl_context = ssl_context
-        self.max_message_size = max_message_size
-
     def __call__(self, url: str) -> AbstractAsyncContextManager[Connection]:
         return self._open(url)
-
-    async def _context(self) -> ssl.SSLContext:
-        if self.ssl_context is None:
-            # Loading the system's CA store blocks for tens of milliseconds: once, off-loop.
-            self.ssl_context = await trio.to_thread.run_sync(ssl.create_default_context)
-        return self.ssl_context
 
     @asynccontextmanager
     async def _open(self, url: str) -> AsyncIterator[Connection]:

@@ -22,7 +22,6 @@ text ``ping`` heartbeat), offers no compression and ignores proxy environment va
 
 from __future__ import annotations
 
-import ssl
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Final
@@ -31,10 +30,9 @@ from urllib.parse import urlsplit
 import trio_websocket
 from websockets.exceptions import ConnectionClosed as _WsConnectionClosed
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
-from websockets.trio.client import ClientConnection
-from websockets.trio.client import connect as _ws_connect
+from websockets.trio.client import ClientConnection, connect
 
-from ._transport import Connection
+from ._transport import Connection, _ConnectorSettings
 
 __all__ = ["WebsocketsConnector"]
 
@@ -83,12 +81,18 @@ class _WebsocketsSession:
     """The async context manager one ``connector(url)`` call returns."""
 
     def __init__(self, connector: WebsocketsConnector, url: str) -> None:
-        secure = urlsplit(url).scheme == "wss"
+        self._connector = connector
+        self._url = url
+        self._connect: connect | None = None
+        self._ws: ClientConnection | None = None
+
+    async def __aenter__(self) -> Connection:
+        connector = self._connector
+        secure = urlsplit(self._url).scheme == "wss"
         try:
-            self._connect = _ws_connect(
-                url,
-                # websockets makes Python's default (verifying) context for wss:// itself.
-                ssl=connector.ssl_context if secure else None,
+            self._connect = connect(
+                self._url,
+                ssl=await connector._context() if secure else None,
                 open_timeout=connector.connect_timeout,
                 close_timeout=connector.disconnect_timeout,
                 ping_interval=None,
@@ -99,10 +103,7 @@ class _WebsocketsSession:
                 max_queue=_MAX_QUEUE,
             )
         except InvalidURI as exc:
-            raise ValueError(f"invalid WebSocket URL {url!r}: {exc}") from exc
-        self._ws: ClientConnection | None = None
-
-    async def __aenter__(self) -> Connection:
+            raise ValueError(f"invalid WebSocket URL {self._url!r}: {exc}") from exc
         try:
             ws = await self._connect.__aenter__()
         except InvalidStatus as exc:
@@ -134,10 +135,11 @@ class _WebsocketsSession:
                 await ws.aclose()
         finally:
             # Ends websockets' nursery (its reader task); re-raises the block's exception.
-            await self._connect.__aexit__(exc_type, exc_value, traceback)
+            if self._connect is not None:
+                await self._connect.__aexit__(exc_type, exc_value, traceback)
 
 
-class WebsocketsConnector:
+class WebsocketsConnector(_ConnectorSettings):
     """A connector on :func:`websockets.trio.client.connect` (``websockets`` >= 17).
 
     Same parameters and guarantees as :class:`~okx_trio.WebSocketConnector`: certificates
@@ -145,19 +147,6 @@ class WebsocketsConnector:
     ``disconnect_timeout`` bounds the closing handshake; ``max_message_size`` bounds one
     incoming message. A faster receive path than trio-websocket's.
     """
-
-    def __init__(
-        self,
-        *,
-        connect_timeout: float = 10.0,
-        disconnect_timeout: float = 2.0,
-        ssl_context: ssl.SSLContext | None = None,
-        max_message_size: int = 4 * 1024 * 1024,
-    ) -> None:
-        self.connect_timeout = connect_timeout
-        self.disconnect_timeout = disconnect_timeout
-        self.ssl_context = ssl_context
-        self.max_message_size = max_message_size
 
     def __call__(self, url: str) -> AbstractAsyncContextManager[Connection]:
         return _WebsocketsSession(self, url)
