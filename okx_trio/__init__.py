@@ -6,6 +6,7 @@ Start with :func:`open_okx_client`; test your app with :mod:`okx_trio.testing`.
 from ._backoff import ReconnectStrategy as ReconnectStrategy
 from ._client import OkxClient as OkxClient
 from ._client import open_okx_client as open_okx_client
+from ._config import AWS_URL as AWS_URL
 from ._config import DEFAULT_URL as DEFAULT_URL
 from ._config import ClientConfig as ClientConfig
 from ._instruments import validate_inst_id as validate_inst_id
@@ -21,6 +22,7 @@ from ._transport import WebSocketConnector as WebSocketConnector
 __version__ = "0.1.0"
 
 __all__ = [
+    "AWS_URL",
     "DEFAULT_URL",
     "TRANSITIONS",
     "ClientConfig",

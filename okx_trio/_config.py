@@ -12,14 +12,33 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from ._backoff import ReconnectStrategy
+from ._failover import AWS_URL
 
-__all__ = ["DEFAULT_URL", "ENV_PREFIX", "ClientConfig"]
+__all__ = ["AWS_URL", "DEFAULT_URL", "ENV_PREFIX", "ClientConfig"]
 
 DEFAULT_URL: Final = "wss://ws.okx.com:8443/ws/v5/public"
 TRANSPORTS: Final = ("trio-websocket", "websockets")
 ENV_PREFIX: Final = "OKX_TRIO_"
-_INT_FIELDS: Final = frozenset({"tick_buffer", "max_retries"})
+_INT_FIELDS: Final = frozenset(
+    {
+        "tick_buffer",
+        "max_retries",
+        "max_pairs_per_connection",
+        "max_connects_per_second",
+        "max_requests_per_hour",
+    }
+)
+_OPTIONAL_FIELDS: Final = frozenset(
+    {
+        "max_retries",
+        "max_pairs_per_connection",
+        "max_connects_per_second",
+        "max_requests_per_hour",
+        "stale_after",
+    }
+)
 _STR_FIELDS: Final = frozenset({"url", "transport"})
+_BOOL_FIELDS: Final = frozenset({"make_before_break"})
 
 
 @dataclass(frozen=True)
@@ -30,7 +49,13 @@ class ClientConfig:
         ValueError: naming the field and the expected range, for any bad value.
     """
 
+    #: The preferred endpoint. Without ``urls``, the default url fails over to
+    #: :data:`AWS_URL`; any other url is used alone.
     url: str = DEFAULT_URL
+    #: Endpoints in order of preference. A failed attempt moves to the next one; after a
+    #: connection stays healthy for ``stable_after`` the next attempt prefers the first
+    #: again. When given, ``url`` becomes ``urls[0]``.
+    urls: tuple[str, ...] = ()
     #: Send ``ping`` after this long without a message (OKX cuts idle connections at 30 s).
     ping_interval: float = 20.0
     #: Give the connection up after this long without any message, or when a subscribe
@@ -55,12 +80,65 @@ class ClientConfig:
     #: The default connector's WebSocket library: ``"trio-websocket"`` or ``"websockets"``
     #: (``websockets.trio``, the ``fast`` extra). Ignored when a connector is passed.
     transport: str = "trio-websocket"
+    #: Shard the pairs over several connections, at most this many per connection (None:
+    #: one connection). Pairs are placed by a stable hash and stay where they are.
+    max_pairs_per_connection: int | None = None
+    #: OKX allows 3 connection attempts per second per IP; the client's connections share
+    #: this budget and wait for it (None: no limit, for tests and private gateways).
+    max_connects_per_second: int | None = 3
+    #: OKX allows 480 subscribe/unsubscribe requests per connection per hour; once it is
+    #: spent the connection waits for it rather than being cut off (None: no limit).
+    max_requests_per_hour: int | None = 480
+    #: Resubscribe an instrument, on its own, when it has had no update for this long
+    #: while subscribed (the "frozen price"); None turns that off.
+    stale_after: float | None = 120.0
+    #: On OKX's service-upgrade notice (64008) open a second connection, switch to it once
+    #: every pair ticks there, then close the old one; False reconnects at once instead.
+    make_before_break: bool = True
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.url) if isinstance(self.url, str) else None
-        if parts is None or parts.scheme not in ("ws", "wss") or not parts.hostname:
+        urls = self.urls
+        if isinstance(urls, str) or not isinstance(urls, tuple | list):
+            raise ValueError(f"ClientConfig.urls must be a sequence of urls, got {urls!r}")
+        urls = tuple(urls)
+        if urls == (DEFAULT_URL, AWS_URL) and self.url != DEFAULT_URL:
+            # ``dataclasses.replace(config, url=...)`` on a default config: the default
+            # failover list came from the default url, so it goes with it.
+            urls = ()
+        if not urls:
+            urls = (self.url, AWS_URL) if self.url == DEFAULT_URL else (self.url,)
+        elif self.url not in (DEFAULT_URL, urls[0]):
             raise ValueError(
-                f"ClientConfig.url must be a ws:// or wss:// url with a host, got {self.url!r}"
+                f"ClientConfig.url ({self.url!r}) and urls[0] ({urls[0]!r}) disagree; "
+                "give urls alone"
+            )
+        for url in urls:
+            parts = urlsplit(url) if isinstance(url, str) else None
+            if parts is None or parts.scheme not in ("ws", "wss") or not parts.hostname:
+                raise ValueError(
+                    f"ClientConfig.url must be a ws:// or wss:// url with a host, got {url!r}"
+                )
+        if len(set(urls)) != len(urls):
+            raise ValueError(f"ClientConfig.urls has a url twice: {urls!r}")
+        # Frozen dataclass: normalise once, here, so readers see one consistent pair.
+        object.__setattr__(self, "urls", urls)
+        object.__setattr__(self, "url", urls[0])
+        for name in (
+            "max_pairs_per_connection",
+            "max_connects_per_second",
+            "max_requests_per_hour",
+        ):
+            value = getattr(self, name)
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
+                raise ValueError(f"ClientConfig.{name} must be an int >= 1 or None, got {value!r}")
+        if self.stale_after is not None:
+            _require("stale_after", self.stale_after, positive=True)
+        if not isinstance(self.make_before_break, bool):
+            raise ValueError(
+                "ClientConfig.make_before_break must be true or false, "
+                f"got {self.make_before_break!r}"
             )
         for name in (
             "ping_interval",
@@ -113,7 +191,15 @@ class ClientConfig:
         return tuple(f.name for f in fields(cls))
 
     def replace(self, **changes: Any) -> ClientConfig:
-        """A copy with *changes*, validated like a new one."""
+        """A copy with *changes*, validated like a new one.
+
+        Changing ``url`` alone replaces the endpoint list with it (and its default
+        failover); changing ``urls`` alone makes ``url`` its first entry.
+        """
+        if "url" in changes and "urls" not in changes:
+            changes["urls"] = ()
+        elif "urls" in changes and "url" not in changes:
+            changes["url"] = DEFAULT_URL
         return dataclasses.replace(self, **changes)
 
     @classmethod
@@ -213,7 +299,16 @@ def _parse_env(variable: str, name: str, text: str) -> Any:
     text = text.strip()
     if name in _STR_FIELDS:
         return text
-    if name == "max_retries" and text.lower() in ("", "none"):
+    if name == "urls":
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    if name in _BOOL_FIELDS:
+        lowered = text.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{variable}: expected true or false, got {text!r}")
+    if name in _OPTIONAL_FIELDS and text.lower() in ("", "none"):
         return None
     try:
         return int(text) if name in _INT_FIELDS else float(text)

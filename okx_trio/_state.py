@@ -52,3 +52,5 @@ class StateChange:
     state: ConnectionState
     message: str
     retry_count: int = 0
+    #: Which connection of a sharded pool this is about (always 0 when not sharded).
+    connection: int = 0

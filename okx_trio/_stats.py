@@ -17,7 +17,8 @@ class ConnectionStats:
     """
 
     state: ConnectionState
-    #: Connections lost and re-established since the client started.
+    #: Connections lost and re-established since the client started (a make-before-break
+    #: handover's new connection included).
     reconnect_count: int
     #: Consecutive failed attempts (resets once a connection proves stable).
     retry_count: int
@@ -47,6 +48,22 @@ class ConnectionStats:
     latency_p99: float | None = None
     #: 0-100 over the last hour; the formula is :class:`okx_trio._quality.QualityTracker`'s.
     quality: int = 100
+    #: Failed connection attempts per endpoint, in ``ClientConfig.urls`` order.
+    url_failures: tuple[tuple[str, int], ...] = ()
+    #: Instruments resubscribed on their own because they stopped updating.
+    stale_resubscribes: int = 0
+    #: Connection attempts held back by ``max_connects_per_second``.
+    connects_delayed: int = 0
+    #: Subscription changes held back because a connection spent its hourly request budget.
+    requests_delayed: int = 0
+    #: Requests left in the hourly budget (the lowest over the connections); None: no limit.
+    request_budget: int | None = None
+    #: Connections replaced without a gap after a service-upgrade notice.
+    handovers: int = 0
+    #: One snapshot per connection of the pool (one entry when not sharded), by index.
+    connections: tuple[ConnectionStats, ...] = ()
+    #: This connection's index in the pool (0 for the whole client's totals).
+    index: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The design note's stats dict: the seven seed keys, ``state`` as its string."""

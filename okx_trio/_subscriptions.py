@@ -80,6 +80,7 @@ class SubscriptionBook:
         self._on_server: dict[str, _OnServer] = {}
         self._pending: dict[str, Request] = {}
         self._split: set[str] = set()  # pairs to send one per request, to learn which one fails
+        self._refresh: set[str] = set()  # subscribed pairs to unsubscribe and subscribe again
         self._ids = itertools.count(1)
         self._connected = False
 
@@ -121,6 +122,39 @@ class SubscriptionBook:
             self._rejected.pop(inst_id, None)
         self._desired = new
 
+    def refresh(self, inst_ids: Iterable[str]) -> list[str]:
+        """Resubscribe pairs whose subscription looks dead (no updates: a frozen price).
+
+        Each given pair that is desired and subscribed on the server, with no request in
+        flight for it, is scheduled: the next :meth:`next_requests` sends an unsubscribe for
+        it, and once that is acknowledged, the call after sends a subscribe, so it is never
+        subscribed twice on one connection. Other ids (not desired, not yet subscribed, in
+        flight, malformed) are ignored. Returns the pairs this call scheduled, sorted; one
+        already waiting for its unsubscribe is not scheduled again. If the pair is removed
+        before the subscribe goes out, it is simply unsubscribed.
+
+        Raises:
+            ValueError: if *inst_ids* is a single string (an iterable of its letters).
+        """
+        if isinstance(inst_ids, str):
+            raise ValueError(f"inst_ids must be an iterable of instrument ids, got {inst_ids!r}")
+        scheduled = sorted(
+            {
+                inst_id
+                for inst_id in inst_ids
+                if inst_id in self._desired
+                and inst_id not in self._refresh
+                and self._on_server.get(inst_id) is _OnServer.SUBSCRIBED
+            }
+        )
+        self._refresh.update(scheduled)
+        return scheduled
+
+    def _refresh_waiting(self) -> bool:
+        # A pair leaves SUBSCRIBED before next_requests only by a stray unsubscribe ack; it
+        # is then subscribed again by the normal path (if desired): nothing left to refresh.
+        return any(self._on_server.get(p) is _OnServer.SUBSCRIBED for p in self._refresh)
+
     # -- the connection ------------------------------------------------------------------
 
     def connection_opened(self) -> None:
@@ -137,6 +171,7 @@ class SubscriptionBook:
         self._on_server.clear()
         self._pending.clear()
         self._split.clear()
+        self._refresh.clear()
 
     @property
     def pending(self) -> tuple[Request, ...]:
@@ -157,6 +192,7 @@ class SubscriptionBook:
             and not self._pending
             and self.acknowledged == self._desired
             and len(self._on_server) == len(self._desired)
+            and not self._refresh_waiting()
         )
 
     def has_work(self) -> bool:
@@ -166,26 +202,28 @@ class SubscriptionBook:
         for inst_id in self._desired:
             if inst_id not in self._on_server:
                 return True
-        return any(
+        return self._refresh_waiting() or any(
             state is _OnServer.SUBSCRIBED and inst_id not in self._desired
             for inst_id, state in self._on_server.items()
         )
 
-    def next_requests(self, now: float) -> list[Request]:
+    def next_requests(self, now: float, *, max_requests: int | None = None) -> list[Request]:
         """The requests that bring the server to the desired set, recorded as sent at *now*.
 
         All new pairs go out as one subscribe (split only to stay under the request size
-        limit) and all dropped pairs as one unsubscribe. Pairs with a request in flight wait
-        for its answer; the next call after that answer sends what is still needed.
+        limit) and all dropped pairs, with the pairs to :meth:`refresh`, as one unsubscribe.
+        Pairs with a request in flight wait for its answer; the next call after that answer
+        sends what is still needed. With *max_requests* (a request budget) at most that
+        many are made, unsubscribes first; the rest stays to do (:meth:`has_work`).
         Returns an empty list when not connected.
         """
-        if not self._connected:
+        if not self._connected or (max_requests is not None and max_requests < 1):
             return []
         to_subscribe = sorted(p for p in self._desired if p not in self._on_server)
         to_unsubscribe = sorted(
             p
             for p, state in self._on_server.items()
-            if state is _OnServer.SUBSCRIBED and p not in self._desired
+            if state is _OnServer.SUBSCRIBED and (p not in self._desired or p in self._refresh)
         )
         requests: list[Request] = []
         for op, pairs, state in (
@@ -195,9 +233,20 @@ class SubscriptionBook:
             alone = [p for p in pairs if p in self._split]
             together = [p for p in pairs if p not in self._split]
             batches = [[p] for p in alone] + self._batches(together)
+            if max_requests is not None:
+                batches = batches[: max_requests - len(requests)]
             for batch in batches:
                 requests.append(self._record(op, batch, state, now))  # type: ignore[arg-type]
-            self._split.difference_update(alone)
+                if len(batch) == 1:
+                    self._split.discard(batch[0])
+        # A pair whose refresh unsubscribe went out is UNSUBSCRIBING now; once that is
+        # acked it is desired and not on the server, so a later call subscribes it. Keep
+        # only pairs still SUBSCRIBED (none unless requests get capped): one that left that
+        # state some other way has nothing left to refresh.
+        if self._refresh:
+            self._refresh = {
+                p for p in self._refresh if self._on_server.get(p) is _OnServer.SUBSCRIBED
+            }
         return requests
 
     def _batches(self, pairs: list[str]) -> list[list[str]]:
@@ -290,4 +339,8 @@ class SubscriptionBook:
                 self._on_server.pop(inst_id, None)
             else:
                 self._on_server[inst_id] = _OnServer.SUBSCRIBED
+                if inst_id in self._desired:
+                    # A desired pair in an unsubscribe is being refreshed (or was re-added
+                    # while it was in flight, where a refresh is harmless): keep at it.
+                    self._refresh.add(inst_id)
             self._split.add(inst_id)

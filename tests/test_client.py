@@ -408,9 +408,12 @@ async def test_close_code_4001_fails_without_retrying(
         assert exchange.connection_attempts == 1
 
 
-async def test_upgrade_notice_reconnects_at_once(autojump_clock: trio.testing.MockClock) -> None:
+async def test_upgrade_notice_reconnects_at_once_without_make_before_break(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     exchange = FakeExchange(tick_interval=1.0)
-    async with open_okx_client(PAIRS, config=make_config(), connector=exchange.connector) as client:
+    config = make_config(make_before_break=False)
+    async with open_okx_client(PAIRS, config=config, connector=exchange.connector) as client:
         async with recording(client) as rec:
             await ticked(client, PAIRS)
             await trio.sleep(40)  # stable by now

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from okx_trio import DEFAULT_URL, ClientConfig, ReconnectStrategy
+from okx_trio import AWS_URL, DEFAULT_URL, ClientConfig, ReconnectStrategy
 
 
 def test_defaults_per_spec() -> None:
@@ -29,6 +29,12 @@ def test_defaults_per_spec() -> None:
         "stats_interval": 1.0,
         "latency_warning": 5.0,
         "transport": "trio-websocket",
+        "urls": (DEFAULT_URL, AWS_URL),
+        "max_pairs_per_connection": None,
+        "max_connects_per_second": 3,
+        "max_requests_per_hour": 480,
+        "stale_after": 120.0,
+        "make_before_break": True,
     }
     assert DEFAULT_URL == "wss://ws.okx.com:8443/ws/v5/public"
 
@@ -36,6 +42,7 @@ def test_defaults_per_spec() -> None:
 def test_field_names() -> None:
     assert ClientConfig.field_names() == (
         "url",
+        "urls",
         "ping_interval",
         "connection_timeout",
         "connect_timeout",
@@ -49,6 +56,11 @@ def test_field_names() -> None:
         "stats_interval",
         "latency_warning",
         "transport",
+        "max_pairs_per_connection",
+        "max_connects_per_second",
+        "max_requests_per_hour",
+        "stale_after",
+        "make_before_break",
     )
 
 

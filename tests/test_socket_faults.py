@@ -254,9 +254,11 @@ async def reconnect_cycles(cycles: int) -> None:
     exchange = FakeExchange(tick_interval=math.inf)  # no pushes: pure connect/close churn
     with trio.fail_after(100):
         async with open_fake_exchange_server(exchange) as url:
+            # No connection-rate limit: a thousand cycles at OKX's 3 per second would
+            # take five minutes, and the limit is not what this test is about.
             config = fast_config(
                 url, initial_delay=0.0, ping_interval=20.0, connection_timeout=30.0
-            )
+            ).replace(max_connects_per_second=None)
             async with open_okx_client(PAIRS, config=config) as client:
                 await client.wait_until(lambda: resubscribed(client, 1))
                 # Sockets of earlier tests still waiting for the garbage collector (kept

@@ -76,7 +76,12 @@ def test_state_change_fields() -> None:
         3,
     )
     assert StateChange(S.CONNECTED, "ok").retry_count == 0
-    assert [f.name for f in dataclasses.fields(StateChange)] == ["state", "message", "retry_count"]
+    assert [f.name for f in dataclasses.fields(StateChange)] == [
+        "state",
+        "message",
+        "retry_count",
+        "connection",
+    ]
     assert StateChange(S.FAILED, "x", 1) == StateChange(S.FAILED, "x", 1)
     assert StateChange(S.FAILED, "x", 1) != StateChange(S.FAILED, "x", 2)
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -806,3 +806,363 @@ def test_model_with_rejections_converges(seed: int) -> None:
         assert server.violations == []
         assert server.unhandled == []
     assert ever_rejected == bad
+
+
+# -- refresh (resubscribing a frozen pair) ----------------------------------------------------
+
+
+def _ops(requests: Iterable[Request]) -> list[tuple[str, list[str]]]:
+    return [(r.op, _args(r)) for r in requests]
+
+
+def test_refresh_unsubscribes_then_subscribes_again() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT", "SOL-USDT")
+    _ack_all(book, requests)
+    assert book.refresh(["SOL-USDT", "ETH-USDT"]) == ["ETH-USDT", "SOL-USDT"]
+    assert book.has_work()
+    assert not book.settled
+    (unsub,) = book.next_requests(1.0)
+    assert (unsub.op, _args(unsub)) == ("unsubscribe", ["ETH-USDT", "SOL-USDT"])
+    assert unsub.sent_at == 1.0
+    assert book.acknowledged == frozenset({"BTC-USDT"})
+    # Nothing more until the server confirms the unsubscribe: a subscribe now would be a
+    # duplicate on the server.
+    assert not book.has_work()
+    assert book.next_requests(2.0) == []
+    _ack_all(book, [unsub])
+    assert book.desired == frozenset({"BTC-USDT", "ETH-USDT", "SOL-USDT"})
+    assert book.has_work()
+    (sub,) = book.next_requests(3.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["ETH-USDT", "SOL-USDT"])
+    _ack_all(book, [sub])
+    assert book.acknowledged == frozenset({"BTC-USDT", "ETH-USDT", "SOL-USDT"})
+    assert book.settled
+    assert not book.has_work()
+    assert book.next_requests(4.0) == []
+
+
+def test_refresh_ignores_pairs_it_cannot_refresh() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT", "FOO-BAR")
+    book.handle_ack(Ack("subscribe", "BTC-USDT", requests[0].req_id))
+    # ETH-USDT: its subscribe is in flight. FOO-BAR: rejected. Others: not desired,
+    # never seen, malformed.
+    book.handle_error(ErrorEvent("60018", "doesn't exist", requests[0].req_id, "FOO-BAR"))
+    assert book.refresh(["ETH-USDT", "FOO-BAR", "XRP-USDT", "btc-usdt", ""]) == []
+    assert not book.has_work()
+    _ack_all(book, requests)
+    book.remove("BTC-USDT")
+    (unsub,) = book.next_requests(1.0)
+    # BTC-USDT is being unsubscribed (not desired, in flight).
+    assert book.refresh(["BTC-USDT"]) == []
+    assert book.refresh([]) == []
+    _ack_all(book, [unsub])
+    assert book.settled
+
+
+def test_refresh_while_disconnected_does_nothing() -> None:
+    book, requests = _connected("BTC-USDT")
+    _ack_all(book, requests)
+    book.connection_lost()
+    assert book.refresh(["BTC-USDT"]) == []
+    assert book.next_requests(1.0) == []
+
+
+def test_refresh_twice_before_sending_is_scheduled_once() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT")
+    _ack_all(book, requests)
+    assert book.refresh(["BTC-USDT"]) == ["BTC-USDT"]
+    assert book.refresh(["BTC-USDT", "ETH-USDT", "BTC-USDT"]) == ["ETH-USDT"]
+    (unsub,) = book.next_requests(1.0)
+    assert _args(unsub) == ["BTC-USDT", "ETH-USDT"]
+
+
+def test_refresh_goes_out_with_the_other_changes() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT", "SOL-USDT")
+    _ack_all(book, requests)
+    book.refresh(["SOL-USDT"])
+    book.remove("BTC-USDT")
+    book.add("ADA-USDT")
+    requests = book.next_requests(1.0)
+    assert _ops(requests) == [
+        ("unsubscribe", ["BTC-USDT", "SOL-USDT"]),
+        ("subscribe", ["ADA-USDT"]),
+    ]
+    _ack_all(book, requests)
+    (sub,) = book.next_requests(2.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["SOL-USDT"])
+    _ack_all(book, [sub])
+    assert book.acknowledged == frozenset({"ADA-USDT", "ETH-USDT", "SOL-USDT"})
+    assert book.settled
+
+
+def test_refresh_then_remove_before_sending_only_unsubscribes() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT")
+    _ack_all(book, requests)
+    book.refresh(["ETH-USDT"])
+    book.remove("ETH-USDT")
+    (unsub,) = book.next_requests(1.0)
+    assert (unsub.op, _args(unsub)) == ("unsubscribe", ["ETH-USDT"])
+    _ack_all(book, [unsub])
+    assert book.next_requests(2.0) == []
+    assert book.acknowledged == frozenset({"BTC-USDT"})
+    assert book.settled
+
+
+def test_refresh_then_remove_and_add_before_sending_still_refreshes() -> None:
+    book, requests = _connected("BTC-USDT")
+    _ack_all(book, requests)
+    book.refresh(["BTC-USDT"])
+    book.remove("BTC-USDT")
+    book.add("BTC-USDT")
+    (unsub,) = book.next_requests(1.0)
+    assert (unsub.op, _args(unsub)) == ("unsubscribe", ["BTC-USDT"])
+    _ack_all(book, [unsub])
+    (sub,) = book.next_requests(2.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["BTC-USDT"])
+
+
+def test_remove_during_refresh_is_not_resubscribed_and_add_again_subscribes() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT")
+    _ack_all(book, requests)
+    book.refresh(["ETH-USDT"])
+    (unsub,) = book.next_requests(1.0)
+    book.remove("ETH-USDT")  # while its refresh unsubscribe is in flight
+    assert not book.has_work()
+    _ack_all(book, [unsub])
+    assert not book.has_work()
+    assert book.next_requests(2.0) == []
+    assert book.settled
+    assert book.acknowledged == frozenset({"BTC-USDT"})
+    book.add("ETH-USDT")
+    (sub,) = book.next_requests(3.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["ETH-USDT"])
+    _ack_all(book, [sub])
+    assert book.acknowledged == frozenset({"BTC-USDT", "ETH-USDT"})
+    assert book.settled
+
+
+def test_remove_and_add_during_refresh_subscribes_once() -> None:
+    book, requests = _connected("BTC-USDT")
+    _ack_all(book, requests)
+    book.refresh(["BTC-USDT"])
+    (unsub,) = book.next_requests(1.0)
+    book.remove("BTC-USDT")
+    book.add("BTC-USDT")
+    assert book.next_requests(1.5) == []
+    _ack_all(book, [unsub])
+    (sub,) = book.next_requests(2.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["BTC-USDT"])
+    _ack_all(book, [sub])
+    assert book.next_requests(3.0) == []
+    assert book.settled
+
+
+def test_refresh_of_a_pair_refreshed_before_works_again() -> None:
+    book, requests = _connected("BTC-USDT")
+    _ack_all(book, requests)
+    for now in (1.0, 2.0, 3.0):
+        assert book.refresh(["BTC-USDT"]) == ["BTC-USDT"]
+        requests = book.next_requests(now)
+        assert _ops(requests) == [("unsubscribe", ["BTC-USDT"])]
+        _ack_all(book, requests)
+        requests = book.next_requests(now)
+        assert _ops(requests) == [("subscribe", ["BTC-USDT"])]
+        # While the resubscribe is in flight a refresh is ignored.
+        assert book.refresh(["BTC-USDT"]) == []
+        _ack_all(book, requests)
+        assert book.settled
+
+
+def test_refresh_unsubscribe_refused_by_name_subscribes_again() -> None:
+    # OKX refuses to drop a pair it does not know: the book forgets it, and since it is
+    # still desired, subscribes it, which is what the refresh was for.
+    book, requests = _connected("BTC-USDT", "ETH-USDT")
+    _ack_all(book, requests)
+    book.refresh(["ETH-USDT", "BTC-USDT"])
+    (unsub,) = book.next_requests(1.0)
+    outcome = book.handle_error(ErrorEvent("60018", "doesn't exist", unsub.req_id, "ETH-USDT"))
+    assert outcome == ErrorOutcome({}, unsub, handled=True)
+    assert book.rejected == {}
+    assert book.desired == frozenset({"BTC-USDT", "ETH-USDT"})
+    assert book.has_work()
+    (sub,) = book.next_requests(2.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["ETH-USDT"])
+    book.handle_ack(Ack("unsubscribe", "BTC-USDT", unsub.req_id))
+    _ack_all(book, [sub])
+    (sub2,) = book.next_requests(3.0)
+    assert (sub2.op, _args(sub2)) == ("subscribe", ["BTC-USDT"])
+    _ack_all(book, [sub2])
+    assert book.settled
+
+
+def test_refresh_unsubscribe_refused_without_a_name_is_retried_one_per_request() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT")
+    _ack_all(book, requests)
+    book.refresh(["BTC-USDT", "ETH-USDT"])
+    (unsub,) = book.next_requests(1.0)
+    outcome = book.handle_error(ErrorEvent("60012", "Illegal request", unsub.req_id, None))
+    assert outcome == ErrorOutcome({}, unsub, handled=True)
+    assert book.acknowledged == frozenset({"BTC-USDT", "ETH-USDT"})
+    assert book.has_work()
+    retry = book.next_requests(2.0)
+    assert _ops(retry) == [("unsubscribe", ["BTC-USDT"]), ("unsubscribe", ["ETH-USDT"])]
+    _ack_all(book, retry)
+    (sub,) = book.next_requests(3.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["BTC-USDT", "ETH-USDT"])
+    _ack_all(book, [sub])
+    assert book.settled
+
+
+def test_refresh_unsubscribe_with_an_unknown_error_is_left_to_the_caller() -> None:
+    book, requests = _connected("BTC-USDT")
+    _ack_all(book, requests)
+    book.refresh(["BTC-USDT"])
+    (unsub,) = book.next_requests(1.0)
+    outcome = book.handle_error(ErrorEvent("60011", "nope", unsub.req_id, None))
+    assert outcome == ErrorOutcome({}, unsub, handled=False)
+    assert book.pending == (unsub,)
+    assert book.next_requests(2.0) == []
+
+
+def test_connection_lost_drops_scheduled_refreshes() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT")
+    _ack_all(book, requests)
+    book.refresh(["BTC-USDT"])
+    book.connection_lost()
+    assert not book.has_work()
+    book.connection_opened()
+    (sub,) = book.next_requests(1.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["BTC-USDT", "ETH-USDT"])
+    _ack_all(book, [sub])
+    assert book.next_requests(2.0) == []
+    assert book.settled
+
+
+def test_connection_opened_drops_scheduled_refreshes() -> None:
+    book, requests = _connected("BTC-USDT")
+    _ack_all(book, requests)
+    book.refresh(["BTC-USDT"])
+    book.connection_opened()
+    (sub,) = book.next_requests(1.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["BTC-USDT"])
+    _ack_all(book, [sub])
+    assert book.next_requests(2.0) == []
+
+
+def test_stray_unsubscribe_ack_before_a_refresh_is_sent_subscribes_once() -> None:
+    book, requests = _connected("BTC-USDT")
+    _ack_all(book, requests)
+    book.refresh(["BTC-USDT"])
+    book.handle_ack(Ack("unsubscribe", "BTC-USDT", None))  # the server dropped it anyway
+    assert book.has_work()
+    (sub,) = book.next_requests(1.0)
+    assert (sub.op, _args(sub)) == ("subscribe", ["BTC-USDT"])
+    _ack_all(book, [sub])
+    assert not book.has_work()
+    assert book.next_requests(2.0) == []
+    assert book.settled
+
+
+def test_refresh_of_a_bare_string_is_refused() -> None:
+    book, requests = _connected("BTC-USDT")
+    _ack_all(book, requests)
+    with pytest.raises(ValueError, match=r"^inst_ids must be an iterable of instrument ids"):
+        book.refresh("BTC-USDT")
+    assert not book.has_work()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_model_churn_with_refreshes_converges_without_protocol_violations(seed: int) -> None:
+    rng = random.Random(500 + seed)
+    book = SubscriptionBook(rng.sample(UNIVERSE, 4), max_request_bytes=300)
+    server = _Server()
+    book.connection_opened()
+    now = 0.0
+    refreshed = 0
+    for _ in range(400):
+        now += 1.0
+        action = rng.random()
+        if action < 0.15:
+            book.add(rng.choice(UNIVERSE))
+        elif action < 0.25:
+            book.remove(rng.choice(UNIVERSE))
+        elif action < 0.45:
+            refreshed += len(book.refresh(rng.sample(UNIVERSE, rng.randint(1, 4))))
+        elif action < 0.65:
+            server.receive(book.next_requests(now))
+        elif action < 0.8:
+            server.answer(book, rng, count=1)
+        elif action < 0.97:
+            for _ in range(20):
+                server.receive(book.next_requests(now))
+                if not server.inbox:
+                    break
+                server.answer(book, rng, count=None)
+            assert not server.inbox
+            assert book.acknowledged == book.desired
+            assert server.subscribed == set(book.desired)
+            assert book.settled
+            assert not book.has_work()
+        else:
+            book.connection_lost()
+            server.lose()
+            book.connection_opened()
+        assert server.violations == []
+        assert book.acknowledged <= server.subscribed
+        # has_work is exactly "next_requests would send something".
+        if book.has_work():
+            assert not book.settled
+        else:
+            assert book.next_requests(now) == []
+    assert refreshed > 10
+
+
+# -- max_requests (a request budget) with refresh and split pairs ---------------------------------
+
+
+def test_max_requests_caps_the_requests_unsubscribes_first() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT")
+    _ack_all(book, requests)
+    book.remove("BTC-USDT")
+    book.add("SOL-USDT")
+    assert book.next_requests(1.0, max_requests=0) == []
+    assert book.has_work()
+    assert book.pending == ()
+    (unsub,) = book.next_requests(1.0, max_requests=1)
+    assert (unsub.op, _args(unsub)) == ("unsubscribe", ["BTC-USDT"])
+    assert book.has_work()
+    (sub,) = book.next_requests(2.0, max_requests=1)
+    assert (sub.op, _args(sub)) == ("subscribe", ["SOL-USDT"])
+    assert not book.has_work()
+    _ack_all(book, [unsub, sub])
+    assert book.settled
+
+
+def test_max_requests_with_split_pairs_sends_the_rest_alone_later() -> None:
+    book, (request,) = _connected("BTC-USDT", "ETH-USDT", "SOL-USDT")
+    book.handle_error(ErrorEvent("60013", "Invalid args", request.req_id, None))
+    first = book.next_requests(1.0, max_requests=2)
+    assert _ops(first) == [("subscribe", ["BTC-USDT"]), ("subscribe", ["ETH-USDT"])]
+    assert book.has_work()
+    rest = book.next_requests(2.0, max_requests=2)
+    assert _ops(rest) == [("subscribe", ["SOL-USDT"])]  # still alone
+    _ack_all(book, [*first, *rest])
+    assert book.settled
+
+
+def test_max_requests_keeps_a_refresh_that_did_not_fit() -> None:
+    book, requests = _connected("BTC-USDT", "ETH-USDT")
+    _ack_all(book, requests)
+    book.refresh(["ETH-USDT"])
+    assert book.next_requests(1.0, max_requests=0) == []
+    assert book.has_work()
+    assert not book.settled
+    book.remove("BTC-USDT")
+    (unsub,) = book.next_requests(2.0, max_requests=1)
+    assert (unsub.op, _args(unsub)) == ("unsubscribe", ["BTC-USDT", "ETH-USDT"])
+    _ack_all(book, [unsub])
+    (sub,) = book.next_requests(3.0, max_requests=1)
+    assert (sub.op, _args(sub)) == ("subscribe", ["ETH-USDT"])
+    _ack_all(book, [sub])
+    assert book.settled
+    assert book.next_requests(4.0, max_requests=5) == []

@@ -117,6 +117,7 @@ class Auditor:
         self._on_rejected = on_rejected
         self._on_frame = on_frame
         self._current: _Wire | None = None
+        self._open: list[_Wire] = []
         self._violations: list[str] = []
         self.violation_count = 0
         """Violations found so far (:attr:`violations` keeps the first 100)."""
@@ -196,10 +197,14 @@ class Auditor:
             # The exchange registers a connection synchronously before its connector yields,
             # and nothing can run in between: the newest connection is ours.
             wire = self._current = _Wire(self.exchange.connections[-1])
+            self._open.append(wire)
             try:
                 yield AuditedConnection(ws, self, wire)
             finally:
-                self._current = None
+                # During a make-before-break handover two connections overlap: the newest
+                # one still open is the current one.
+                self._open.remove(wire)
+                self._current = self._open[-1] if self._open else None
 
     # -- the rules -----------------------------------------------------------------------------
 

@@ -1,0 +1,107 @@
+"""Finding instruments whose ticker froze, as a plain object with no clock of its own.
+
+OKX sometimes keeps a connection alive and acknowledges a subscription, yet stops sending
+one instrument's updates (a "frozen price"); the heartbeat cannot see it because other
+instruments keep the connection busy. The cure is to resubscribe that instrument, and this
+module says which ones and when. ``now`` is always passed in, so tests choose the time.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["StaleDetector"]
+
+
+class StaleDetector:
+    """Per instrument, the time since its last update; finds instruments that froze.
+
+    The clock of an instrument starts when it is watched (its subscribe was acknowledged)
+    and restarts on every update. :meth:`due` returns the instruments whose age reached
+    ``max_age`` and restarts their clocks, so each is reported once per ``max_age`` while it
+    stays silent.
+
+    Costs: :meth:`updated` is one dict lookup and store, for the per-tick path.
+    :meth:`due` and :meth:`next_due` scan every watched instrument; that is fine for a few
+    thousand ids when called at the deadline :meth:`next_due` gives (and after
+    :meth:`watch`), but not per tick.
+
+    Raises:
+        ValueError: for a ``max_age`` that is not a finite number > 0.
+    """
+
+    def __init__(self, max_age: float) -> None:
+        if (
+            not isinstance(max_age, int | float)
+            or isinstance(max_age, bool)
+            or not math.isfinite(max_age)
+            or max_age <= 0
+        ):
+            raise ValueError(f"max_age must be a finite number > 0, got {max_age!r}")
+        self._max_age = float(max_age)
+        self._since: dict[str, float] = {}  # inst_id -> when its clock (re)started
+
+    @property
+    def max_age(self) -> float:
+        return self._max_age
+
+    def watch(self, inst_id: str, now: float) -> None:
+        """Start (or restart) the clock of *inst_id* at *now*."""
+        self._since[inst_id] = now
+
+    def updated(self, inst_id: str, now: float) -> None:
+        """*inst_id* had an update at *now*; ignored unless it is watched.
+
+        Unwatched ids are ignored so that a late tick after :meth:`forget` (or before the
+        subscribe is acknowledged) does not start a clock nobody asked for.
+        """
+        since = self._since
+        if inst_id in since:
+            since[inst_id] = now
+
+    def forget(self, inst_id: str) -> None:
+        """Stop watching *inst_id* (no error if it was not watched)."""
+        self._since.pop(inst_id, None)
+
+    def clear(self) -> None:
+        """Stop watching everything (the connection was lost)."""
+        self._since.clear()
+
+    def age(self, inst_id: str, now: float) -> float | None:
+        """Seconds since the clock of *inst_id* (re)started, or None if it is not watched."""
+        since = self._since.get(inst_id)
+        return None if since is None else now - since
+
+    def due(self, now: float) -> list[str]:
+        """The watched instruments whose age reached ``max_age`` at *now*, sorted.
+
+        Their clocks restart at *now*: one that stays silent is due again ``max_age`` later.
+        """
+        # ``since + max_age <= now``, the deadline next_due hands out compared with ``now``:
+        # a caller woken at that deadline exactly must find the instrument due.
+        max_age = self._max_age
+        found = sorted(i for i, since in self._since.items() if since + max_age <= now)
+        for inst_id in found:
+            self._since[inst_id] = now
+        return found
+
+    def next_due(self) -> float:
+        """The earliest time something may become due, or ``math.inf`` if nothing is watched.
+
+        With ``now`` never decreasing, :meth:`updated` and :meth:`forget` only move it later,
+        so sleeping until it and then calling :meth:`due` misses nothing (:meth:`due` may
+        find nothing, and the caller asks again). :meth:`watch` can move it earlier (from
+        ``math.inf`` when nothing was watched): ask again after it.
+        """
+        if not self._since:
+            return math.inf
+        return min(self._since.values()) + self._max_age
+
+    def __contains__(self, inst_id: object) -> bool:
+        return inst_id in self._since
+
+    def __len__(self) -> int:
+        return len(self._since)
+
+    def __repr__(self) -> str:
+        return f"StaleDetector(max_age={self._max_age}, watched={len(self._since)})"
