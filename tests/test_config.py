@@ -270,3 +270,58 @@ def test_from_env_reads_prefixed_variables() -> None:
 def test_from_env_names_the_variable(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         ClientConfig.from_env(environ)
+
+
+# -- endpoints, pool and limits ------------------------------------------------------------------
+
+
+def test_urls_come_from_toml_lists_and_comma_separated_environment(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "urls.toml"
+    path.write_text('urls = ["ws://a.test/ws", "ws://b.test/ws"]\nstale_after = 30\n')
+    config = ClientConfig.from_toml(path)
+    assert (config.urls, config.url, config.stale_after) == (
+        ("ws://a.test/ws", "ws://b.test/ws"),
+        "ws://a.test/ws",
+        30,
+    )
+    env = {
+        "OKX_TRIO_URLS": "ws://a.test/ws, ws://b.test/ws",
+        "OKX_TRIO_STALE_AFTER": "none",
+        "OKX_TRIO_MAKE_BEFORE_BREAK": "false",
+        "OKX_TRIO_MAX_PAIRS_PER_CONNECTION": "300",
+        "OKX_TRIO_MAX_CONNECTS_PER_SECOND": "None",
+    }
+    config = ClientConfig.from_env(env)
+    assert config.urls == ("ws://a.test/ws", "ws://b.test/ws")
+    assert (config.stale_after, config.make_before_break) == (None, False)
+    assert (config.max_pairs_per_connection, config.max_connects_per_second) == (300, None)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"urls": ()}, None),
+        ({"urls": "ws://a.test/ws"}, "ClientConfig.urls must be a sequence of urls"),
+        ({"urls": ("ws://a.test/ws", "ws://a.test/ws")}, "has a url twice"),
+        ({"urls": ("http://a.test/ws",)}, "must be a ws:// or wss:// url"),
+        ({"url": "ws://x.test/ws", "urls": ("ws://a.test/ws",)}, "disagree"),
+        ({"max_pairs_per_connection": 0}, "max_pairs_per_connection must be an int >= 1 or None"),
+        ({"max_connects_per_second": 2.5}, "max_connects_per_second must be an int >= 1"),
+        ({"max_requests_per_hour": True}, "max_requests_per_hour must be an int >= 1"),
+        ({"stale_after": 0}, "stale_after must be a finite number > 0"),
+        ({"make_before_break": "yes"}, "make_before_break must be true or false"),
+    ],
+)
+def test_endpoint_and_limit_settings_are_checked(
+    changes: dict[str, object], message: str | None
+) -> None:
+    if message is None:
+        assert ClientConfig(**changes).urls == (DEFAULT_URL, AWS_URL)  # type: ignore[arg-type]
+        return
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ClientConfig(**changes)  # type: ignore[arg-type]
+
+
+def test_bad_boolean_in_the_environment_names_the_variable() -> None:
+    with pytest.raises(ValueError, match="OKX_TRIO_MAKE_BEFORE_BREAK: expected true or false"):
+        ClientConfig.from_env({"OKX_TRIO_MAKE_BEFORE_BREAK": "maybe"})

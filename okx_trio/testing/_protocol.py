@@ -21,6 +21,8 @@ __all__ = [
     "NOTICE_UPGRADE_MSG",
     "PING",
     "PONG",
+    "TOO_FREQUENT_CODE",
+    "TOO_FREQUENT_MSG",
     "Arg",
     "IllegalRequest",
     "Ping",
@@ -30,6 +32,7 @@ __all__ = [
     "encode_illegal",
     "encode_notice",
     "encode_push",
+    "encode_too_frequent",
     "message_text",
     "parse_request",
 ]
@@ -47,6 +50,10 @@ NOTICE_UPGRADE_CODE: Final = "64008"
 NOTICE_UPGRADE_MSG: Final = (
     "The connection will soon be closed for a service upgrade. Please reconnect."
 )
+# What OKX says when a connection goes over its subscribe/unsubscribe quota, as seen on the
+# wire: {"event":"error","msg":"Requests too frequent","code":"60014","connId":"5f3f787a"}.
+TOO_FREQUENT_CODE: Final = "60014"
+TOO_FREQUENT_MSG: Final = "Requests too frequent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +181,16 @@ def encode_illegal(text: str, conn_id: str) -> str:
     """The 60012 error for a request OKX cannot parse; it echoes the request text."""
     msg = f"Illegal request: {text}"
     return _dumps({"event": "error", "code": _ILLEGAL_CODE, "msg": msg, "connId": conn_id})
+
+
+def encode_too_frequent(req_id: str | None, conn_id: str) -> str:
+    """The 60014 error for a request over the rate limit; one per request, not per argument.
+
+    Key order as OKX sends it (``msg`` before ``code``); ``id`` leads if the request had one.
+    """
+    out: dict[str, Any] = {} if req_id is None else {"id": req_id}
+    out.update(event="error", msg=TOO_FREQUENT_MSG, code=TOO_FREQUENT_CODE, connId=conn_id)
+    return _dumps(out)
 
 
 def encode_notice(code: str, msg: str, conn_id: str) -> str:

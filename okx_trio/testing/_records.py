@@ -43,6 +43,14 @@ class FakeConnection:
     ``close_code`` are filled in when either side closes. ``close_code`` is the code of the
     drop (see :meth:`FakeExchange.drop_connections`), the client's close code (1000 when the
     client leaves normally), or 1006 when the connection ended without a close handshake.
+
+    Attributes:
+        frozen: The subscribed instruments whose pushes this connection withholds (see
+            :meth:`FakeExchange.freeze_instruments`); always a subset of ``subscriptions``.
+        silent: Whether ``FakeExchange.go_silent(only=...)`` singled this connection out
+            (an exchange-wide :meth:`FakeExchange.go_silent` does not set it).
+        pushes: Ticker pushes sent on this connection, automatic and explicit.
+        last_push_at: Per instrument, ``trio.current_time()`` of its latest push here.
     """
 
     conn_id: str
@@ -51,3 +59,7 @@ class FakeConnection:
     requests: list[RecordedRequest] = field(default_factory=list)
     closed_at: float | None = None
     close_code: int | None = None
+    frozen: set[str] = field(default_factory=set)
+    silent: bool = False
+    pushes: int = 0
+    last_push_at: dict[str, float] = field(default_factory=dict)

@@ -7,6 +7,7 @@ so a test that passes in memory exercises exactly the protocol logic the socket 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -24,6 +25,7 @@ from ._protocol import (
     encode_arg_error,
     encode_illegal,
     encode_push,
+    encode_too_frequent,
     message_text,
     parse_request,
 )
@@ -33,10 +35,31 @@ from ._transport import ServerTransport
 if TYPE_CHECKING:
     from ._exchange import FakeExchange
 
-__all__ = ["ExchangeSession"]
+__all__ = ["ExchangeSession", "admit_into_window"]
 
 # How long a close may wait behind queued messages before it happens anyway (seconds).
 _CLOSE_GRACE: Final = 1.0
+
+# OKX counts subscribe/unsubscribe requests per connection per hour.
+_REQUEST_WINDOW: Final = 3600.0
+
+
+def admit_into_window(times: deque[float], now: float, span: float, limit: int | None) -> bool:
+    """Whether one more event at *now* stays within *limit* per sliding *span* seconds.
+
+    *times* holds the events admitted so far, oldest first; an event at ``t`` counts until
+    ``t + span`` and not at that instant (the same rule as ``okx_trio._ratelimit``, so a
+    client that waits exactly until its limiter allows is admitted). If admitted, *now* is
+    appended; a refused event is not counted, so refusals never extend a refusal. With a
+    *limit* of ``None`` everything is admitted, and still counted, so a limit set later
+    sees the recent past.
+    """
+    while times and times[0] + span <= now:
+        times.popleft()
+    if limit is not None and len(times) >= limit:
+        return False
+    times.append(now)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +96,17 @@ class ExchangeSession:
         self._writer_scope = trio.CancelScope()
         self._writer_done = trio.Event()
         self._close_requested = trio.Event()
+        # When the subscribe/unsubscribe requests the rate limit let through arrived.
+        self._request_times: deque[float] = deque()
 
     @property
     def is_open(self) -> bool:
         return self.record.closed_at is None
+
+    @property
+    def silent(self) -> bool:
+        """Whether this connection neither pushes nor answers (exchange-wide or singled out)."""
+        return self._exchange.silent or self.record.silent
 
     async def run(self) -> None:
         """Serve until the client leaves or the exchange closes the connection.
@@ -120,11 +150,19 @@ class ExchangeSession:
             self._outbox_send.send_nowait(message)
 
     def push(self, inst_id: str) -> None:
-        """Queue one ``tickers`` push for *inst_id*, whether or not it is subscribed."""
-        if not self.is_open:
+        """Queue one ``tickers`` push for *inst_id*, whether or not it is subscribed.
+
+        Nothing is sent if the connection is closed or *inst_id* is frozen on it. Each
+        instrument's ``ts`` never decreases: the market repeats its last ticker rather than
+        stamp one earlier (e.g. after ``latency`` grows).
+        """
+        record = self.record
+        if not self.is_open or inst_id in record.frozen:
             return
         exchange = self._exchange
         self._outbox_send.send_nowait(encode_push(inst_id, exchange._next_ticker(inst_id)))
+        record.pushes += 1
+        record.last_push_at[inst_id] = trio.current_time()
         exchange._count_push()
 
     # -- tasks -------------------------------------------------------------------------------
@@ -175,7 +213,7 @@ class ExchangeSession:
             now = trio.current_time()
             for inst_id, (start, n) in list(self._schedule.items()):
                 if start + n * interval <= now:
-                    if not self._exchange.silent:
+                    if not self.silent:
                         self.push(inst_id)
                     self._schedule[inst_id] = (start, n + 1)
             # Absolute deadlines (start + n * interval), so pushes never drift.
@@ -193,13 +231,25 @@ class ExchangeSession:
         conn_id = self.record.conn_id
         parsed = parse_request(message)
         exchange._record_request(self.record, _recorded(parsed, message, conn_id))
-        if exchange.silent:
+        if self.silent:
             return  # half-open: the request arrived, nobody answers
         if isinstance(parsed, Ping):
             self.send_nowait(PONG)
         elif isinstance(parsed, IllegalRequest):
             self.send_nowait(encode_illegal(parsed.text, conn_id))
-        elif not exchange.ignoring_requests:
+        elif exchange.ignoring_requests:
+            pass  # lost on the way: not answered, not applied, not counted
+        elif not admit_into_window(
+            self._request_times,
+            trio.current_time(),
+            _REQUEST_WINDOW,
+            exchange.max_requests_per_hour,
+        ):
+            # One error for the whole request, and none of its arguments is applied.
+            self.send_nowait(encode_too_frequent(parsed.id, conn_id))
+            exchange.requests_refused_by_limit += 1
+            exchange._notify()
+        else:
             for arg in parsed.args:
                 self._answer(parsed, arg)
             exchange._notify()
@@ -228,12 +278,16 @@ class ExchangeSession:
         if inst_id in self.record.subscriptions:
             return  # a repeated subscribe is acked again, not subscribed twice
         self.record.subscriptions.add(inst_id)
+        # A new subscription starts healthy, unless the freeze outlives resubscribing.
+        if self._exchange._frozen_for_new_subscriptions(inst_id):
+            self.record.frozen.add(inst_id)
         # First push now, i.e. as soon as the pusher runs, which is after this ack is queued.
         self._schedule[inst_id] = (trio.current_time(), 0)
         self._wakeup.set()
 
     def _unsubscribe(self, inst_id: str) -> None:
         self.record.subscriptions.discard(inst_id)
+        self.record.frozen.discard(inst_id)
         self._schedule.pop(inst_id, None)
 
     def _mark_closed(self, code: int) -> None:
