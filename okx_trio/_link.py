@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import trio
 import trio_websocket
 
 from ._backoff import ReconnectStrategy
 from ._codec import Notice
+from ._errors import AUTH_CLOSE_CODE, TRANSPORT_ERRORS, close_code, closed_reason, describe
 from ._failover import EndpointRotation
 from ._quality import QualityTracker
 from ._session import Session
@@ -32,20 +33,15 @@ from ._state import ConnectionState, StateChange, is_allowed
 from ._stats import ConnectionStats
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from ._client import OkxClient
+
+    TaskFn = Callable[[], Awaitable[None]]
 
 __all__ = ["Attempt", "Link"]
 
 log = logging.getLogger("okx_trio")
-
-AUTH_CLOSE_CODE: Final = 4001
-TRANSPORT_ERRORS: Final = (
-    trio_websocket.ConnectionClosed,
-    trio_websocket.HandshakeError,
-    trio.BrokenResourceError,
-    trio.ClosedResourceError,
-    OSError,
-)
 
 
 class Attempt:
@@ -453,40 +449,3 @@ class Link:
             attempt.end(closed_reason(exc), fatal=close_code(exc) == AUTH_CLOSE_CODE)
         except TRANSPORT_ERRORS as exc:
             attempt.end(f"connection error: {describe(exc)}")
-
-
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    TaskFn = Callable[[], Awaitable[None]]
-
-
-def close_code(exc: trio_websocket.ConnectionClosed) -> int | None:
-    reason = exc.reason
-    return reason.code if reason is not None else None
-
-
-def closed_reason(exc: trio_websocket.ConnectionClosed) -> str:
-    reason = exc.reason
-    if reason is None:
-        return "connection closed by server"
-    text = f"code {reason.code}"
-    if reason.reason:
-        text += f", {reason.reason}"
-    return f"connection closed by server ({text})"
-
-
-def describe(exc: BaseException) -> str:
-    """One line for an exception and the root causes it wraps (a TLS error, a refusal)."""
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    seen = {id(exc)}
-    cause = exc.__cause__ or exc.__context__
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        # trio.open_tcp_stream wraps each address's failure in a group: one is the story.
-        while isinstance(cause, BaseExceptionGroup) and len(cause.exceptions) == 1:
-            cause = cause.exceptions[0]
-        if str(cause):
-            text += f" ({type(cause).__name__}: {cause})"
-        cause = cause.__cause__ or cause.__context__
-    return text

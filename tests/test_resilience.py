@@ -296,3 +296,37 @@ async def test_a_spent_request_budget_waits_instead_of_being_cut_off(
             assert any(
                 "budget spent (3 per hour): waiting 3570s" in c.message for c in rec.notices()
             )
+
+
+async def test_every_pooled_connection_hands_over_on_its_own_upgrade_notice(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=1.0, epoch_ms=0)
+    pairs = MANY[:40]
+    config = make_config(max_pairs_per_connection=10)
+    log = TickLog()
+    async with open_okx_client(
+        pairs, config=config, connector=exchange.connector, wall_clock=exchange.wall_clock
+    ) as client:
+        async with recording(client) as rec, trio.open_nursery() as nursery:
+            nursery.start_soon(log.collect, client)
+            await client.wait_subscribed()
+            await trio.sleep(30.5)
+            noticed_at = trio.current_time()
+            exchange.send_notice("64008")
+            await client.wait_until(lambda: client.get_stats().handovers == 4)
+            # Four new connections at 3 per second: the fourth waits for the next second,
+            # and its pairs keep ticking on the old connection meanwhile.
+            assert trio.current_time() == noticed_at + 1.0
+            await trio.sleep(10)
+            end = trio.current_time()
+            nursery.cancel_scope.cancel()
+        assert [c.state for _, c in rec.changes if c.state is not S.CONNECTED] == [
+            S.CONNECTING
+        ] * 4
+        for inst_id in pairs:
+            assert max(log.gaps(inst_id, 1.0, end)) <= 1.0
+            stamps = log.timestamps(inst_id)
+            assert stamps == sorted(set(stamps))
+        assert len(exchange.connections) == 4
+        assert {p for c in exchange.connections for p in c.subscriptions} == set(pairs)

@@ -141,6 +141,11 @@ class Auditor:
         """The exchange's record of the client's open connection, or None between them."""
         return self._current.record if self._current is not None else None
 
+    @property
+    def open_connections(self) -> int:
+        """Connections open now: two while a make-before-break handover overlaps them."""
+        return len(self._open)
+
     def subscribed(self) -> frozenset[str]:
         """Pairs acknowledged on the current connection, by the wire (not the client)."""
         wire = self._current
