@@ -7,6 +7,7 @@ Usage::
     python examples/monitor.py --url wss://wsaws.okx.com:8443/ws/v5/public
     python examples/monitor.py --demo                          # offline: fake exchange + chaos
     python examples/monitor.py --demo --verbose --duration 30  # log lines instead of the table
+    python examples/monitor.py --demo --max-pairs-per-connection 2  # a pool: a row per connection
 
 On a terminal it draws a live table with ``rich`` (``pip install okx-trio[monitor]``); with
 ``--verbose``, or when stdout is not a terminal, it prints one log line per event instead.
@@ -42,6 +43,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
+from urllib.parse import urlsplit
 
 import trio
 
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PAIRS",
+    "LOW_REQUEST_BUDGET",
     "ChaosSchedule",
     "Command",
     "CommandError",
@@ -74,21 +77,31 @@ __all__ = [
     "RateLimiter",
     "TickLogLimiter",
     "build_parser",
+    "failover_url",
     "format_age",
+    "format_connection_part",
     "format_duration",
     "format_percent",
+    "format_pool_part",
     "format_price",
     "format_state_line",
     "format_state_message",
     "format_stats_line",
     "format_tick_line",
     "format_volume",
+    "is_pooled",
     "main",
+    "notable_figures",
     "options_from_args",
     "parse_commands",
+    "preferred_url",
     "render",
+    "render_connections",
+    "request_budget_low",
     "run",
     "sparkline",
+    "url_failure_count",
+    "url_host",
 ]
 
 #: Watched when no pairs are given on the command line.
@@ -118,6 +131,9 @@ HELP_LINES: Final = (
 )
 
 SPARK_BLOCKS: Final = "▁▂▃▄▅▆▇█"
+
+#: The hourly request budget (OKX: 480 per connection) is shown once it is this low.
+LOW_REQUEST_BUDGET: Final = 48
 
 # --------------------------------------------------------------------------------------------
 # Formatting
@@ -336,8 +352,20 @@ def format_tick_line(ticker: Ticker) -> str:
 
 
 def format_stats_line(stats: ConnectionStats) -> str:
-    """The periodic stats log line; ``last_error`` comes last since it contains spaces."""
+    """The periodic stats log line; ``last_error`` comes last since it contains spaces.
+
+    The figures of :func:`notable_figures` (and ``url=`` after a failover) appear only when
+    they say something, and a pool adds ``pool=[...]`` (:func:`format_pool_part`).
+    """
     rejected = ",".join(stats.rejected_pairs) or "-"
+    extra = ""
+    failed_over = failover_url(stats)
+    if failed_over is not None:
+        extra += f" url={failed_over}"
+    for key, _, value in notable_figures(stats):
+        extra += f" {key}={value}"
+    if is_pooled(stats):
+        extra += f" pool=[{format_pool_part(stats)}]"
     return (
         f"[stats] state={stats.state.value} reconnects={stats.reconnect_count} "
         f"retry={stats.retry_count} subscribed={stats.subscribed_pairs}/{stats.desired_pairs} "
@@ -345,9 +373,86 @@ def format_stats_line(stats: ConnectionStats) -> str:
         f"last_msg={format_age(stats.last_message_age)} "
         f"ticks={stats.ticks_received} dropped={stats.ticks_dropped} "
         f"bad={stats.bad_messages} rejected={rejected} "
-        f"quality={stats.quality} latency={format_latency(stats)} "
+        f"quality={stats.quality} latency={format_latency(stats)}{extra} "
         f"last_error={_one_line(stats.last_error) or '-'}"
     )
+
+
+def is_pooled(stats: ConnectionStats) -> bool:
+    """Whether the client runs more than one connection (a sharded pool)."""
+    return len(stats.connections) > 1
+
+
+def url_host(url: str) -> str:
+    """The host of a url (``ws.okx.com``); the url itself if it has none."""
+    return urlsplit(url).hostname or url
+
+
+def preferred_url(stats: ConnectionStats) -> str | None:
+    """The first of ``ClientConfig.urls``: ``url_failures`` lists them in that order."""
+    return stats.url_failures[0][0] if stats.url_failures else None
+
+
+def failover_url(stats: ConnectionStats) -> str | None:
+    """``stats.url`` when it is not the preferred url (the client failed over), else None."""
+    preferred = preferred_url(stats)
+    if preferred is None or not stats.url or stats.url == preferred:
+        return None
+    return stats.url
+
+
+def url_failure_count(stats: ConnectionStats) -> int:
+    """Failed connection attempts over every url."""
+    return sum(count for _, count in stats.url_failures)
+
+
+def request_budget_low(stats: ConnectionStats) -> bool:
+    """Whether the hourly request budget is worth showing: low, or already waited for."""
+    budget = stats.request_budget
+    return budget is not None and (budget <= LOW_REQUEST_BUDGET or stats.requests_delayed > 0)
+
+
+def notable_figures(stats: ConnectionStats) -> list[tuple[str, str, str]]:
+    """``(log key, label, value)`` of the figures shown only when they are not zero.
+
+    Handovers (make-before-break on 64008), stale-instrument resubscribes, connection
+    attempts and subscription requests held back by the rate limits, and the hourly request
+    budget when it is low (:func:`request_budget_low`).
+    """
+    figures: list[tuple[str, str, str]] = []
+    for key, label, value in (
+        ("handovers", "Handovers", stats.handovers),
+        ("stale_resubscribes", "Stale resubs", stats.stale_resubscribes),
+        ("connects_delayed", "Connects delayed", stats.connects_delayed),
+        ("requests_delayed", "Requests delayed", stats.requests_delayed),
+    ):
+        if value:
+            figures.append((key, label, str(value)))
+    if request_budget_low(stats):
+        figures.append(("request_budget", "Request budget", f"{stats.request_budget} left"))
+    return figures
+
+
+def format_connection_part(conn: ConnectionStats) -> str:
+    """One connection of a pool, compactly: ``conn1 reconnecting 0/500 q62``.
+
+    ``@host`` is added when that connection has failed over to another url.
+    """
+    text = (
+        f"conn{conn.index} {conn.state.value} "
+        f"{conn.subscribed_pairs}/{conn.desired_pairs} q{conn.quality}"
+    )
+    failed_over = failover_url(conn)
+    if failed_over is not None:
+        text += f" @{url_host(failed_over)}"
+    return text
+
+
+def format_pool_part(stats: ConnectionStats) -> str:
+    """Every connection of the pool, ``"; "``-separated; ``""`` for one connection."""
+    if not is_pooled(stats):
+        return ""
+    return "; ".join(format_connection_part(conn) for conn in stats.connections)
 
 
 def format_latency(stats: ConnectionStats) -> str:
@@ -461,6 +566,9 @@ class MonitorModel:
         self.events: deque[Event] = deque(maxlen=max_events)
         self.state = ConnectionState.DISCONNECTED
         self.stats: ConnectionStats | None = None
+        #: Ticks per second of each connection (by index), between the last two snapshots.
+        self.tick_rates: dict[int, float] = {}
+        self._tick_counts: dict[int, tuple[float, int]] = {}
         for inst_id in pairs:
             self.add_pair(inst_id)
 
@@ -497,10 +605,32 @@ class MonitorModel:
         kind: EventKind = "rejected" if "rejected" in change.message else "state"
         return self.add_event(kind, format_state_message(change), now, state=change.state)
 
-    def on_stats(self, stats: ConnectionStats) -> None:
-        """Remember the latest statistics."""
+    def on_stats(self, stats: ConnectionStats, now: float | None = None) -> None:
+        """Remember the latest statistics; with *now*, update :attr:`tick_rates`.
+
+        A rate is the connection's new ticks over the time since the previous snapshot; a
+        counter that went down (a connection index reused) just restarts its rate.
+        """
         self.stats = stats
         self.state = stats.state
+        if now is None:
+            return
+        counts: dict[int, tuple[float, int]] = {}
+        for conn in stats.connections:
+            counts[conn.index] = (now, conn.ticks_received)
+            before = self._tick_counts.get(conn.index)
+            if before is None:
+                continue
+            then, ticks = before
+            if now > then and conn.ticks_received >= ticks:
+                self.tick_rates[conn.index] = (conn.ticks_received - ticks) / (now - then)
+            elif conn.ticks_received < ticks:
+                self.tick_rates.pop(conn.index, None)
+            else:  # the same instant: keep the previous sample as the reference
+                counts[conn.index] = before
+        self._tick_counts = counts
+        for index in [i for i in self.tick_rates if i not in counts]:
+            del self.tick_rates[index]
 
     def add_event(
         self, kind: EventKind, text: str, now: float, *, state: ConnectionState | None = None
@@ -634,16 +764,36 @@ def render(model: MonitorModel, stats: ConnectionStats | None, now: float) -> Re
             "Rejected",
             Text(rejected_text, style="red" if stats.rejected_pairs else "dim"),
         )
-        quality_style = (
-            "green" if stats.quality >= 80 else "yellow" if stats.quality >= 50 else "red"
-        )
         status.add_row(
             "Quality",
-            Text(f"{stats.quality}/100", style=quality_style),
+            Text(f"{stats.quality}/100", style=_quality_style(stats.quality)),
             "Latency",
             format_latency(stats),
         )
-        details.add_row("URL", stats.url)
+        # Figures that only matter once they are not zero, two to a line.
+        extra: list[tuple[str, RenderableType]] = []
+        if is_pooled(stats):
+            up = sum(conn.state is ConnectionState.CONNECTED for conn in stats.connections)
+            extra.append(("Connections", f"{len(stats.connections)} ({up} connected)"))
+        for _, label, value in notable_figures(stats):
+            style = "yellow" if label in ("Requests delayed", "Request budget") else ""
+            extra.append((label, Text(value, style=style)))
+        for i in range(0, len(extra), 2):
+            left, right = extra[i], extra[i + 1] if i + 1 < len(extra) else ("", "")
+            status.add_row(left[0], left[1], right[0], right[1])
+            # Keep the url and error lines lined up with the labels above them.
+            details.columns[0].min_width = max(details.columns[0].min_width or 0, len(left[0]))
+        url_text = Text(stats.url)
+        failed_over = failover_url(stats)
+        preferred = preferred_url(stats)
+        if failed_over is not None and preferred is not None:
+            url_text.stylize("yellow")
+            url_text.append(
+                f"  (failed over from {url_host(preferred)}; "
+                f"{url_failure_count(stats)} failed attempts)",
+                style="yellow",
+            )
+        details.add_row("URL", url_text)
         details.add_row(
             "Last error",
             Text(_one_line(stats.last_error) or "-", style="red" if stats.last_error else "dim"),
@@ -664,12 +814,76 @@ def render(model: MonitorModel, stats: ConnectionStats | None, now: float) -> Re
         events.append("no events yet", style="dim")
 
     footer = Text("+PAIR add · -PAIR remove · q quit · ? help · Ctrl-C exit", style="dim")
-    return Group(
-        table,
-        Panel(Group(status, details), title="connection", title_align="left", border_style="blue"),
+    parts: list[RenderableType] = [table]
+    pooled = stats is not None and is_pooled(stats)
+    if stats is not None and pooled:
+        parts.append(
+            Panel(
+                render_connections(stats, model.tick_rates),
+                title=f"connections ({len(stats.connections)})",
+                title_align="left",
+                border_style="blue",
+            )
+        )
+    parts += [
+        Panel(
+            Group(status, details),
+            title="pool totals" if pooled else "connection",
+            title_align="left",
+            border_style="blue",
+        ),
         Panel(events, title="events", title_align="left", border_style="blue"),
         footer,
-    )
+    ]
+    return Group(*parts)
+
+
+def _quality_style(quality: int) -> str:
+    return "green" if quality >= 80 else "yellow" if quality >= 50 else "red"
+
+
+def render_connections(
+    stats: ConnectionStats, tick_rates: dict[int, float] | None = None
+) -> RenderableType:
+    """One row per connection of the pool: index, state, host, pairs subscribed/desired,
+    ticks per second (from *tick_rates*, by index; ``-`` until known), last message age,
+    reconnects, quality and the hourly request budget left.
+
+    It fits an 80-column terminal; a long host name is cut short first.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    rates = tick_rates or {}
+    table = Table(expand=False, header_style="bold", box=None, padding=(0, 1, 0, 0))
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("State", no_wrap=True)
+    table.add_column("Host", overflow="ellipsis", min_width=6)
+    table.add_column("Pairs", justify="right", no_wrap=True)
+    table.add_column("Ticks/s", justify="right", no_wrap=True)
+    table.add_column("Last msg", justify="right", no_wrap=True)
+    table.add_column("Reconn", justify="right", no_wrap=True)
+    table.add_column("Quality", justify="right", no_wrap=True)
+    table.add_column("Budget", justify="right", no_wrap=True)
+    for conn in stats.connections:
+        rate = rates.get(conn.index)
+        pairs_style = "" if conn.subscribed_pairs >= conn.desired_pairs else "yellow"
+        budget = "-" if conn.request_budget is None else str(conn.request_budget)
+        budget_style = "yellow" if request_budget_low(conn) else "dim"
+        age = conn.last_message_age
+        age_style = "yellow" if age is not None and age > STALE_AFTER else ""
+        table.add_row(
+            str(conn.index),
+            Text(conn.state.value, style=STATE_STYLES[conn.state]),
+            Text(url_host(conn.url), style="yellow" if failover_url(conn) else ""),
+            Text(f"{conn.subscribed_pairs}/{conn.desired_pairs}", style=pairs_style),
+            f"{rate:.1f}" if rate is not None else "-",
+            Text(format_age(age), style=age_style),
+            str(conn.reconnect_count),
+            Text(str(conn.quality), style=_quality_style(conn.quality)),
+            Text(budget, style=budget_style),
+        )
+    return table
 
 
 # --------------------------------------------------------------------------------------------
@@ -701,6 +915,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text!r}")
     return value
 
 
@@ -760,6 +984,13 @@ def build_parser() -> argparse.ArgumentParser:
     tuning.add_argument(
         "--max-retries", type=int, metavar="N", help="give up (exit 1) after N failed retries"
     )
+    tuning.add_argument(
+        "--max-pairs-per-connection",
+        type=_positive_int,
+        metavar="N",
+        help="shard the pairs over several connections, at most N on each (default: one "
+        "connection); the table then shows one row per connection",
+    )
     demo = parser.add_argument_group("demo", "only with --demo")
     demo.add_argument("--no-chaos", action="store_true", help="do not inject faults")
     demo.add_argument("--seed", type=int, help="seed for the market and the faults")
@@ -806,6 +1037,7 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
         values = dataclasses.asdict(from_file)
     if args.url is not None:
         values["url"] = args.url
+        values["urls"] = ()  # the flag's url alone, whatever endpoint list the file had
     if args.transport is not None:
         values["transport"] = args.transport
     for name in ("ping_interval", "connection_timeout", "initial_delay", "max_delay"):
@@ -821,6 +1053,8 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
         values["max_delay"] = max(values.get("max_delay", base.max_delay), args.initial_delay)
     if args.max_retries is not None:
         values["max_retries"] = args.max_retries
+    if args.max_pairs_per_connection is not None:
+        values["max_pairs_per_connection"] = args.max_pairs_per_connection
     return ClientConfig(**values)
 
 
@@ -1083,7 +1317,7 @@ class _Monitor:
     async def _watch_stats(self, updates: trio.MemoryReceiveChannel[ConnectionStats]) -> None:
         async with updates:
             async for stats in updates:
-                self.model.on_stats(stats)
+                self.model.on_stats(stats, trio.current_time())
                 if not self.options.table and self.stats_limiter.ready(trio.current_time()):
                     self.out.line(format_stats_line(stats))
 
@@ -1177,26 +1411,41 @@ class _Monitor:
             first_after=self.options.chaos_first_after,
             every=self.options.chaos_every,
         )
+        # Which connection of a pool a fault hits: its own stream, so the schedule stays
+        # the same with or without a pool.
+        pick = random.Random(f"monitor-chaos-target:{self.options.seed}")
         while True:
             await trio.sleep(schedule.next_delay())
-            await self._inject(schedule.next_fault(), exchange)
+            await self._inject(schedule.next_fault(), exchange, pick)
 
-    async def _inject(self, fault: Fault, exchange: FakeExchange) -> None:
+    async def _inject(self, fault: Fault, exchange: FakeExchange, pick: random.Random) -> None:
+        """Inject *fault*. With a pool, a drop or a silence hits one of the exchange's open
+        connections (chosen by *pick*), so the others are seen to carry on."""
+        open_now = exchange.connections
+        target = (
+            [pick.choice(open_now)]
+            if len(open_now) > 1 and is_pooled(self.client.get_stats())
+            else None
+        )
+        which = f"1 of its {len(open_now)} connections" if target is not None else ""
         if fault == "drop":
-            self.emit("chaos", "the exchange drops the connection")
-            exchange.drop_connections()
+            self.emit("chaos", f"the exchange drops {which or 'the connection'}")
+            exchange.drop_connections(only=target)
         elif fault == "silence":
-            silence = self.options.config.connection_timeout + 2.0
+            timeout = self.options.config.connection_timeout
+            silence = timeout + 2.0
             self.emit(
                 "chaos",
-                f"the exchange goes silent for {silence:.0f}s (no data, no pongs; "
-                f"the client's timeout is {self.options.config.connection_timeout:g}s)",
+                f"the exchange goes silent {f'on {which} ' if which else ''}for {silence:.0f}s "
+                f"(no data, no pongs; the client's timeout is {timeout:g}s)",
             )
-            exchange.go_silent()
+            exchange.go_silent(only=target)
             try:
                 await trio.sleep(silence)
             finally:
-                exchange.resume()
+                # A silenced connection the client has given up on is closed by now;
+                # resume() skips it.
+                exchange.resume(only=target)
             self.emit("chaos", "the exchange answers again")
         elif fault == "notice":
             self.emit("chaos", "the exchange announces a service upgrade (64008)")
@@ -1251,7 +1500,7 @@ async def run(
                 exchange = FakeExchange(tick_interval=options.tick_interval, seed=options.seed)
             if connector is None:
                 url = await stack.enter_async_context(open_fake_exchange_server(exchange))
-                config = dataclasses.replace(config, url=url)
+                config = config.replace(url=url)  # the fake exchange alone, no failover
         client = await stack.enter_async_context(
             open_okx_client(options.pairs, config=config, connector=connector)
         )

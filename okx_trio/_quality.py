@@ -59,10 +59,12 @@ class QualityTracker:
 
     * ``uptime``: the fraction of the window (or of the time since start, if shorter) spent
       connected.
-    * ``reconnects_per_hour``: connections re-established in the window, scaled to an hour.
-      One an hour costs 14 %; one a minute (60/h) leaves 9 % of the score.
+    * ``reconnects_per_hour``: connections re-established in the window, scaled to an hour
+      (with the default one-hour window, simply the count). One an hour costs 14 %; one a
+      minute (60/h) leaves 9 % of the score. A young client is not extrapolated: one drop
+      in its first minute counts as one, not as sixty an hour.
     * ``heartbeat_misses_per_hour``: connections given up by the heartbeat watchdog
-      (the server went silent), scaled the same way.
+      (the server went silent), counted the same way.
     * ``median_latency``: of the client's latency window; up to 1 s is free, 5 s halves the
       score.
 
@@ -114,9 +116,9 @@ class QualityTracker:
         return min(1.0, max(0.0, up / span))
 
     def per_hour(self, count: int, now: float) -> float:
-        span = min(self.window, now - self._started_at)
-        # Below a minute of history a rate means little; count it as a minute's worth.
-        return count * 3600.0 / max(span, 60.0)
+        # Over the whole window, however young the client: extrapolating a short history
+        # turns one early drop into "sixty an hour" and the score into noise.
+        return count * 3600.0 / self.window
 
     def score(self, now: float, median_latency: float | None = None) -> int:
         uptime = self.uptime(now)  # also forgets what left the window
@@ -124,10 +126,6 @@ class QualityTracker:
         misses = self.per_hour(len(self._misses), now)
         latency = max(0.0, (median_latency or 0.0) - GOOD_LATENCY)
         value = (
-            100.0
-            * uptime
-            / (1.0 + reconnects / 6.0)
-            / (1.0 + misses / 6.0)
-            / (1.0 + latency / 4.0)
+            100.0 * uptime / (1.0 + reconnects / 6.0) / (1.0 + misses / 6.0) / (1.0 + latency / 4.0)
         )
         return round(value)

@@ -3,6 +3,7 @@ the rich table, the command line, and the Trio wiring against the in-memory fake
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import io
 import pathlib
@@ -312,6 +313,125 @@ def test_stats_line() -> None:
     )
 
 
+OKX = "wss://ws.okx.com:8443/ws/v5/public"
+AWS = "wss://wsaws.okx.com:8443/ws/v5/public"
+
+
+def make_conn(index: int, **overrides: object) -> ConnectionStats:
+    """One connection's snapshot, as in ``stats.connections``."""
+    values: dict[str, object] = {
+        "index": index,
+        "subscribed_pairs": 2,
+        "desired_pairs": 2,
+        "ticks_received": 100 * (index + 1),
+        "url_failures": ((OKX, 0), (AWS, 0)),
+        "url": OKX,
+    }
+    values.update(overrides)
+    return make_stats(**values)
+
+
+def make_pool(*conns: ConnectionStats, **overrides: object) -> ConnectionStats:
+    """Pool totals over *conns*, as ``OkxClient.get_stats`` gives them."""
+    values: dict[str, object] = {
+        "subscribed_pairs": sum(c.subscribed_pairs for c in conns),
+        "desired_pairs": sum(c.desired_pairs for c in conns),
+        "ticks_received": sum(c.ticks_received for c in conns),
+        "quality": min(c.quality for c in conns),
+        "url_failures": ((OKX, 0), (AWS, 0)),
+        "connections": conns,
+    }
+    values.update(overrides)
+    return make_stats(**values)
+
+
+def test_stats_line_of_a_pool_has_one_part_per_connection() -> None:
+    pool = make_pool(
+        make_conn(0, subscribed_pairs=500, desired_pairs=500),
+        make_conn(
+            1,
+            state=ConnectionState.RECONNECTING,
+            subscribed_pairs=0,
+            desired_pairs=500,
+            quality=62,
+        ),
+        state=ConnectionState.RECONNECTING,
+    )
+    assert monitor.is_pooled(pool)
+    assert monitor.format_pool_part(pool) == (
+        "conn0 connected 500/500 q100; conn1 reconnecting 0/500 q62"
+    )
+    line = monitor.format_stats_line(pool)
+    assert line == (
+        "[stats] state=reconnecting reconnects=1 retry=0 subscribed=500/1000 duration=12.3s "
+        "last_msg=0.1s ticks=300 dropped=0 bad=0 rejected=- quality=62 latency=- "
+        "pool=[conn0 connected 500/500 q100; conn1 reconnecting 0/500 q62] last_error=-"
+    )
+
+
+def test_one_connection_is_not_a_pool() -> None:
+    single = make_stats(connections=(make_conn(0),))
+    assert not monitor.is_pooled(single)
+    assert not monitor.is_pooled(make_stats())
+    assert monitor.format_pool_part(single) == ""
+    assert "pool=" not in monitor.format_stats_line(single)
+
+
+def test_stats_line_shows_failover_handovers_stale_and_rate_limits_when_not_zero() -> None:
+    quiet = make_stats(url_failures=((OKX, 0), (AWS, 0)), request_budget=470)
+    assert monitor.format_stats_line(quiet) == monitor.format_stats_line(make_stats())
+    assert monitor.notable_figures(quiet) == []
+    busy = make_stats(
+        url=AWS,
+        url_failures=((OKX, 3), (AWS, 0)),
+        handovers=2,
+        stale_resubscribes=5,
+        connects_delayed=4,
+        requests_delayed=1,
+        request_budget=0,
+        last_error="connect failed",
+    )
+    assert monitor.failover_url(busy) == AWS
+    assert monitor.url_failure_count(busy) == 3
+    line = monitor.format_stats_line(busy)
+    assert line.endswith(
+        f"latency=- url={AWS} handovers=2 stale_resubscribes=5 connects_delayed=4 "
+        "requests_delayed=1 request_budget=0 left last_error=connect failed"
+    ), line
+    # The budget shows once it is low, or once a request had to wait for it.
+    low = make_stats(request_budget=monitor.LOW_REQUEST_BUDGET)
+    assert "request_budget=48 left" in monitor.format_stats_line(low)
+    waited = make_stats(request_budget=300, requests_delayed=1)
+    assert "request_budget=300 left" in monitor.format_stats_line(waited)
+    assert monitor.notable_figures(make_stats(request_budget=None, requests_delayed=0)) == []
+
+
+def test_failover_is_judged_against_the_first_configured_url() -> None:
+    assert monitor.failover_url(make_stats(url=OKX, url_failures=((OKX, 2), (AWS, 0)))) is None
+    assert monitor.failover_url(make_stats(url=AWS)) is None  # no url list: nothing to judge
+    assert monitor.preferred_url(make_stats(url_failures=((AWS, 0),))) == AWS
+    assert monitor.url_host(AWS) == "wsaws.okx.com"
+    assert monitor.url_host("ws://127.0.0.1:4000/ws") == "127.0.0.1"
+    moved = make_conn(1, url=AWS, url_failures=((OKX, 1), (AWS, 0)))
+    assert monitor.format_connection_part(moved) == "conn1 connected 2/2 q100 @wsaws.okx.com"
+
+
+def test_model_keeps_a_tick_rate_per_connection() -> None:
+    model = monitor.MonitorModel()
+    model.on_stats(make_pool(make_conn(0, ticks_received=10), make_conn(1, ticks_received=0)), 1.0)
+    assert model.tick_rates == {}
+    model.on_stats(make_pool(make_conn(0, ticks_received=30), make_conn(1, ticks_received=5)), 3.0)
+    assert model.tick_rates == {0: 10.0, 1: 2.5}
+    # A counter that went down (an index reused by a new connection) restarts its rate;
+    # a connection that is gone loses its rate.
+    model.on_stats(make_stats(connections=(make_conn(0, ticks_received=2),)), 4.0)
+    assert model.tick_rates == {}
+    model.on_stats(make_stats(connections=(make_conn(0, ticks_received=6),)), 6.0)
+    assert model.tick_rates == {0: 2.0}
+    model.on_stats(make_stats())  # without a time: the rates stay
+    assert model.tick_rates == {0: 2.0}
+
+
 def test_tick_log_limiter_allows_one_line_per_pair_per_second() -> None:
     limiter = monitor.TickLogLimiter(1.0)
     assert limiter.should_log("BTC-USDT", 10.0)
@@ -415,8 +535,8 @@ def _state_of(model: monitor.MonitorModel) -> ConnectionState:
 # --- the live table -----------------------------------------------------------------------
 
 
-def _record(renderable: object, *, styles: bool = False) -> str:
-    console = Console(record=True, width=120, file=io.StringIO(), force_terminal=True)
+def _record(renderable: object, *, styles: bool = False, width: int = 120) -> str:
+    console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True)
     console.print(renderable)
     return console.export_text(styles=styles)
 
@@ -492,6 +612,80 @@ def test_render_without_stats_or_pairs() -> None:
     assert "no events yet" in text
 
 
+def test_render_a_pool_shows_one_row_per_connection() -> None:
+    model = monitor.MonitorModel(["BTC-USDT", "ETH-USDT", "SOL-USDT"])
+    conns = (
+        make_conn(0, ticks_received=120, last_message_age=0.3, request_budget=470),
+        make_conn(
+            1,
+            state=ConnectionState.RECONNECTING,
+            subscribed_pairs=0,
+            desired_pairs=1,
+            reconnect_count=4,
+            quality=62,
+            last_message_age=None,
+            url=AWS,
+            url_failures=((OKX, 2), (AWS, 0)),
+            request_budget=None,
+        ),
+        make_conn(2, quality=40, request_budget=7),
+    )
+    model.on_stats(make_pool(*conns), 1.0)
+    model.on_stats(make_pool(*(dataclasses.replace(c, ticks_received=c.ticks_received + 20)
+                               for c in conns)), 3.0)  # fmt: skip
+    stats = make_pool(
+        *conns,
+        state=ConnectionState.RECONNECTING,
+        handovers=1,
+        stale_resubscribes=3,
+        requests_delayed=2,
+        request_budget=7,
+    )
+    for width in (120, 80):  # it fits a classic terminal too
+        text = _record(monitor.render(model, stats, now=3.0), width=width)
+        lines = text.splitlines()
+        assert "connections (3)" in text
+        assert "pool totals" in text
+        header = next(line for line in lines if "Host" in line and "Quality" in line)
+        assert header.split()[1:] == [
+            "#", "State", "Host", "Pairs", "Ticks/s", "Last", "msg", "Reconn", "Quality",
+            "Budget", "│",
+        ]  # fmt: skip
+        rows = [line for line in lines if "okx.com " in line]
+        assert [row.split()[1:-1] for row in rows] == [
+            ["0", "connected", "ws.okx.com", "2/2", "10.0", "0.3s", "1", "100", "470"],
+            ["1", "reconnecting", "wsaws.okx.com", "0/1", "10.0", "-", "4", "62", "-"],
+            ["2", "connected", "ws.okx.com", "2/2", "10.0", "0.1s", "1", "40", "7"],
+        ], text
+    # the totals panel: the pool and the figures that are not zero
+    assert "3 (2 connected)" in text
+    for label, value in (
+        ("Handovers", "1"),
+        ("Stale resubs", "3"),
+        ("Requests delayed", "2"),
+        ("Request budget", "7 left"),
+    ):
+        line = next(line for line in lines if label in line)
+        assert value in line.split(label)[1], line
+    assert "Connects delayed" not in text  # zero: not shown
+
+
+def test_render_single_connection_has_no_pool_panel_and_shows_a_failover() -> None:
+    model = monitor.MonitorModel(["BTC-USDT"])
+    stats = make_stats(
+        url=AWS, url_failures=((OKX, 3), (AWS, 0)), connections=(make_conn(0, url=AWS),)
+    )
+    text = _record(monitor.render(model, stats, now=1.0))
+    assert "connections (" not in text
+    assert "pool totals" not in text
+    assert "Connections" not in text and "Handovers" not in text
+    url_line = next(line for line in text.splitlines() if "URL" in line)
+    assert AWS in url_line
+    assert "failed over from ws.okx.com; 3 failed attempts" in url_line
+    preferred = make_stats(url=OKX, url_failures=((OKX, 1), (AWS, 0)))
+    assert "failed over" not in _record(monitor.render(model, preferred, now=1.0))
+
+
 # --- command line -------------------------------------------------------------------------
 
 
@@ -540,6 +734,14 @@ def test_demo_uses_short_timings_unless_overridden() -> None:
     assert (quiet.chaos_first_after, quiet.chaos_every) == (1.0, 3.0)
 
 
+def test_max_pairs_per_connection_flag() -> None:
+    assert _options([]).config.max_pairs_per_connection is None
+    assert _options(["--max-pairs-per-connection", "300"]).config.max_pairs_per_connection == 300
+    demo = _options(["--demo", "--max-pairs-per-connection", "2"])
+    assert demo.config.max_pairs_per_connection == 2
+    assert demo.config.ping_interval == 3  # the demo's other settings stay
+
+
 def test_config_file_then_flags(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "client.toml"
     path.write_text("ping_interval = 7\nmax_retries = 5\ntransport = 'websockets'\n")
@@ -552,6 +754,13 @@ def test_config_file_then_flags(tmp_path: pathlib.Path) -> None:
     path.write_text("connection_timeout = 8\n")
     demo = _options(["--demo", "--config", str(path)]).config
     assert (demo.ping_interval, demo.connection_timeout) == (3, 8)  # the file over the demo's
+    path.write_text(f"max_pairs_per_connection = 50\nurls = ['{OKX}', '{AWS}']\n")
+    assert _options(["--config", str(path)]).config.max_pairs_per_connection == 50
+    flagged = _options(
+        ["--config", str(path), "--max-pairs-per-connection", "7", "--url", "ws://127.0.0.1:1"]
+    ).config
+    assert flagged.max_pairs_per_connection == 7
+    assert flagged.urls == ("ws://127.0.0.1:1",)  # --url replaces the file's list
 
 
 def test_a_bad_config_file_exits_2_naming_file_and_key(
@@ -583,6 +792,11 @@ def test_a_bad_config_file_exits_2_naming_file_and_key(
         (["--duration", "0"], "must be a finite number > 0"),
         (["--duration", "soon"], "not a number"),
         (["--bogus"], "unrecognized arguments"),
+        (["--max-pairs-per-connection", "0"], "--max-pairs-per-connection: must be an int >= 1"),
+        (["--max-pairs-per-connection", "-2"], "--max-pairs-per-connection: must be an int >= 1"),
+        (["--max-pairs-per-connection", "1.5"], "--max-pairs-per-connection: must be an int >= 1"),
+        (["--max-pairs-per-connection", "many"], "--max-pairs-per-connection: must be an int"),
+        (["--max-pairs-per-connection"], "--max-pairs-per-connection: expected one argument"),
     ],
 )
 def test_bad_arguments_exit_2(
@@ -618,6 +832,7 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert monitor.main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "--demo" in out and "--max-retries" in out and "+PAIR" in out
+    assert "--max-pairs-per-connection N" in out
 
 
 # --- the Trio program against the in-memory fake exchange -----------------------------------
@@ -791,3 +1006,71 @@ async def test_table_mode_draws_the_table(autojump_clock: trio.testing.MockClock
     assert "OKX tickers" in text
     assert "BTC-USDT" in text and "ETH-USDT" in text
     assert "[tick]" not in text
+
+
+async def test_demo_chaos_with_a_pool_hits_one_connection_and_logs_each(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=0.5, seed=6)
+    options = _memory_options(
+        ("BTC-USDT", "ETH-USDT", "SOL-USDT"),
+        demo=True,
+        seed=6,
+        chaos_first_after=2.0,
+        chaos_every=6.0,
+        duration=40.0,
+        stats_every=1.0,
+    )
+    options = dataclasses.replace(
+        options, config=options.config.replace(max_pairs_per_connection=1)
+    )
+    code, lines, err = await _run_with_commands(options, exchange, [])
+    assert code == 0, err
+    text = "\n".join(lines)
+    chaos = [line for line in lines if line.startswith("[chaos]")]
+    assert chaos[0] == "[chaos] the exchange drops 1 of its 3 connections"
+    assert "[chaos] the exchange goes silent on 1 of its 3 connections for 7s" in text
+    assert "[chaos] the exchange announces a service upgrade (64008)" in text
+    assert "[chaos] adding FAKE-USDT, which the exchange rejects" in text
+    for index in range(3):
+        assert f"[state] connected: [connection {index}] connected to OKX" in lines
+    # The drop took down one connection only: one reconnect, then the next fault.
+    drop, next_fault = [i for i, line in enumerate(lines) if line.startswith("[chaos]")][:2]
+    reconnecting = [
+        line for line in lines[drop:next_fault] if line.startswith("[state] reconnecting:")
+    ]
+    assert len(reconnecting) == 1, lines[drop:next_fault]
+    stats = [line for line in lines if line.startswith("[stats] ")]
+    healthy = "pool=[conn0 connected 1/1 q{}; conn1 connected 1/1 q{}; conn2 connected 1/1 q{}]"
+    assert _pool_matches(stats[0], healthy), stats[0]
+    assert any(" reconnects=1 " in line for line in stats)
+    assert any(" handovers=3 " in line for line in stats), "one handover per connection"
+    assert _pool_matches(stats[-1], healthy), stats[-1]  # healed
+
+
+def _pool_matches(line: str, pattern: str) -> bool:
+    """Whether *line*'s ``pool=[...]`` part is *pattern* with any numbers for the ``{}``."""
+    import re
+
+    regex = re.escape(pattern).replace(r"\{\}", r"\d+")
+    return re.search(regex, line) is not None
+
+
+async def test_table_mode_with_a_pool_draws_a_row_per_connection(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=0.25, seed=3)
+    options = _memory_options(("BTC-USDT", "ETH-USDT"), table=True, duration=3.0)
+    options = dataclasses.replace(
+        options, config=options.config.replace(max_pairs_per_connection=1)
+    )
+    out = io.StringIO()
+    code = await monitor.run(
+        options, connector=exchange.connector, read_stdin=False, out=out, handle_signals=False
+    )
+    assert code == 0
+    last_frame = out.getvalue().rsplit("OKX tickers", 1)[1]
+    assert "connections (2)" in last_frame
+    assert "pool totals" in last_frame
+    rows = [line.split()[1:4] for line in last_frame.splitlines() if "fake.invalid " in line]
+    assert rows == [["0", "connected", "fake.invalid"], ["1", "connected", "fake.invalid"]]

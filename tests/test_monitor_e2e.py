@@ -4,6 +4,7 @@ sockets, real time (each bounded to a few seconds)."""
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import socket
@@ -61,6 +62,31 @@ def test_demo_heals_after_an_injected_drop() -> None:
     assert after[reconnecting].endswith("(attempt 1)")
     healed = after.index("[state] connected: connected to OKX", reconnecting)
     assert any(line.startswith("[tick] ") for line in after[healed:])
+
+
+def test_demo_pool_logs_each_connection_and_a_drop_hits_only_one() -> None:
+    result = run_monitor(
+        "--demo", "--verbose", "--duration", "3.5", "--stats-every", "1", "--seed", "4",
+        "--max-pairs-per-connection", "1", "--chaos-first-after", "1", "--chaos-every", "100",
+        "BTC-USDT", "ETH-USDT", "SOL-USDT",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    for index in range(3):
+        assert f"[state] connected: [connection {index}] connected to OKX" in lines
+    drop = lines.index("[chaos] the exchange drops 1 of its 3 connections")
+    reconnecting = [line for line in lines[drop:] if line.startswith("[state] reconnecting:")]
+    assert len(reconnecting) == 1, reconnecting  # the other two carried on
+    stats = [line for line in lines if line.startswith("[stats] ")]
+    assert len(stats) >= 2, lines
+    healthy = re.compile(
+        r" pool=\[conn0 connected 1/1 q\d+; conn1 connected 1/1 q\d+; "
+        r"conn2 connected 1/1 q\d+\] "
+    )
+    assert healthy.search(stats[0]), stats[0]
+    assert healthy.search(stats[-1]), stats[-1]  # healed
+    assert " reconnects=1 " in stats[-1]
 
 
 def test_unreachable_url_fails_with_exit_1_and_one_line() -> None:

@@ -47,6 +47,17 @@ def test_a_reconnect_every_minute_scores_low() -> None:
     assert score == 9
 
 
+def test_one_early_drop_is_one_drop_not_sixty_an_hour() -> None:
+    tracker = QualityTracker(0.0)
+    tracker.connected(0.0)
+    tracker.disconnected(30.0)
+    tracker.connected(30.0)  # back at once: uptime stays whole
+    # 100 / (1 + 1/6) = 85.7: the same as one reconnect in a full hour.
+    assert tracker.score(60.0) == 86
+    assert tracker.score(3600.0) == 86
+    assert tracker.score(3631.0) == 100  # the reconnect left the window
+
+
 def test_heartbeat_misses_and_latency_cost_their_share() -> None:
     tracker = QualityTracker(now=0.0)
     tracker.connected(0.0)

@@ -321,9 +321,7 @@ async def test_every_pooled_connection_hands_over_on_its_own_upgrade_notice(
             await trio.sleep(10)
             end = trio.current_time()
             nursery.cancel_scope.cancel()
-        assert [c.state for _, c in rec.changes if c.state is not S.CONNECTED] == [
-            S.CONNECTING
-        ] * 4
+        assert [c.state for _, c in rec.changes if c.state is not S.CONNECTED] == [S.CONNECTING] * 4
         for inst_id in pairs:
             assert max(log.gaps(inst_id, 1.0, end)) <= 1.0
             stamps = log.timestamps(inst_id)
