@@ -226,7 +226,7 @@ class Link:
         self.client.pair_rejected(inst_id, reason)
         self.note(self.last_error)
 
-    def became_stable(self, now: float) -> None:
+    def became_stable(self) -> None:
         # Only a connection that stayed subscribed and receiving this long earns a fresh
         # retry count; one that acks and then drops keeps backing off.
         self.stable = True

@@ -133,6 +133,8 @@ class Session:
         self.guard = guard
         undelivered, self.undelivered = self.undelivered, {}
         for inst_id, ticker in undelivered.items():
+            if not self.book.wants(inst_id):
+                continue  # dropped by the user while the new connection got ready
             last = guard.get(inst_id)
             if last is None or ticker.ts > last:
                 guard.pop(inst_id, None)
@@ -283,7 +285,7 @@ class Session:
                 wake = min(wake, stale.next_due())
             if self.delivering and not link.stable:
                 if now >= stable_at and self.book.settled:
-                    link.became_stable(now)
+                    link.became_stable()
                 elif now < stable_at:
                     wake = min(wake, stable_at)
             with trio.move_on_at(wake) as self._watchdog_sleep:
