@@ -188,7 +188,7 @@ def run_python_okx(url: str, pairs: list[str], warmup: float, seconds: float) ->
     logging.disable(logging.INFO)
 
     async def main() -> dict[str, Any]:
-        from okx.websocket.WsPublicAsync import WsPublicAsync
+        from okx.websocket.WsPublicAsync import WsPublicAsync  # type: ignore[import-untyped]
 
         counter = Counter()
 

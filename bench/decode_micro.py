@@ -1,23 +1,29 @@
-"""Decoding one real OKX ticker push into the ``Ticker`` shape: stdlib json vs msgspec.
+"""Decoding one real OKX ticker push into the ``Ticker`` shape: the codec and its floors.
 
-    python bench/decode_micro.py [--capture PATH] [--number N]
+    python bench/decode_micro.py [--capture PATH] [--number N] [--against REV]
 
 The push is the first ``tickers`` data message of the recorded OKX session
 (``/work/shared/okx-captures/okx-messages.jsonl`` or ``$OKX_TRIO_CAPTURES``). Variants:
 
-* ``codec.decode`` - the library's current ``okx_trio._codec.decode`` (json + checks);
+* ``codec.decode`` - the library's ``okx_trio._codec.decode`` (msgspec ``str`` fields, then
+  ``Decimal(text)`` per field, with every check that keeps it equal to the plain path);
+* ``codec.decode, empty bid/ask`` - the same push with OKX's ``""`` for an empty book side
+  (those fields are NaN; the codec takes its careful per-field route for them);
+* ``codec.decode @REV`` - with ``--against REV``: the codec as it was at git revision REV,
+  loaded beside the current one, so before/after come from one process;
 * ``json.loads only`` - the parse alone, the floor for any json-based decoder;
 * ``json + Ticker`` - ``json.loads`` then ``Ticker(...)`` with ``Decimal`` fields, no checks;
-* ``msgspec raw`` - ``msgspec.json.decode`` into typed Structs with ``str`` fields (renamed
-  from OKX's keys), then ``Ticker`` with ``Decimal(str)`` per field;
-* ``msgspec Decimal`` - typed Structs whose price fields are ``Decimal`` (msgspec parses the
-  strings itself), then ``Ticker``;
-* ``msgspec -> Ticker`` - one ``msgspec.json.decode(type=Push)`` whose ``data`` items are a
-  Struct with exactly ``Ticker``'s fields, renamed to OKX's keys: no copy at all.
+* ``msgspec raw + Decimal()`` - ``msgspec.json.decode`` into typed Structs with ``str``
+  fields (renamed from OKX's keys), then ``Ticker`` with ``Decimal(str)`` per field, no
+  checks: the floor of the codec's approach;
+* ``msgspec Decimal fields`` - typed Structs whose price fields are ``Decimal`` (msgspec
+  parses the strings itself), then ``Ticker``, no checks;
+* ``... + no-number scan`` - the same plus the message-wide scan such a decoder needs: a
+  ``Decimal`` field also reads a JSON *number* (``"last":30236``), which the codec's plain
+  path refuses, so a decoder built on it must first make sure no value is one.
 
-``""`` (OKX's empty book side) is not a valid ``Decimal`` for msgspec; a decoder built on the
-typed variants must fall back (e.g. to the json path) on ``msgspec.ValidationError``, which
-is rare on real traffic. Each figure is the best of 5 repeats, in microseconds per message.
+``""`` is not a valid ``Decimal`` for msgspec either; the ``Decimal``-field variants would
+need a fallback for it. Each figure is the best of 5 repeats, in microseconds per message.
 """
 
 from __future__ import annotations
@@ -25,7 +31,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import subprocess
+import sys
 import timeit
+import types
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -104,15 +115,6 @@ class DecPush(msgspec.Struct, gc=False):
     data: list[DecTicker]
 
 
-class WireTicker(Ticker, rename=RENAME):  # type: ignore[call-arg]
-    """``Ticker`` itself, with OKX's key names: decoded in one step (ts as a str -> int)."""
-
-
-class WirePush(msgspec.Struct, gc=False):
-    arg: Arg
-    data: list[WireTicker]
-
-
 def load_push(capture: Path) -> str:
     with open(capture / "okx-messages.jsonl") as lines:
         for line in lines:
@@ -152,7 +154,7 @@ def via_json(message: str) -> Ticker:
 
 _raw_decoder = msgspec.json.Decoder(RawPush)
 _dec_decoder = msgspec.json.Decoder(DecPush)
-_wire_decoder = msgspec.json.Decoder(WirePush)
+_NUMBER_VALUE = re.compile(r'":[-0-9]')
 
 
 def via_msgspec_raw(message: str) -> Ticker:
@@ -195,8 +197,10 @@ def via_msgspec_decimal(message: str) -> Ticker:
     )
 
 
-def via_msgspec_wire(message: str) -> Any:
-    return _wire_decoder.decode(message).data[0]
+def via_msgspec_decimal_scanned(message: str) -> Ticker | None:
+    if _NUMBER_VALUE.search(message) is not None:
+        return None
+    return via_msgspec_decimal(message)
 
 
 def via_codec(message: str) -> Ticker:
@@ -205,36 +209,73 @@ def via_codec(message: str) -> Ticker:
     return event.tickers[0]
 
 
+def codec_at(rev: str) -> Callable[[str], Any]:
+    """``decode`` of ``okx_trio/_codec.py`` as it was at git revision *rev*."""
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(
+        ["git", "show", f"{rev}:okx_trio/_codec.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType(f"okx_trio._codec_at_{rev}")
+    module.__package__ = "okx_trio"  # its relative imports resolve against the current package
+    sys.modules[module.__name__] = module
+    exec(compile(source, f"{rev}:okx_trio/_codec.py", "exec"), module.__dict__)
+    decode_at: Callable[[str], Any] = module.decode
+
+    def via(message: str) -> Ticker:
+        ticker: Ticker = decode_at(message).tickers[0]
+        return ticker
+
+    return via
+
+
+def empty_book_side(message: str) -> str:
+    obj = json.loads(message)
+    for key in ("bidPx", "bidSz", "askPx", "askSz"):
+        obj["data"][0][key] = ""
+    return json.dumps(obj, separators=(",", ":"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--capture", type=Path, default=DEFAULT_CAPTURE)
     parser.add_argument("--number", type=int, default=20000)
+    parser.add_argument("--against", metavar="REV", help="also time the codec at git REV")
     args = parser.parse_args()
     message = load_push(args.capture)
+    empty = empty_book_side(message)
     expected = via_codec(message)
-    variants: list[tuple[str, Any]] = [
-        ("codec.decode (current)", via_codec),
-        ("json.loads only", json.loads),
-        ("json + Ticker", via_json),
-        ("msgspec raw + Decimal()", via_msgspec_raw),
-        ("msgspec Decimal fields", via_msgspec_decimal),
+    # (name, function, message, checked against the codec's result)
+    variants: list[tuple[str, Callable[[str], Any], str, bool]] = [
+        ("codec.decode", via_codec, message, True),
+        ("codec.decode, empty bid/ask", via_codec, empty, False),
     ]
-    try:
-        wire = via_msgspec_wire(message)
-    except msgspec.ValidationError as exc:  # ts is a string on the wire; Ticker says int
-        print(f"(msgspec -> Ticker in one step not possible as is: {exc})")
-    else:
-        variants.append(("msgspec -> Ticker", via_msgspec_wire))
-        del wire
+    if args.against:
+        old = codec_at(args.against)
+        variants += [
+            (f"codec.decode @{args.against}", old, message, True),
+            (f"codec.decode @{args.against}, empty", old, empty, False),
+        ]
+    variants += [
+        ("json.loads only", json.loads, message, False),
+        ("json + Ticker", via_json, message, True),
+        ("msgspec raw + Decimal()", via_msgspec_raw, message, True),
+        ("msgspec Decimal fields", via_msgspec_decimal, message, True),
+        ("  ... + no-number scan", via_msgspec_decimal_scanned, message, True),
+    ]
     print(f"message: {len(message)} bytes, {expected.inst_id}")
     base = None
-    for name, fn in variants:
-        if fn is not json.loads and fn is not via_msgspec_wire:
-            assert fn(message) == expected, name
-        best = min(timeit.repeat(lambda fn=fn: fn(message), number=args.number, repeat=5))
+    for name, fn, text, checked in variants:
+        if checked:
+            assert fn(text) == expected, name
+        timer = timeit.Timer(lambda fn=fn, text=text: fn(text))  # type: ignore[misc]
+        best = min(timer.repeat(number=args.number, repeat=5))
         us = best / args.number * 1e6
         base = base or us
-        print(f"{name:28} {us:7.2f} µs/msg   {base / us:5.1f}x vs current")
+        print(f"{name:34} {us:7.2f} µs/msg   {base / us:5.2f}x codec.decode")
 
 
 if __name__ == "__main__":

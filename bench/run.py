@@ -88,7 +88,7 @@ def machine() -> dict[str, Any]:
         mem = f"{int(first.split()[1]) / MiB:.1f} GiB"
     except (OSError, IndexError, ValueError):
         pass
-    versions = {}
+    versions: dict[str, str | None] = {}
     for dist in ("trio", "trio-websocket", "wsproto", "websockets", "msgspec", "python-okx"):
         try:
             versions[dist] = importlib.metadata.version(dist)

@@ -40,9 +40,13 @@ _PONG: Final = "pong"
 Op = Literal["subscribe", "unsubscribe"]
 
 
-@dataclass(frozen=True, slots=True)
-class TickerPush:
-    """A ``tickers`` push; OKX sends one ticker per push, but ``data`` is a list."""
+class TickerPush(msgspec.Struct, frozen=True, gc=False):
+    """A ``tickers`` push; OKX sends one ticker per push, but ``data`` is a list.
+
+    A msgspec Struct, not a dataclass like the other events: one is built per message, and
+    a frozen dataclass's ``__init__`` costs five times more. It holds only ``Ticker``s, so
+    it can take no part in a reference cycle (``gc=False``).
+    """
 
     tickers: tuple[Ticker, ...]
 
@@ -117,9 +121,6 @@ _DECIMAL_FIELDS: Final = (
 )
 _NAN: Final = Decimal("NaN")
 _DIGITS: Final = re.compile(r"[0-9]+")
-# Characters no compact OKX push holds: whitespace, and the backslash of a JSON escape
-# (which could smuggle whitespace or non-ASCII digits into a value past the ASCII check).
-_NOT_IN_FAST_PUSHES: Final = (" ", "\n", "\r", "\t", "\\")
 
 
 class _RawArg(msgspec.Struct, gc=False):
@@ -180,10 +181,15 @@ def _decode_push_fast(message: str) -> TickerPush | None:
 
     It returns exactly what :func:`_decode_slow` would, or None to let that decide: the
     message-wide checks below make every value meet the slow path's per-value rules
-    (ASCII, no underscore, no surrounding whitespace), and anything msgspec or Decimal
-    rejects goes the slow way too. ``tests/test_fuzz.py`` holds the two paths equal.
+    (ASCII, no underscore, no surrounding whitespace; the backslash of a JSON escape could
+    smuggle either in), msgspec's ``str`` fields refuse what is not a JSON string (a
+    ``Decimal`` field would read the number ``30236``, which the slow path refuses), and
+    anything msgspec or Decimal rejects goes the slow way too. ``tests/test_fuzz.py`` and
+    ``tests/test_codec.py`` hold the two paths equal.
     """
-    if not message.isascii() or "_" in message or any(c in message for c in _NOT_IN_FAST_PUSHES):
+    # Whitespace between tokens changes no value, and msgspec refuses raw control characters
+    # (tabs, newlines) inside strings, as JSON demands; what is left is a space inside one.
+    if not message.isascii() or "_" in message or " " in message or "\\" in message:
         return None
     try:
         push = _PUSH_DECODER.decode(message)
@@ -192,41 +198,77 @@ def _decode_push_fast(message: str) -> TickerPush | None:
     if push.event is not None or push.arg.channel != CHANNEL or not push.data:
         return None
     try:
-        return TickerPush(tuple(_ticker_from_raw(raw) for raw in push.data))
+        return TickerPush(tuple(map(_ticker_from_raw, push.data)))
     except (ValueError, ArithmeticError):
         return None
 
 
-def _ticker_from_raw(raw: _RawTicker) -> Ticker:
-    if not raw.instId or not raw.ts.isdigit():
-        raise ValueError("bad instId or ts")
+def _ticker_from_raw(
+    raw: _RawTicker, _decimal: type[Decimal] = Decimal, _nan: Decimal = _NAN
+) -> Ticker:
+    """One data item, as :func:`_decode_ticker` reads it or raises ValueError/ArithmeticError.
+
+    A field that is ``""`` (OKX's empty book side) or missing (``""`` by default) is NaN,
+    except ``last``, which must be there. ``Decimal`` also reads ``NaN``/``Inf``, which OKX
+    never sends and the slow path refuses: each value must be finite or be the NaN put
+    here for an empty one (the identity test). A context that does not trap
+    InvalidOperation makes ``Decimal("x")`` a NaN instead of an error: refused alike.
+    """
+    ts = raw.ts
+    last_text = raw.last
+    if not raw.instId or not ts.isdigit() or not last_text:
+        raise ValueError("bad instId, ts or last")
+    last = _decimal(last_text)
+    text = raw.last_size
+    last_size = _decimal(text) if text else _nan
+    text = raw.bid
+    bid = _decimal(text) if text else _nan
+    text = raw.bid_size
+    bid_size = _decimal(text) if text else _nan
+    text = raw.ask
+    ask = _decimal(text) if text else _nan
+    text = raw.ask_size
+    ask_size = _decimal(text) if text else _nan
+    text = raw.open_24h
+    open_24h = _decimal(text) if text else _nan
+    text = raw.high_24h
+    high_24h = _decimal(text) if text else _nan
+    text = raw.low_24h
+    low_24h = _decimal(text) if text else _nan
+    text = raw.vol_24h
+    vol_24h = _decimal(text) if text else _nan
+    text = raw.vol_ccy_24h
+    vol_ccy_24h = _decimal(text) if text else _nan
+    if not (
+        last.is_finite()
+        and (last_size.is_finite() or last_size is _nan)
+        and (bid.is_finite() or bid is _nan)
+        and (bid_size.is_finite() or bid_size is _nan)
+        and (ask.is_finite() or ask is _nan)
+        and (ask_size.is_finite() or ask_size is _nan)
+        and (open_24h.is_finite() or open_24h is _nan)
+        and (high_24h.is_finite() or high_24h is _nan)
+        and (low_24h.is_finite() or low_24h is _nan)
+        and (vol_24h.is_finite() or vol_24h is _nan)
+        and (vol_ccy_24h.is_finite() or vol_ccy_24h is _nan)
+    ):
+        raise ValueError("not a finite number")
     return Ticker(
         raw.instId,
         raw.instType,
-        _fast_decimal(raw.last, required=True),
-        _fast_decimal(raw.last_size),
-        _fast_decimal(raw.bid),
-        _fast_decimal(raw.bid_size),
-        _fast_decimal(raw.ask),
-        _fast_decimal(raw.ask_size),
-        _fast_decimal(raw.open_24h),
-        _fast_decimal(raw.high_24h),
-        _fast_decimal(raw.low_24h),
-        _fast_decimal(raw.vol_24h),
-        _fast_decimal(raw.vol_ccy_24h),
-        int(raw.ts),
+        last,
+        last_size,
+        bid,
+        bid_size,
+        ask,
+        ask_size,
+        open_24h,
+        high_24h,
+        low_24h,
+        vol_24h,
+        vol_ccy_24h,
+        int(ts),
     )
-
-
-def _fast_decimal(text: str, *, required: bool = False) -> Decimal:
-    if not text:
-        if required:
-            raise ValueError("empty")
-        return _NAN
-    number = Decimal(text)
-    if not number.is_finite():
-        raise ValueError("not finite")
-    return number
 
 
 def _decode_slow(message: str | bytes) -> Event:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import trio
@@ -18,6 +18,18 @@ class Connection(Protocol):
     """The part of :class:`trio_websocket.WebSocketConnection` the client uses.
 
     ``get_message`` raises :class:`trio_websocket.ConnectionClosed` once the peer closed.
+
+    Optional, not part of this protocol (a connector of your own may lack it; the client
+    looks it up with ``getattr(conn, "get_messages_nowait", None)``)::
+
+        def get_messages_nowait(self, limit: int) -> list[str | bytes]: ...
+
+    It returns, in order, up to ``limit`` messages that are *already* buffered, and ``[]``
+    when none is. It is synchronous: no checkpoint, no task switch, never blocks and never
+    raises (not even :class:`trio.WouldBlock`); a closed or broken connection is reported
+    by the next ``await get_message()`` instead, after every message buffered before it.
+    With it, one wake-up of the receiving task can handle a whole burst. Both built-in
+    connectors' connections have it.
     """
 
     async def send_message(self, message: str) -> None: ...
@@ -31,6 +43,11 @@ Connector = Callable[[str], AbstractAsyncContextManager[Connection]]
 
 
 _MESSAGE_QUEUE_SIZE = 256
+# trio-websocket reads the socket 4 KiB at a time by default: ten pushes a read.
+_RECEIVE_BUFFER_SIZE = 64 * 1024
+# Its reader task queues messages without a checkpoint each (see _EagerSendChannel).
+# bench/drain_micro.py turns this and the buffer size back to stock to compare.
+_EAGER_READER = True
 
 
 class _ConnectorSettings:
@@ -70,6 +87,11 @@ class WebSocketConnector(_ConnectorSettings):
     the WebSocket handshake fails it at once too (trio-websocket alone would wait for
     ``connect_timeout`` in both cases and report neither). ``disconnect_timeout`` bounds the
     closing handshake, so a dead peer cannot hold a reconnect back.
+
+    It yields trio-websocket's :class:`~trio_websocket.WebSocketConnection` behind a thin
+    wrapper that adds ``get_messages_nowait`` (see :class:`Connection`); every other
+    attribute is the connection's own, and ``.ws`` is the connection itself. Its reader
+    task reads 64 KiB at a time and queues a whole read's messages before it yields.
 
     Raises (from entering the context): ``OSError`` for TCP failures, ``ssl.SSLError`` /
     :class:`trio.BrokenResourceError` for TLS failures,
@@ -119,7 +141,7 @@ class WebSocketConnector(_ConnectorSettings):
                     await trio.aclose_forcefully(stream)
                 if ws is not None:
                     try:
-                        yield ws
+                        yield _TrioWebsocketConnection(ws)
                     except BaseException as exc:
                         error = exc
                     finally:
@@ -142,6 +164,83 @@ class WebSocketConnector(_ConnectorSettings):
                 raise error
             finally:
                 error = None
+
+
+class _EagerSendChannel:
+    """trio-websocket's queue as its reader task sees it: ``send`` without a checkpoint.
+
+    The reader puts every message with ``await send_channel.send(message)``, and trio's
+    ``send`` always checkpoints: the reader yields after every message, the consumer is
+    scheduled in between, and the queue never holds more than a message or two however
+    fast the server sends (``get_messages_nowait`` would find nothing to batch). Here a
+    message goes in with ``send_nowait`` while the queue has room, so the reader parses a
+    whole socket read before it yields (at its next ``receive_some``); only a full queue
+    makes it wait, as before. Everything else is the real channel's.
+    """
+
+    __slots__ = ("_channel",)
+
+    def __init__(self, channel: trio.MemorySendChannel[str | bytes]) -> None:
+        self._channel = channel
+
+    async def send(self, value: str | bytes) -> None:
+        try:
+            # Closed or broken channels raise as send() would; trio-websocket handles both.
+            self._channel.send_nowait(value)
+        except trio.WouldBlock:
+            await self._channel.send(value)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_channel":
+            raise AttributeError(name)
+        return getattr(self._channel, name)
+
+
+class _TrioWebsocketConnection:
+    """What :class:`WebSocketConnector` yields: the trio-websocket connection, plus
+    ``get_messages_nowait``.
+
+    ``send_message`` and ``get_message`` are trio-websocket's own bound methods (no extra
+    frame per call); any other attribute is looked up on the wrapped
+    :class:`trio_websocket.WebSocketConnection` (``ws``).
+    """
+
+    __slots__ = ("_receive_nowait", "get_message", "send_message", "ws")
+
+    send_message: Callable[[str], Coroutine[Any, Any, None]]
+    get_message: Callable[[], Coroutine[Any, Any, str | bytes]]
+
+    def __init__(self, ws: trio_websocket.WebSocketConnection) -> None:
+        self.ws = ws
+        if _EAGER_READER:
+            ws._send_channel = _EagerSendChannel(ws._send_channel)  # type: ignore[assignment]
+        self.send_message = ws.send_message
+        self.get_message = ws.get_message
+        # trio-websocket's reader task puts each whole message into this memory channel
+        # (``message_queue_size`` deep); ``get_message`` is ``await receive()`` on it.
+        self._receive_nowait: Callable[[], str | bytes] = ws._recv_channel.receive_nowait
+
+    def get_messages_nowait(self, limit: int) -> list[str | bytes]:
+        """Up to *limit* messages already received, in order; ``[]`` if none. No checkpoint.
+
+        Never raises: an empty queue, a peer that closed (``EndOfChannel`` once the queue is
+        drained) and a local close (``ClosedResourceError``) all end the batch; the next
+        ``get_message`` reports the latter two as ``ConnectionClosed``.
+        """
+        messages: list[str | bytes] = []
+        receive = self._receive_nowait
+        append = messages.append
+        try:
+            for _ in range(limit):
+                append(receive())
+        except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+            pass
+        return messages
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.__slots__:  # not set yet (e.g. a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.ws, name)
 
 
 def _sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
@@ -186,6 +285,7 @@ class _HandshakeWatch(trio.abc.Stream):
                     # trio-websocket's default queue holds one message, so its reader task
                     # stops after every frame until ours takes it: a task switch per message.
                     message_queue_size=_MESSAGE_QUEUE_SIZE,
+                    receive_buffer_size=_RECEIVE_BUFFER_SIZE,
                 )
             finally:
                 self._handshaking = False

@@ -22,14 +22,17 @@ text ``ping`` heartbeat), offers no compression and ignores proxy environment va
 
 from __future__ import annotations
 
+from collections import deque
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
+import trio
 import trio_websocket
 from websockets.exceptions import ConnectionClosed as _WsConnectionClosed
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.frames import Frame, Opcode
 from websockets.trio.client import ClientConnection, connect
 
 from ._transport import Connection, _ConnectorSettings
@@ -59,10 +62,29 @@ def _closed(exc: _WsConnectionClosed) -> trio_websocket.ConnectionClosed:
 class _WebsocketsConnection:
     """A :class:`~okx_trio._transport.Connection` over a websockets ``ClientConnection``."""
 
-    __slots__ = ("_ws",)
+    __slots__ = ("_assembler", "_buffered", "_frames", "_ws")
 
     def __init__(self, ws: ClientConnection) -> None:
         self._ws = ws
+        # websockets' reader task puts every data frame into its Assembler's unbounded
+        # frame channel; recv() takes the frames of one message from it. What
+        # get_messages_nowait needs of those internals (websockets 17); if a later version
+        # moves them, it returns [] and everything still goes through recv().
+        self._assembler: Any = None
+        self._frames: trio.MemoryReceiveChannel[Frame] | None = None
+        self._buffered: deque[Frame] | None = None
+        try:
+            assembler = ws.recv_messages
+            frames = assembler.recv_frames
+            buffered = frames._state.data
+            if (
+                isinstance(buffered, deque)
+                and isinstance(assembler.get_in_progress, bool)
+                and callable(assembler.maybe_resume)
+            ):
+                self._assembler, self._frames, self._buffered = assembler, frames, buffered
+        except AttributeError:  # pragma: no cover - another websockets version
+            pass
 
     async def send_message(self, message: str) -> None:
         try:
@@ -75,6 +97,66 @@ class _WebsocketsConnection:
             return await self._ws.recv()
         except _WsConnectionClosed as exc:
             raise _closed(exc) from exc
+
+    def get_messages_nowait(self, limit: int) -> list[str | bytes]:
+        """Up to *limit* messages already received, in order; ``[]`` if none. No checkpoint.
+
+        Takes only whole single-frame messages from the head of websockets' frame queue, as
+        ``recv()`` would return them (text frames decoded, binary ones as ``bytes``). It
+        stops, leaving the rest to ``get_message``, at a fragmented message, at a text frame
+        that is not valid UTF-8 (``recv()`` fails the connection with 1007 for it), and when
+        another task is inside ``recv()``. Never raises: a closed connection is reported by
+        the next ``get_message``, after the messages buffered before the close.
+        """
+        buffered = self._buffered
+        if not buffered or self._assembler.get_in_progress:
+            return []
+        assert self._frames is not None
+        receive = self._frames.receive_nowait
+        messages: list[str | bytes] = []
+        while buffered and len(messages) < limit:
+            frame = buffered[0]
+            if not frame.fin:
+                break
+            data = frame.data
+            if frame.opcode is Opcode.TEXT:
+                try:
+                    message: str | bytes = (
+                        str(data, "utf-8") if isinstance(data, memoryview) else data.decode()
+                    )
+                except UnicodeDecodeError:
+                    break
+            elif frame.opcode is Opcode.BINARY:
+                message = bytes(data)
+            else:  # pragma: no cover - a continuation frame is never at the head
+                break
+            receive()  # the frame just read: the channel's own way to take it
+            messages.append(message)
+        if messages:
+            self._assembler.maybe_resume()  # reading may resume below the low-water mark
+        return messages
+
+
+def _stop_flow_control(ws: ClientConnection) -> None:
+    """Let websockets' reader task read on (and end) once the block is left.
+
+    websockets 17 stops reading the socket while more than ``max_queue`` frames wait in
+    its queue, until ``recv()`` takes some; and nothing wakes its reader when the
+    connection closes. Once the block is left nobody calls ``recv()``: a full queue (a
+    server pushing faster than the consumer read) would keep the closing handshake from
+    reading the server's answer, and the reader task, hence the block, from ever ending.
+    So on the way out the unread frames are dropped and reading goes on unthrottled (for
+    at most the closing handshake, bounded by ``disconnect_timeout``).
+    """
+    try:
+        assembler = ws.recv_messages
+        assembler.high = assembler.low = None  # maybe_pause/maybe_resume: no-ops now
+        frames = assembler.recv_frames._state.data
+        frames.clear()
+        if ws.recv_flow_control is not None:
+            ws.resume_reading()
+    except AttributeError:  # pragma: no cover - another websockets version
+        pass
 
 
 class _WebsocketsSession:
@@ -129,10 +211,14 @@ class _WebsocketsSession:
         ws, self._ws = self._ws, None
         try:
             if ws is not None:
+                _stop_flow_control(ws)
                 # A normal close whatever ended the block (trio-websocket does the same);
                 # websockets would send 1011 for an exception. Bounded by close_timeout;
                 # when cancelled, websockets closes the socket forcefully.
-                await ws.aclose()
+                try:
+                    await ws.aclose()
+                finally:
+                    _stop_flow_control(ws)
         finally:
             # Ends websockets' nursery (its reader task); re-raises the block's exception.
             if self._connect is not None:

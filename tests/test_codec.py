@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import os
 import re
@@ -22,6 +23,8 @@ from okx_trio._codec import (
     OtherEvent,
     Pong,
     TickerPush,
+    _decode_push_fast,
+    _decode_slow,
     decode,
     encode_request,
     request_size,
@@ -172,6 +175,16 @@ def test_capture_ticker_pushes(line: int, inst_id: str, inst_type: str, ts: int)
         value = getattr(ticker, field)
         assert isinstance(value, Decimal), field
         _assert_same_decimal(value, raw[key])
+
+
+@needs_captures
+def test_every_captured_push_takes_the_fast_path() -> None:
+    pushes = [line for line in _lines() if line.startswith('{"arg"') and '"data"' in line]
+    assert len(pushes) == 6
+    for line in pushes:
+        fast = _decode_push_fast(line)
+        assert fast is not None, line
+        assert fast == _decode_slow(line)
 
 
 @needs_captures
@@ -603,6 +616,95 @@ def test_ts_with_non_ascii_digits_is_bad() -> None:
 @pytest.mark.parametrize("value", ["1_000", " 1.5", "1.5 ", "١٢"])
 def test_prices_not_in_okx_number_form_are_bad(value: str) -> None:
     assert isinstance(decode(_push(_ticker(last=value))), BadMessage)
+
+
+# -- the msgspec fast path against the plain one ------------------------------------------------
+
+
+def _compact(*items: Any, escaped: bool = False) -> str:
+    """A push as OKX sends it: no whitespace (the fast path's precondition)."""
+    message = {"arg": {"channel": "tickers", "instId": "BTC-USDT"}, "data": list(items)}
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=escaped)
+
+
+def test_a_compact_push_takes_the_fast_path() -> None:
+    text = _compact(_ticker(), _ticker(instId="ETH-USDT", last="2000.5"))
+    fast = _decode_push_fast(text)
+    assert fast is not None
+    assert fast == _decode_slow(text)
+    assert fast == TickerPush(
+        (_expected_ticker(_ticker()), _expected_ticker(_ticker(instId="ETH-USDT", last="2000.5")))
+    )
+
+
+def test_empty_and_missing_fields_take_the_fast_path_too() -> None:
+    empty = _compact(_ticker(bidPx="", bidSz="", askPx="", askSz=""))
+    item = {"instId": "BTC-USDT", "last": "1", "ts": "0"}
+    for text in (empty, _compact(item)):
+        fast = _decode_push_fast(text)
+        assert fast is not None
+        assert repr(fast) == repr(_decode_slow(text))  # repr: NaN != NaN
+    fast = _decode_push_fast(empty)
+    assert fast is not None
+    assert fast.tickers[0].bid.is_nan()
+    assert fast.tickers[0].last == Decimal("30236")
+
+
+def test_newlines_between_tokens_change_nothing() -> None:
+    message = {"arg": {"channel": "tickers", "instId": "BTC-USDT"}, "data": [_ticker()]}
+    text = json.dumps(message, separators=(",", ":"), indent=0)
+    assert "\n" in text
+    assert " " not in text
+    assert (
+        _decode_push_fast(text) == _decode_slow(text) == TickerPush((_expected_ticker(_ticker()),))
+    )
+
+
+# What Decimal() reads but OKX never sends and the plain path refuses, or neither reads.
+ODD_NUMBER_TEXT = [
+    *("NaN", "nan", "sNaN", "Inf", "-Infinity", "1_000", " 1.5", "1.5 ", "\t1", "1\n", "\u00a01"),
+    *("\u0661", "1\u0662", "0x10", "abc", "1e", "--1", "1.2.3", "\\", '"', "1\\u0031", ""),
+]
+
+
+@pytest.mark.parametrize("escaped", [False, True], ids=["raw", "escaped"])
+@pytest.mark.parametrize("key", ["last", "bidPx", "volCcy24h", "ts", "instId"])
+@pytest.mark.parametrize("value", ODD_NUMBER_TEXT)
+def test_the_fast_path_refuses_what_the_plain_path_refuses(
+    value: str, key: str, escaped: bool
+) -> None:
+    text = _compact(_ticker(), _ticker(**{key: value}), escaped=escaped)
+    plain = _decode_slow(text)
+    assert repr(decode(text)) == repr(plain)
+    if isinstance(plain, BadMessage):
+        assert _decode_push_fast(text) is None
+
+
+@pytest.mark.parametrize("value", [30236, 0, -1, 1.5, 1e400, True, None, ["1"], {"v": "1"}])
+def test_a_number_that_is_not_a_json_string_is_bad_on_the_fast_path_too(value: Any) -> None:
+    # msgspec would read 30236 into a Decimal field; ours are str fields, which refuse it.
+    text = _compact(_ticker(last=value)).replace("Infinity", "1e400")
+    assert _decode_push_fast(text) is None
+    assert isinstance(decode(text), BadMessage)
+
+
+def test_the_paths_agree_when_decimal_does_not_trap_invalid_operations() -> None:
+    # Under such a context Decimal("abc") is NaN instead of an error: still a bad message.
+    with decimal.localcontext() as context:
+        context.traps[decimal.InvalidOperation] = False
+        for value in ("abc", "", "NaN"):
+            text = _compact(_ticker(askPx=value))
+            assert repr(decode(text)) == repr(_decode_slow(text))
+        assert isinstance(decode(_compact(_ticker(askPx="abc"))), BadMessage)
+
+
+def test_ticker_push_is_frozen_hashable_and_comparable() -> None:
+    push = TickerPush((_expected_ticker(_ticker()),))
+    with pytest.raises(AttributeError):
+        push.tickers = ()  # type: ignore[misc]
+    assert push == TickerPush((_expected_ticker(_ticker()),))
+    assert hash(push) == hash(TickerPush((_expected_ticker(_ticker()),)))
+    assert repr(push).startswith("TickerPush(tickers=(Ticker(inst_id='BTC-USDT', ")
 
 
 @pytest.mark.parametrize(

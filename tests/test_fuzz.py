@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import random
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +20,7 @@ from okx_trio._codec import (
     OtherEvent,
     Pong,
     TickerPush,
+    _decode_push_fast,
     _decode_slow,
     decode,
 )
@@ -97,6 +100,138 @@ def test_fast_and_plain_paths_agree_on_ticker_fields(push: str, key: str, value:
     message = json.loads(push)
     message["data"][0][key] = value
     assert_event(json.dumps(message, separators=(",", ":")))
+
+
+# -- the msgspec fast path, field by field ------------------------------------------------------
+
+# OKX's keys for the Ticker's Decimal fields, in Ticker's order.
+DECIMAL_KEYS = (
+    "last",
+    "lastSz",
+    "bidPx",
+    "bidSz",
+    "askPx",
+    "askSz",
+    "open24h",
+    "high24h",
+    "low24h",
+    "vol24h",
+    "volCcy24h",
+)
+
+
+def _number_text(mantissa: int, scale: int, form: int) -> str:
+    """A finite number as text: OKX's own form, or another one Decimal reads exactly."""
+    value = Decimal(mantissa).scaleb(-scale)
+    if form == 0:
+        return format(value, "f")  # OKX: "30228.7", "0.00000001", "-12"
+    if form == 1:
+        return str(value)  # "1.5E-9", "0E-12"
+    return f"{mantissa}e{-scale}"  # "15e-1"
+
+
+# (Built from integers: hypothesis's regex and decimal strategies cost milliseconds a draw.)
+okx_numbers = st.builds(
+    _number_text, st.integers(-(10**15), 10**15), st.integers(-3, 12), st.integers(0, 2)
+)
+# Text a broken server could put into a number field: OKX's empty book side (NaN), forms
+# Decimal reads but the slow path refuses (whitespace, "_", non-ASCII digits, specials)...
+ODD_TEXT = (
+    *("", "NaN", "nan", "sNaN", "Inf", "-Infinity", "1_0", " 1", "1 ", "\t1", "1\n"),
+    *("\u0661", "1\u0662", "\u00a01", "0x1", "1e999999999", "-1e-999999999", ".5", "5."),
+    *("+1", "-0", "1e", "--1", "1.2.3", "\\", '"', "1\\u0031"),
+)
+# ...and other JSON types: msgspec would read a number into a Decimal, the slow path not.
+odd_values = st.one_of(
+    st.sampled_from(ODD_TEXT),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([None, True, False, ["1"], {"a": "1"}]),
+    st.text(max_size=6),
+)
+MISSING = object()
+INST_IDS = st.sampled_from(["BTC-USDT", "ETH-USDT-SWAP", "BTC-USD-220527", "1INCH-USDT", "A-B"])
+
+
+@st.composite
+def ticker_items(draw: st.DrawFn, odd: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "instType": draw(st.sampled_from(["SPOT", "SWAP", "FUTURES", ""])),
+        "instId": draw(INST_IDS),
+    }
+    for key in DECIMAL_KEYS:
+        item[key] = draw(okx_numbers)
+    item["ts"] = str(draw(st.integers(0, 2**53)))
+    if draw(st.booleans()):
+        item["sodUtc0"] = draw(okx_numbers)  # a key the codec does not read
+    if odd:
+        keys = [*DECIMAL_KEYS, "ts", "instId", "instType"]
+        for key in draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3, unique=True)):
+            value = draw(st.one_of(odd_values, st.just(MISSING)))
+            if value is MISSING:
+                del item[key]
+            else:
+                item[key] = value
+    return item
+
+
+def compact_push(items: list[dict[str, Any]], escaped: bool = False) -> str:
+    """OKX's compact form; *escaped*: non-ASCII text as ``\\uXXXX`` escapes."""
+    message = {"arg": {"channel": "tickers", "instId": items[0].get("instId", "X")}, "data": items}
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=escaped)
+
+
+@settings(max_examples=150)
+@given(st.lists(ticker_items(odd=False), min_size=1, max_size=3))
+def test_well_formed_pushes_take_the_fast_path_exactly(items: list[dict[str, Any]]) -> None:
+    message = compact_push(items)
+    fast = _decode_push_fast(message)
+    assert fast is not None  # the fast path does take them (the equality is not vacuous)
+    assert repr(fast) == repr(_decode_slow(message))
+    for ticker, item in zip(fast.tickers, items, strict=True):
+        assert ticker.inst_id == item["instId"]
+        assert ticker.inst_type == item["instType"]
+        assert ticker.ts == int(item["ts"])
+        values = (
+            ticker.last,
+            ticker.last_size,
+            ticker.bid,
+            ticker.bid_size,
+            ticker.ask,
+            ticker.ask_size,
+            ticker.open_24h,
+            ticker.high_24h,
+            ticker.low_24h,
+            ticker.vol_24h,
+            ticker.vol_ccy_24h,
+        )
+        for value, key in zip(values, DECIMAL_KEYS, strict=True):
+            assert type(value) is Decimal
+            # Exactly the text's number, digits and exponent: nothing rounded on the way.
+            assert value.as_tuple() == Decimal(item[key]).as_tuple()
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.one_of(ticker_items(odd=True), ticker_items(odd=False)), min_size=1, max_size=3),
+    st.booleans(),
+)
+def test_fast_and_plain_paths_agree_on_odd_field_values(
+    items: list[dict[str, Any]], escaped: bool
+) -> None:
+    assert_event(compact_push(items, escaped))
+
+
+@settings(max_examples=100)
+@given(st.lists(st.one_of(ticker_items(odd=True), ticker_items(odd=False)), min_size=1, max_size=2))
+def test_the_paths_agree_when_decimal_does_not_trap_invalid_operations(
+    items: list[dict[str, Any]],
+) -> None:
+    # Under such a context Decimal("") and Decimal("x") give NaN instead of raising; the
+    # fast path must still refuse what the slow one refuses.
+    with decimal.localcontext() as context:
+        context.traps[decimal.InvalidOperation] = False
+        assert_event(compact_push(items))
 
 
 @settings(max_examples=200)

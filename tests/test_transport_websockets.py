@@ -10,9 +10,16 @@ a cancelled block closes its socket at once.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import inspect
 import socket
 import ssl
-from typing import Final
+import struct
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any, Final
 
 import pytest
 import trio
@@ -20,7 +27,12 @@ import trio_websocket
 import trustme
 
 from okx_trio import ClientConfig, ConnectionState, open_okx_client
-from okx_trio._transport import WebSocketConnector, default_connector
+from okx_trio._transport import (
+    Connector,
+    WebSocketConnector,
+    _TrioWebsocketConnection,
+    default_connector,
+)
 from okx_trio.testing import FakeExchange, open_fake_exchange_server
 
 pytest.importorskip("websockets")
@@ -348,3 +360,237 @@ async def test_the_closing_handshake_is_bounded_by_disconnect_timeout() -> None:
                 exchange.go_silent()
                 start = trio.current_time()
             assert trio.current_time() - start < 1.5
+
+
+# -- get_messages_nowait: draining what is already buffered ------------------------------------
+#
+# A hand-rolled server writes a scripted run of frames in one send right after the handshake,
+# so the client's reader task finds them all in one TCP read; the test waits until the
+# connection has buffered them, then drains.
+
+_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_TEXT, _BINARY, _CONTINUATION, _CLOSE = 0x1, 0x2, 0x0, 0x8
+
+
+def ws_frame(payload: bytes | str, opcode: int = _TEXT, *, fin: bool = True) -> bytes:
+    """One unmasked server frame."""
+    data = payload.encode() if isinstance(payload, str) else payload
+    head = bytes([(0x80 if fin else 0) | opcode])
+    if len(data) < 126:
+        head += bytes([len(data)])
+    elif len(data) < 65536:
+        head += bytes([126]) + struct.pack("!H", len(data))
+    else:
+        head += bytes([127]) + struct.pack("!Q", len(data))
+    return head + data
+
+
+def close_frame(code: int, reason: str = "") -> bytes:
+    return ws_frame(struct.pack("!H", code) + reason.encode(), _CLOSE)
+
+
+@asynccontextmanager
+async def open_scripted_server(script: bytes, *, closing: bool = False) -> AsyncIterator[str]:
+    """A WebSocket server that answers the handshake and *script* in one write, then reads
+    until the client's close frame, answers it (unless *closing*: the script ended with a
+    close frame of its own) and hangs up."""
+
+    async def handle(stream: trio.SocketStream) -> None:
+        async with stream:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = await stream.receive_some(4096)
+                if not chunk:
+                    return
+                request += chunk
+            key = next(
+                line.split(b":", 1)[1].strip()
+                for line in request.split(b"\r\n")
+                if line.lower().startswith(b"sec-websocket-key:")
+            )
+            accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())
+            response = (
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
+            try:
+                await stream.send_all(response + script)
+                while data := await stream.receive_some(4096):
+                    if data[0] == 0x80 | _CLOSE:  # the client's close frame (or answer)
+                        if not closing:
+                            await stream.send_all(close_frame(1000))
+                        return
+            except trio.BrokenResourceError:
+                pass
+
+    async with trio.open_nursery() as nursery:
+        (listener,) = await nursery.start(partial(trio.serve_tcp, handle, 0, host="127.0.0.1"))
+        port = listener.socket.getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/ws/v5/public"
+        nursery.cancel_scope.cancel()
+
+
+CONNECTORS: Final[dict[str, Callable[[], Connector]]] = {
+    "trio-websocket": lambda: WebSocketConnector(connect_timeout=2.0),
+    "websockets": lambda: WebsocketsConnector(connect_timeout=2.0),
+}
+
+
+def buffered(conn: Any) -> int:
+    """What waits inside the connection, by its library's internals."""
+    if isinstance(conn, _TrioWebsocketConnection):  # whole messages in trio-websocket's queue
+        count: int = conn.ws._recv_channel.statistics().current_buffer_used
+        return count
+    return len(conn._buffered)  # frames in websockets' queue
+
+
+async def drained(conn: Any, count: int) -> None:
+    """Wait (real time, bounded) until *count* frames sit in the connection's buffer."""
+    with trio.fail_after(5):
+        while buffered(conn) < count:  # noqa: ASYNC110  # no event to wait on in there
+            await trio.sleep(0.005)
+
+
+MESSAGES: Final = [f'{{"arg":{{"channel":"tickers"}},"data":[{{"n":"{i}"}}]}}' for i in range(12)]
+
+
+async def test_buffered_messages_come_out_in_order_without_a_checkpoint(transport: str) -> None:
+    script = b"".join(ws_frame(m) for m in MESSAGES)
+    with trio.fail_after(10):
+        async with open_scripted_server(script) as url:
+            async with CONNECTORS[transport]()(url) as conn:
+                drain = conn.get_messages_nowait  # type: ignore[attr-defined]
+                assert not inspect.iscoroutinefunction(drain)
+                await drained(conn, len(MESSAGES))
+                # A plain function: it cannot checkpoint, so a batch costs no task switch.
+                first = drain(5)
+                rest = drain(255)
+                after = drain(255)
+                assert first == MESSAGES[:5]  # never more than the limit
+                assert rest == MESSAGES[5:]
+                assert after == []
+                assert all(type(m) is str for m in first + rest)
+
+
+async def test_nothing_buffered_is_an_empty_list(transport: str) -> None:
+    with trio.fail_after(10):
+        async with open_scripted_server(b"") as url:
+            async with CONNECTORS[transport]()(url) as conn:
+                await trio.sleep(0.05)
+                assert conn.get_messages_nowait(255) == []  # type: ignore[attr-defined]
+                assert conn.get_messages_nowait(0) == []  # type: ignore[attr-defined]
+
+
+async def test_binary_messages_come_out_as_bytes(transport: str) -> None:
+    script = ws_frame("a") + ws_frame(b"\x00\xff", _BINARY) + ws_frame("b")
+    with trio.fail_after(10):
+        async with open_scripted_server(script) as url:
+            async with CONNECTORS[transport]()(url) as conn:
+                await drained(conn, 3)
+                assert conn.get_messages_nowait(255) == ["a", b"\x00\xff", "b"]  # type: ignore[attr-defined]
+
+
+async def test_a_fragmented_message_is_delivered_once_in_order(transport: str) -> None:
+    # websockets buffers frames, so it stops at the fragmented message and leaves it to
+    # get_message; trio-websocket queues it whole. Either way: every message, once, in order.
+    script = (
+        ws_frame("a")
+        + ws_frame("b")
+        + ws_frame("frag", fin=False)
+        + ws_frame("ment", _CONTINUATION, fin=False)
+        + ws_frame("ed", _CONTINUATION)
+        + ws_frame("c")
+    )
+    with trio.fail_after(10):
+        async with open_scripted_server(script) as url:
+            async with CONNECTORS[transport]()(url) as conn:
+                await drained(conn, 4 if transport == "trio-websocket" else 6)
+                got = conn.get_messages_nowait(255)  # type: ignore[attr-defined]
+                assert got == (
+                    ["a", "b", "fragmented", "c"] if transport == "trio-websocket" else ["a", "b"]
+                )
+                while len(got) < 4:
+                    got.append(await conn.get_message())
+                    got += conn.get_messages_nowait(255)  # type: ignore[attr-defined]
+                assert got == ["a", "b", "fragmented", "c"]
+
+
+async def test_a_close_after_the_messages_is_reported_by_get_message(transport: str) -> None:
+    script = b"".join(ws_frame(m) for m in MESSAGES[:3]) + close_frame(4004, "bye")
+    with trio.fail_after(10):
+        async with open_scripted_server(script, closing=True) as url:
+            async with CONNECTORS[transport]()(url) as conn:
+                await drained(conn, 3)
+                await trio.sleep(0.05)  # the close frame is read too
+                assert conn.get_messages_nowait(255) == MESSAGES[:3]  # type: ignore[attr-defined]
+                assert conn.get_messages_nowait(255) == []  # type: ignore[attr-defined]
+                with pytest.raises(trio_websocket.ConnectionClosed) as caught:
+                    await conn.get_message()
+                assert caught.value.reason is not None
+                assert caught.value.reason.code == 4004
+
+
+async def test_invalid_utf8_stops_the_batch_and_fails_the_connection(transport: str) -> None:
+    script = ws_frame("a") + ws_frame(b"\xff\xfe") + ws_frame("b")
+    with trio.fail_after(10):
+        async with open_scripted_server(script) as url:
+            async with CONNECTORS[transport]()(url) as conn:
+                # wsproto refuses the bad frame as it parses it; websockets queues all three
+                # frames and finds out in recv() (which fails the connection with 1007).
+                await drained(conn, 1 if transport == "trio-websocket" else 3)
+                assert conn.get_messages_nowait(255) == ["a"]  # type: ignore[attr-defined]
+                with pytest.raises(trio_websocket.ConnectionClosed) as caught:
+                    while True:
+                        await conn.get_message()
+                assert caught.value.reason is not None
+                assert caught.value.reason.code in (1007, 1006)
+
+
+async def test_the_trio_websocket_connection_still_offers_the_rest() -> None:
+    # WebSocketConnector yields a thin wrapper now; everything else is trio-websocket's.
+    with trio.fail_after(10):
+        async with open_scripted_server(ws_frame("a")) as url:
+            async with WebSocketConnector(connect_timeout=2.0)(url) as conn:
+                assert isinstance(conn.ws, trio_websocket.WebSocketConnection)  # type: ignore[attr-defined]
+                assert conn.closed is None  # type: ignore[attr-defined]
+                assert conn.is_client  # type: ignore[attr-defined]
+                assert await conn.get_message() == "a"
+
+
+async def test_a_backlog_beyond_the_queue_flows_through_in_order(transport: str) -> None:
+    # More than either library buffers (256): trio-websocket's reader waits on the full
+    # queue, websockets pauses reading; draining must let both go on (flow control).
+    many = [f"m{i}" for i in range(5000)]
+    script = b"".join(ws_frame(m) for m in many)
+    with trio.fail_after(10):
+        async with open_scripted_server(script) as url:
+            async with CONNECTORS[transport]()(url) as conn:
+                drain = conn.get_messages_nowait  # type: ignore[attr-defined]
+                got: list[str | bytes] = []
+                wakeups = 0
+                while len(got) < len(many):
+                    got.append(await conn.get_message())
+                    wakeups += 1
+                    batch = drain(255)
+                    assert len(batch) <= 255
+                    got += batch
+                assert got == many
+                # A wake-up handles a batch: trio-websocket's reader (as the connector sets
+                # it up) parses a whole socket read before it yields, instead of yielding
+                # after every message, which left about 1.5 messages a wake-up.
+                assert len(many) / wakeups > 10
+
+
+async def test_leaving_the_block_while_the_server_floods_closes_promptly(transport: str) -> None:
+    # websockets stops reading once its frame queue passes the high-water mark (256) and
+    # only resumes when recv() takes frames; nothing does once the block is left, so the
+    # close handshake could not read the server's answer, and websockets' reader task then
+    # waited for the resume forever. Leaving the block must end it within the bound.
+    flood = b"".join(ws_frame(f"m{i}" * 20) for i in range(20000))
+    with trio.fail_after(10):
+        async with open_scripted_server(flood) as url:
+            async with CONNECTORS[transport]()(url) as conn:
+                assert await conn.get_message() == "m0" * 20
+                await trio.sleep(0.3)  # the queue fills up behind us
+                start = trio.current_time()
+            assert trio.current_time() - start < 1.5  # disconnect_timeout is 2.0
