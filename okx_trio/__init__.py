@@ -4,6 +4,7 @@ Start with :func:`open_okx_client`; test your app with :mod:`okx_trio.testing`.
 """
 
 from ._backoff import ReconnectStrategy as ReconnectStrategy
+from ._batch import receive_batch as receive_batch
 from ._client import OkxClient as OkxClient
 from ._client import open_okx_client as open_okx_client
 from ._config import AWS_URL as AWS_URL
@@ -36,5 +37,6 @@ __all__ = [
     "Ticker",
     "WebSocketConnector",
     "open_okx_client",
+    "receive_batch",
     "validate_inst_id",
 ]
