@@ -245,7 +245,8 @@ class Link:
         attempt.upgrade_announced = True
         if self._successor_attempt is not None:
             return
-        self.note(f"{what}: opening a new connection before this one closes")
+        # Routine (OKX upgrades often) and handled without a gap: worth INFO, not WARNING.
+        self.note(f"{what}: opening a new connection before this one closes", level=logging.INFO)
         self._successor_attempt = Attempt()
         self._nursery.start_soon(self._run_attempt, self._successor_attempt, False)
 
@@ -422,7 +423,7 @@ class Link:
             self.reconnect_count += 1
         if not session.delivering:
             self.successor = session
-            self.note("new connection open: subscribing there before switching")
+            self.note("new connection open: subscribing there before switching", level=logging.INFO)
             return
         self.session = session
         self.rotation.connected(now)
