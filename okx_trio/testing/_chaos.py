@@ -456,7 +456,13 @@ class _Soak:
         if client.state is not S.CONNECTED or conn is None or conn.closed_at is not None:
             return False
         expected = self.model.effective()
-        if conn.subscriptions != expected or client.pairs != expected:
+        # The client's own view too: between the exchange applying a subscribe and the
+        # client reading its ack, the server already matches and the client does not yet.
+        if (
+            conn.subscriptions != expected
+            or client.pairs != expected
+            or client.subscribed_pairs != expected
+        ):
             return False
         return all(self._last_tick.get(p, -math.inf) >= since for p in expected)
 
