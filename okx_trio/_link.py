@@ -56,7 +56,6 @@ class Attempt:
         "promoted",
         "reason",
         "scope",
-        "session",
         "upgrade_announced",
     )
 
@@ -67,7 +66,6 @@ class Attempt:
         self.fatal = False
         self.immediate = False
         self.heartbeat_miss = False
-        self.session: Session | None = None
         #: The successor's attempt that took over from this one, in a handover.
         self.handover_to: Attempt | None = None
         self.promoted = False
@@ -381,7 +379,6 @@ class Link:
                     session = Session(
                         self, conn, attempt, self.pairs, trio.current_time(), delivering=delivering
                     )
-                    attempt.session = session
                     self._opened(session)
                     async with trio.open_nursery() as nursery:
                         nursery.start_soon(self._guarded, session.receiver, attempt)

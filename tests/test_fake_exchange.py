@@ -617,3 +617,13 @@ async def test_server_drop_is_not_held_up_by_a_client_that_stopped_reading() -> 
                     received += 1
             assert received < 300
             assert info.value.reason is not None and info.value.reason.code == 1006
+
+
+async def test_default_epoch_comes_from_the_injected_wall_clock(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    await trio.sleep(2.5)
+    exchange = FakeExchange(wall_clock=lambda: 1_700_000_000.0)
+    # ts = epoch_ms + trio clock in ms: now, that is the injected wall clock exactly.
+    assert exchange.epoch_ms + round(trio.current_time() * 1000) == 1_700_000_000_000
+    assert exchange.wall_clock() == 1_700_000_000.0

@@ -62,10 +62,13 @@ class FakeExchange:
     Args:
         tick_interval: Seconds between automatic pushes per instrument and connection.
         seed: Seeds the default market and the ``connId`` sequence.
-        epoch_ms: Added to the Trio clock (in ms) for each push's ``ts``. By default the
-            real wall clock when the exchange is made, less the Trio clock, so that in real
+        epoch_ms: Added to the Trio clock (in ms) for each push's ``ts``. By default
+            *wall_clock* when the exchange is made, less the Trio clock, so that in real
             time ``ts`` is the real time (the client's latency figures read true); pass a
             number for ``ts`` values that repeat from run to run.
+        wall_clock: Seconds since the epoch, read once, only when *epoch_ms* is not given:
+            the exchange's side of the client's ``wall_clock`` (exchange timestamps against
+            the wall clock are the one thing that is not virtual time).
         market: Where tickers come from; default ``MarketSimulator(seed)``.
         max_connects_per_second: Refuse a connection attempt when this many were let through
             in the last second (OKX: 3 per IP), as :meth:`refuse_connections` refuses.
@@ -87,6 +90,7 @@ class FakeExchange:
         market: MarketSimulator | None = None,
         max_connects_per_second: int | None = None,
         max_requests_per_hour: int | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if not tick_interval >= 0:  # also rejects NaN
             raise ValueError(f"tick_interval must be >= 0, got {tick_interval!r}")
@@ -98,8 +102,8 @@ class FakeExchange:
                 trio_now = trio.current_time()
             except RuntimeError:  # made outside a Trio run
                 trio_now = 0.0
-            # Wall-clock time: the one fair use, so exchange timestamps look real.
-            epoch_ms = round((time.time() - trio_now) * 1000)
+            # Exchange timestamps are wall-clock time: the one fair use, read once here.
+            epoch_ms = round((wall_clock() - trio_now) * 1000)
         self.epoch_ms = epoch_ms
         self.market = market if market is not None else MarketSimulator(seed)
         self._conn_ids = random.Random(f"okx-trio-conn-ids:{seed}")
