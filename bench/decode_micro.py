@@ -3,7 +3,7 @@
     python bench/decode_micro.py [--capture PATH] [--number N] [--against REV]
 
 The push is the first ``tickers`` data message of the recorded OKX session
-(``/work/shared/okx-captures/okx-messages.jsonl`` or ``$OKX_TRIO_CAPTURES``). Variants:
+(``okx_trio/testing/captures/okx-messages.jsonl`` or ``$OKX_TRIO_CAPTURES``). Variants:
 
 * ``codec.decode`` - the library's ``okx_trio._codec.decode`` (msgspec ``str`` fields, then
   ``Decimal(text)`` per field, with every check that keeps it equal to the plain path);
@@ -47,7 +47,9 @@ from okx_trio import Ticker
 from okx_trio._codec import TickerPush, decode
 
 DEFAULT_CAPTURE = Path(
-    os.environ.get("OKX_TRIO_CAPTURES", Path(__file__).resolve().parents[2] / "shared/okx-captures")
+    os.environ.get(
+        "OKX_TRIO_CAPTURES", Path(__file__).resolve().parents[1] / "okx_trio/testing/captures"
+    )
 )
 
 RENAME = {

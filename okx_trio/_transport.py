@@ -5,41 +5,15 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import trio
 import trio_websocket
 
+from ._connection import Connection, Connector
+
 __all__ = ["Connection", "Connector", "WebSocketConnector", "default_connector"]
-
-
-class Connection(Protocol):
-    """The part of :class:`trio_websocket.WebSocketConnection` the client uses.
-
-    ``get_message`` raises :class:`trio_websocket.ConnectionClosed` once the peer closed.
-
-    Optional, not part of this protocol (a connector of your own may lack it; the client
-    looks it up with ``getattr(conn, "get_messages_nowait", None)``)::
-
-        def get_messages_nowait(self, limit: int) -> list[str | bytes]: ...
-
-    It returns, in order, up to ``limit`` messages that are *already* buffered, and ``[]``
-    when none is. It is synchronous: no checkpoint, no task switch, never blocks and never
-    raises (not even :class:`trio.WouldBlock`); a closed or broken connection is reported
-    by the next ``await get_message()`` instead, after every message buffered before it.
-    With it, one wake-up of the receiving task can handle a whole burst. Both built-in
-    connectors' connections have it.
-    """
-
-    async def send_message(self, message: str) -> None: ...
-
-    async def get_message(self) -> str | bytes: ...
-
-
-#: ``connector(url)`` returns an async context manager that opens a connection on entry
-#: and closes it on exit, like :func:`trio_websocket.open_websocket_url`.
-Connector = Callable[[str], AbstractAsyncContextManager[Connection]]
 
 
 _MESSAGE_QUEUE_SIZE = 256

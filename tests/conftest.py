@@ -13,14 +13,10 @@ import pytest
 import trio
 
 from okx_trio import ClientConfig, ConnectionState, OkxClient, StateChange
+from okx_trio.testing import CAPTURE_DIR
 
-# The recorded OKX traffic lives in ../shared beside the checkout (as on CI).
-CAPTURES = pathlib.Path(
-    os.environ.get(
-        "OKX_TRIO_CAPTURES",
-        pathlib.Path(__file__).resolve().parents[2] / "shared" / "okx-captures",
-    )
-)
+# The recorded OKX traffic ships inside the package (okx_trio/testing/captures).
+CAPTURES = pathlib.Path(os.environ.get("OKX_TRIO_CAPTURES", str(CAPTURE_DIR)))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import decimal
 import json
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +29,8 @@ from okx_trio._codec import (
 )
 from okx_trio._ticker import Ticker
 
-CAPTURES = Path(os.environ.get("OKX_CAPTURES", "/work/shared/okx-captures"))
+from .conftest import CAPTURES
+
 MESSAGES = CAPTURES / "okx-messages.jsonl"
 SESSION_2022 = CAPTURES / "okx-public-2022-05-13.txt"
 

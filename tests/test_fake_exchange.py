@@ -10,7 +10,6 @@ import json
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +26,8 @@ from okx_trio.testing import (
     open_fake_exchange_server,
 )
 
-CAPTURES = Path("/work/shared/okx-captures")
+from .conftest import CAPTURES
+
 URL = "wss://ws.okx.com:8443/ws/v5/public"
 EPOCH = 1_700_000_000_000
 UPGRADE_MSG = "The connection will soon be closed for a service upgrade. Please reconnect."

@@ -12,7 +12,9 @@ import trio.testing
 
 from okx_trio.testing import CaptureLine, ReplayExchange, load_capture
 
-CAPTURE = Path("/work/shared/okx-captures/okx-public-2022-05-13.txt")
+from .conftest import CAPTURES
+
+CAPTURE = CAPTURES / "okx-public-2022-05-13.txt"
 URL = "wss://ws.okx.com:8443/ws/v5/public"
 
 

@@ -13,6 +13,8 @@ The server side is an independent implementation of the OKX wire format; it does
 the client's codec, so it can catch the client's mistakes.
 """
 
+from pathlib import Path
+
 from ._audit import AuditedConnection as AuditedConnection
 from ._audit import Auditor as Auditor
 from ._chaos import ChaosReport as ChaosReport
@@ -32,7 +34,12 @@ from ._replay import ReplayExchange as ReplayExchange
 from ._replay import load_capture as load_capture
 from ._server import open_fake_exchange_server as open_fake_exchange_server
 
+#: Recorded OKX traffic and OKX's documentation samples, shipped with the package (see its
+#: README.md): ``CAPTURE_DIR / "okx-public-2022-05-13.txt"`` replays with ReplayExchange.
+CAPTURE_DIR = Path(__file__).resolve().parent / "captures"
+
 __all__ = [
+    "CAPTURE_DIR",
     "AuditedConnection",
     "Auditor",
     "CaptureLine",
