@@ -127,6 +127,8 @@ class OkxClient:
         """Unsubscribe *inst_id*. Raises ValueError if malformed; a pair not held is a no-op."""
         validate_inst_id(inst_id)
         self._desired.discard(inst_id)
+        # A pair the user no longer wants is no longer "rejected": it is simply gone.
+        self._rejected.pop(inst_id, None)
         self._latest.pop(inst_id, None)
         self._place()
 

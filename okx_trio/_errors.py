@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import http
 from typing import Final
 
 import trio
 import trio_websocket
 
-__all__ = ["AUTH_CLOSE_CODE", "TRANSPORT_ERRORS", "close_code", "closed_reason", "describe"]
+from ._connection import ConnectionClosed
 
-#: OKX closes with this code when it refuses our credentials: retrying cannot help.
-AUTH_CLOSE_CODE: Final = 4001
-#: Failures of the network or the peer: they end an attempt, never the client.
+__all__ = ["TRANSPORT_ERRORS", "close_code", "closed_reason", "describe"]
+
+#: Failures of the network or the peer: they end an attempt, never the client. A connector
+#: of the user's (``trio_websocket.open_websocket_url``) may raise trio-websocket's own
+#: ``ConnectionClosed``; ours raise :class:`okx_trio.ConnectionClosed`.
 TRANSPORT_ERRORS: Final = (
+    ConnectionClosed,
     trio_websocket.ConnectionClosed,
     trio_websocket.HandshakeError,
     trio.BrokenResourceError,
@@ -21,23 +25,42 @@ TRANSPORT_ERRORS: Final = (
 )
 
 
-def close_code(exc: trio_websocket.ConnectionClosed) -> int | None:
+def close_code(exc: ConnectionClosed | trio_websocket.ConnectionClosed) -> int | None:
+    if isinstance(exc, ConnectionClosed):
+        return exc.code
     reason = exc.reason
     return reason.code if reason is not None else None
 
 
-def closed_reason(exc: trio_websocket.ConnectionClosed) -> str:
-    reason = exc.reason
-    if reason is None:
+def closed_reason(exc: ConnectionClosed | trio_websocket.ConnectionClosed) -> str:
+    if isinstance(exc, ConnectionClosed):
+        code, text = exc.code, exc.reason
+    else:
+        reason = exc.reason
+        code, text = (reason.code, reason.reason or "") if reason is not None else (None, "")
+    if code is None:
         return "connection closed by server"
-    text = f"code {reason.code}"
-    if reason.reason:
-        text += f", {reason.reason}"
-    return f"connection closed by server ({text})"
+    detail = f"code {code}"
+    if text:
+        detail += f", {text}"
+    return f"connection closed by server ({detail})"
+
+
+def _http_status(status: int) -> str:
+    try:
+        return f"HTTP {status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def describe(exc: BaseException) -> str:
-    """One line for an exception and the root causes it wraps (a TLS error, a refusal)."""
+    """One line for an exception and the root causes it wraps (a TLS error, a refusal).
+
+    A refused WebSocket upgrade reads ``server refused the WebSocket upgrade: HTTP 404 Not
+    Found``: the server's headers and body are not part of the story.
+    """
+    if isinstance(exc, trio_websocket.ConnectionRejected):
+        return f"server refused the WebSocket upgrade: {_http_status(exc.status_code)}"
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     seen = {id(exc)}
     cause = exc.__cause__ or exc.__context__

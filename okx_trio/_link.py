@@ -25,8 +25,10 @@ import trio_websocket
 
 from ._backoff import ReconnectStrategy
 from ._codec import Notice
-from ._errors import AUTH_CLOSE_CODE, TRANSPORT_ERRORS, close_code, closed_reason, describe
+from ._connection import ConnectionClosed
+from ._errors import TRANSPORT_ERRORS, close_code, closed_reason, describe
 from ._failover import EndpointRotation
+from ._okx import AUTH_CLOSE_CODE
 from ._quality import QualityTracker
 from ._session import Session
 from ._state import ConnectionState, StateChange, is_allowed
@@ -255,14 +257,21 @@ class Link:
             return message
         return f"[connection {self.index}] {message}"
 
-    def _set_state(self, state: ConnectionState, message: str, retry_count: int = 0) -> None:
+    def _set_state(
+        self,
+        state: ConnectionState,
+        message: str,
+        retry_count: int = 0,
+        *,
+        delay: float | None = None,
+    ) -> None:
         if not is_allowed(self.state, state):
             raise AssertionError(f"illegal transition {self.state.value} -> {state.value}")
         self.state = state
         message = self._label(message)
         log.info("state %s: %s", state.value, message)
         self.client.notify()
-        self.client.publish_state(StateChange(state, message, retry_count, self.index))
+        self.client.publish_state(StateChange(state, message, retry_count, self.index, delay))
 
     # -- the supervisor ---------------------------------------------------------------------
 
@@ -310,7 +319,9 @@ class Link:
                 # An announced upgrade or a requested reconnect after a stable connection:
                 # waiting would only lengthen the gap. Repeats still back off.
                 delay = 0.0
-            self._set_state(ConnectionState.RECONNECTING, reason, self.strategy.retry_count)
+            self._set_state(
+                ConnectionState.RECONNECTING, reason, self.strategy.retry_count, delay=delay
+            )
             with trio.CancelScope() as self._backoff_scope:
                 await trio.sleep(delay)
             self._backoff_scope = None
@@ -386,7 +397,7 @@ class Link:
                         nursery.start_soon(self._guarded, session.commander, attempt)
             if attempt.scope.cancelled_caught and attempt.reason is None:
                 attempt.end(f"connect timed out after {timeout:g}s")
-        except trio_websocket.ConnectionClosed as exc:
+        except (ConnectionClosed, trio_websocket.ConnectionClosed) as exc:
             attempt.end(closed_reason(exc), fatal=close_code(exc) == AUTH_CLOSE_CODE)
         except TRANSPORT_ERRORS as exc:
             # Refused, DNS, TLS, a rejected handshake, a close that timed out: a failed
@@ -443,7 +454,7 @@ class Link:
         """Run one per-connection task; a transport failure ends the attempt, with a reason."""
         try:
             await task()
-        except trio_websocket.ConnectionClosed as exc:
+        except (ConnectionClosed, trio_websocket.ConnectionClosed) as exc:
             attempt.end(closed_reason(exc), fatal=close_code(exc) == AUTH_CLOSE_CODE)
         except TRANSPORT_ERRORS as exc:
             attempt.end(f"connection error: {describe(exc)}")

@@ -54,3 +54,6 @@ class StateChange:
     retry_count: int = 0
     #: Which connection of a sharded pool this is about (always 0 when not sharded).
     connection: int = 0
+    #: For RECONNECTING: seconds until the next attempt starts (the backoff delay, jitter
+    #: included); None otherwise.
+    delay: float | None = None

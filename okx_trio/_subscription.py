@@ -14,7 +14,9 @@ from typing import Any, Final
 
 from ._okx import ArgKey, ChannelSpec, Endpoint, channel_spec
 
-__all__ = ["Subscription"]
+__all__ = ["ArgKeyTuple", "Subscription", "arg_key_of"]
+
+ArgKeyTuple = tuple[str, str | None, str | None, str | None, str | None]
 
 # Instrument ids: spot BTC-USDT, swap BTC-USDT-SWAP, futures BTC-USD-220527, options
 # BTC-USD-241013-70000-P (strikes may carry a decimal point), indexes BTC-USD.
@@ -54,7 +56,16 @@ class Subscription:
             of the wrong shape (instrument ids are upper case: ``BTC-USDT``).
     """
 
-    __slots__ = ("_hash", "ccy", "channel", "inst_family", "inst_id", "inst_type", "spec")
+    __slots__ = (
+        "_hash",
+        "arg_key",
+        "ccy",
+        "channel",
+        "inst_family",
+        "inst_id",
+        "inst_type",
+        "spec",
+    )
 
     channel: str
     inst_id: str | None
@@ -62,6 +73,9 @@ class Subscription:
     inst_family: str | None
     ccy: str | None
     spec: ChannelSpec
+    #: ``(channel, inst_type, inst_family, inst_id, ccy)``, None where absent: what an
+    #: echoed ``arg`` is matched by (see :func:`arg_key_of`).
+    arg_key: ArgKeyTuple
     _hash: int
 
     def __init__(
@@ -109,7 +123,9 @@ class Subscription:
         setattr_(self, "inst_family", inst_family)
         setattr_(self, "ccy", ccy)
         setattr_(self, "spec", spec)
-        setattr_(self, "_hash", hash((channel, inst_id, inst_type, inst_family, ccy)))
+        key = (channel, inst_type, inst_family, inst_id, ccy)
+        setattr_(self, "arg_key", key)
+        setattr_(self, "_hash", hash(key))
 
     # -- construction from text and from OKX ------------------------------------------------
 
@@ -195,14 +211,7 @@ class Subscription:
     def __eq__(self, other: object) -> bool:
         if type(other) is not Subscription:
             return NotImplemented
-        return (
-            self._hash == other._hash
-            and self.channel == other.channel
-            and self.inst_id == other.inst_id
-            and self.inst_type == other.inst_type
-            and self.inst_family == other.inst_family
-            and self.ccy == other.ccy
-        )
+        return self._hash == other._hash and self.arg_key == other.arg_key
 
     def __hash__(self) -> int:
         return self._hash
@@ -237,6 +246,20 @@ class Subscription:
 
     def __str__(self) -> str:
         return json.dumps(self.arg, separators=(",", ":"))
+
+
+def arg_key_of(arg: Mapping[str, Any]) -> ArgKeyTuple | None:
+    """The :attr:`Subscription.arg_key` of an ``arg`` object OKX sent, without validating
+    it (cheap: for the per-message path); None if it is not an object with a channel.
+
+    ``uid`` and other echo-only keys are ignored, as :meth:`Subscription.from_arg` does.
+    """
+    if not isinstance(arg, Mapping):
+        return None
+    channel = arg.get("channel")
+    if not isinstance(channel, str):
+        return None
+    return (channel, arg.get("instType"), arg.get("instFamily"), arg.get("instId"), arg.get("ccy"))
 
 
 def _rebuild(
