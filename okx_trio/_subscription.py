@@ -123,9 +123,9 @@ class Subscription:
         setattr_(self, "inst_family", inst_family)
         setattr_(self, "ccy", ccy)
         setattr_(self, "spec", spec)
-        key = (channel, inst_type, inst_family, inst_id, ccy)
-        setattr_(self, "arg_key", key)
-        setattr_(self, "_hash", hash(key))
+        arg_key = (channel, inst_type, inst_family, inst_id, ccy)
+        setattr_(self, "arg_key", arg_key)
+        setattr_(self, "_hash", hash(arg_key))
 
     # -- construction from text and from OKX ------------------------------------------------
 
