@@ -36,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from clients import bench_pairs, subscribe_text, with_query
 from run import bench_server
 
-from okx_trio import _transport
+from okx_trio import _transport_trio_websocket as _transport
 from okx_trio._codec import decode
-from okx_trio._transport import Connector, WebSocketConnector
+from okx_trio._connection import Connector
+from okx_trio._transport_trio_websocket import WebSocketConnector
 from okx_trio._transport_websockets import WebsocketsConnector
 
 BATCH = 255

@@ -1,4 +1,4 @@
-"""okx_trio: a Trio-native, self-healing client for OKX's v5 public ticker stream.
+"""okx_trio: a Trio-native, self-healing client for OKX's v5 public WebSocket channels.
 
 Start with :func:`open_okx_client`; test your app with :mod:`okx_trio.testing`.
 """
@@ -10,15 +10,18 @@ from ._client import open_okx_client as open_okx_client
 from ._config import AWS_URL as AWS_URL
 from ._config import DEFAULT_URL as DEFAULT_URL
 from ._config import ClientConfig as ClientConfig
+from ._connection import Connection as Connection
+from ._connection import ConnectionClosed as ConnectionClosed
+from ._connection import Connector as Connector
+from ._fanout import Gap as Gap
 from ._instruments import validate_inst_id as validate_inst_id
 from ._state import TRANSITIONS as TRANSITIONS
 from ._state import ConnectionState as ConnectionState
 from ._state import StateChange as StateChange
 from ._stats import ConnectionStats as ConnectionStats
+from ._subscription import Subscription as Subscription
 from ._ticker import Ticker as Ticker
-from ._transport import Connection as Connection
-from ._transport import Connector as Connector
-from ._transport import WebSocketConnector as WebSocketConnector
+from ._transport_trio_websocket import WebSocketConnector as WebSocketConnector
 
 __version__ = "0.1.0"
 
@@ -28,12 +31,15 @@ __all__ = [
     "TRANSITIONS",
     "ClientConfig",
     "Connection",
+    "ConnectionClosed",
     "ConnectionState",
     "ConnectionStats",
     "Connector",
+    "Gap",
     "OkxClient",
     "ReconnectStrategy",
     "StateChange",
+    "Subscription",
     "Ticker",
     "WebSocketConnector",
     "open_okx_client",

@@ -1,12 +1,13 @@
 """The Trio shell's front: the client, its pool of connections, and what they share.
 
-Everything protocol-shaped lives in the sans-IO modules (codec, subscription book, backoff,
-heartbeat, placement); this module keeps the desired pairs, places them on connections
-(:class:`~okx_trio._link.Link`, one per shard), and owns what every connection shares:
-the fan-out channels, the latest tickers, latency and the connection-rate budget::
+Everything protocol-shaped lives in the sans-IO core (codec, protocol, subscription book,
+backoff, heartbeat, placement); this module keeps the desired subscriptions, places them on
+connections (:class:`~okx_trio._link.Link`, one per endpoint and shard), and owns what every
+connection shares: the streams, the latest records, latency and the connection-rate
+budget::
 
     open_okx_client                      owns the client nursery
-    ├── link 0..n                        one per shard (see _link.py; one unless sharded)
+    ├── link (endpoint, shard) ...       one per endpoint in use, and per shard (_link.py)
     │   └── supervisor → attempt → session: receiver, watchdog, commander (_session.py)
     ├── stats publisher                  every ``stats_interval``
     └── fan-out pumps                    short-lived, only while a consumer lags
@@ -18,21 +19,26 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Final
+from typing import Any, Final
 
 import trio
 
+from ._client_stats import client_stats
 from ._config import ClientConfig
-from ._fanout import Fanout
+from ._connection import Connection, Connector
+from ._connectors import default_connector
+from ._decoders import Record
+from ._fanout import Fanout, Gap
 from ._instruments import validate_inst_id
 from ._link import Link
+from ._okx import Endpoint, channel_spec
 from ._quality import LatencyWindow
 from ._ratelimit import SlidingWindowLimit
 from ._sharding import Placement
 from ._state import ConnectionState, StateChange
 from ._stats import ConnectionStats
+from ._subscription import Subscription
 from ._ticker import Ticker
-from ._transport import Connection, Connector, default_connector
 
 __all__ = ["OkxClient", "open_okx_client"]
 
@@ -47,22 +53,48 @@ _HEALTH: Final = {
     ConnectionState.DISCONNECTED: 3,
     ConnectionState.CONNECTED: 4,
 }
+_ENDPOINT_ORDER: Final[dict[str, int]] = {"public": 0, "business": 1, "private": 2}
+#: Channels whose ``ts`` is when OKX made the record (latency means something there).
+_LATENCY_CHANNELS: Final = frozenset({"tickers", "trades", "trades-all", "bbo-tbt", "books5"})
+
+Item = Record | Gap
+
+
+def _ticker_sub(inst_id: str) -> Subscription:
+    return Subscription("tickers", validate_inst_id(inst_id))
+
+
+def _as_subscription(item: object) -> Subscription:
+    """A Subscription from a Subscription or its short form ("trades:BTC-USDT")."""
+    if isinstance(item, Subscription):
+        sub = item
+    elif isinstance(item, str):
+        sub = Subscription.parse(item)
+    else:
+        raise ValueError(f"expected a Subscription or text like 'trades:BTC-USDT', got {item!r}")
+    if sub.endpoint == "private":
+        raise ValueError(
+            f"channel {sub.channel!r} is private: it needs a login, which this client "
+            "does not do yet"
+        )
+    return sub
 
 
 class OkxClient:
-    """A self-healing client for OKX's ``tickers`` channel. Made by :func:`open_okx_client`.
+    """A self-healing client for OKX's public channels. Made by :func:`open_okx_client`.
 
-    Methods that change pairs are synchronous and never block: they update the desired set
-    at once (raising ``ValueError`` for a malformed id, changing nothing) and wake the
-    command task of each connection concerned, which sends one subscribe and one
-    unsubscribe for everything changed since it last looked. The desired set survives
-    reconnects. With ``max_pairs_per_connection`` the pairs are sharded over several
-    connections, each supervised on its own; the client's state is the least healthy one's.
+    Methods that change subscriptions are synchronous and never block: they update the
+    desired set at once (raising ``ValueError`` for a bad one, changing nothing) and wake the
+    command task of each connection concerned, which sends one subscribe and one unsubscribe
+    for everything changed since it last looked. The desired set survives reconnects.
+    Public and business subscriptions live on separate connections; with
+    ``max_subscriptions_per_connection`` each endpoint's are sharded over several
+    connections, each supervised on its own. The client's state is the least healthy one's.
     """
 
     def __init__(
         self,
-        pairs: Iterable[str],
+        subscriptions: Iterable[Subscription],
         config: ClientConfig,
         connector: Connector,
         nursery: trio.Nursery,
@@ -74,10 +106,12 @@ class OkxClient:
         self._wall_clock = wall_clock
         self._latency = LatencyWindow()
         self._latency_high = False
-        self._desired: set[str] = set(pairs)
-        self._rejected: dict[str, str] = {}
-        self._placement = Placement(config.max_pairs_per_connection)
-        self._links: dict[int, Link] = {}
+        self._desired: set[Subscription] = set(subscriptions)
+        self._rejected: dict[Subscription, str] = {}
+        per_connection = config.max_subscriptions_per_connection
+        self._placements: dict[Endpoint, Placement] = {}
+        self._per_connection = per_connection
+        self._links: dict[tuple[Endpoint, int], Link] = {}
         self._retired: list[Link] = []
         self._connect_limit = (
             SlidingWindowLimit(config.max_connects_per_second, 1.0)
@@ -86,100 +120,196 @@ class OkxClient:
         )
         self._connects_delayed = 0
         self._closing = False
-        self._ticks: Fanout[Ticker] = Fanout(
-            config.tick_buffer, nursery.start_soon, key=lambda t: t.inst_id
-        )
+        self._streams: dict[str, Fanout[Any]] = {}
         self._state_changes: Fanout[StateChange] = Fanout(_STATE_BUFFER, nursery.start_soon)
         self._stats: Fanout[ConnectionStats] = Fanout(1, nursery.start_soon, key=lambda s: None)
-        self._latest: dict[str, Ticker] = {}
+        self._last: dict[Subscription, Record] = {}
         # Set (and dropped) whenever something a waiter may look at changes; created only
         # while somebody waits, so the per-message cost is one attribute test.
         self._progress: trio.Event | None = None
 
-    # -- public: pairs ---------------------------------------------------------------------
+    # -- public: subscriptions --------------------------------------------------------------
 
     @property
-    def pairs(self) -> frozenset[str]:
-        """The desired pairs (what the client keeps subscribed, across reconnects)."""
+    def subscriptions(self) -> frozenset[Subscription]:
+        """The desired subscriptions (what the client keeps subscribed, across reconnects)."""
         return frozenset(self._desired)
 
     @property
-    def subscribed_pairs(self) -> frozenset[str]:
-        """Pairs the server acknowledged on the current connection(s)."""
-        acknowledged: set[str] = set()
+    def acknowledged(self) -> frozenset[Subscription]:
+        """Subscriptions the server acknowledged on the current connections."""
+        out: set[Subscription] = set()
         for link in self._links.values():
-            acknowledged |= link.acknowledged
-        return frozenset(acknowledged)
+            out |= link.acknowledged
+        return frozenset(out)
+
+    @property
+    def rejected(self) -> dict[Subscription, str]:
+        """Subscriptions the server refused, with its reason. Adding one again retries it;
+        removing it forgets the refusal."""
+        return dict(self._rejected)
+
+    def add(self, *subs: Subscription | str) -> None:
+        """Subscribe *subs* on the live connections (``Subscription`` or ``"trades:BTC-USDT"``).
+
+        Raises:
+            ValueError: for a bad subscription (nothing changes then).
+        """
+        new = [_as_subscription(s) for s in subs]
+        for sub in new:
+            self._rejected.pop(sub, None)
+        self._desired.update(new)
+        self._place()
+
+    def remove(self, *subs: Subscription | str) -> None:
+        """Unsubscribe *subs*; one not held is a no-op. Raises ValueError for a bad one."""
+        gone = [_as_subscription(s) for s in subs]
+        for sub in gone:
+            self._desired.discard(sub)
+            self._rejected.pop(sub, None)
+            self._last.pop(sub, None)
+        self._place()
+
+    def replace(self, subs: Iterable[Subscription | str]) -> None:
+        """Make *subs* the desired set. Raises ValueError (changing nothing) for a bad one."""
+        if isinstance(subs, str | Subscription):
+            raise TypeError("replace() takes an iterable of subscriptions; wrap one in a list")
+        new = {_as_subscription(s) for s in subs}
+        for sub in new - self._desired:
+            self._rejected.pop(sub, None)
+        for sub in self._desired - new:
+            self._last.pop(sub, None)
+        self._desired = new
+        self._place()
+
+    # -- public: the tickers shortcuts --------------------------------------------------------
+
+    @property
+    def pairs(self) -> frozenset[str]:
+        """The desired ``tickers`` pairs (what the client keeps subscribed)."""
+        return frozenset(_tickers_ids(self._desired))
+
+    @property
+    def subscribed_pairs(self) -> frozenset[str]:
+        """``tickers`` pairs the server acknowledged on the current connection(s)."""
+        return frozenset(_tickers_ids(self.acknowledged))
 
     @property
     def rejected_pairs(self) -> dict[str, str]:
-        """Pairs the server refused, with its reason. Adding one again retries it."""
-        return dict(self._rejected)
+        """``tickers`` pairs the server refused, with its reason. Adding one again retries
+        it; removing it forgets the refusal."""
+        return {
+            sub.inst_id: reason
+            for sub, reason in self._rejected.items()
+            if sub.channel == "tickers" and sub.inst_id is not None
+        }
 
     def add_pair(self, inst_id: str) -> None:
-        """Subscribe *inst_id* on the live connection. Raises ValueError if malformed."""
-        validate_inst_id(inst_id)
-        self._rejected.pop(inst_id, None)
-        self._desired.add(inst_id)
-        self._place()
+        """Subscribe *inst_id*'s tickers on the live connection. ValueError if malformed."""
+        self.add(_ticker_sub(inst_id))
 
     def remove_pair(self, inst_id: str) -> None:
-        """Unsubscribe *inst_id*. Raises ValueError if malformed; a pair not held is a no-op."""
-        validate_inst_id(inst_id)
-        self._desired.discard(inst_id)
-        # A pair the user no longer wants is no longer "rejected": it is simply gone.
-        self._rejected.pop(inst_id, None)
-        self._latest.pop(inst_id, None)
-        self._place()
+        """Unsubscribe *inst_id*'s tickers. ValueError if malformed; one not held: no-op."""
+        self.remove(_ticker_sub(inst_id))
 
     def subscribe(self, pairs: Iterable[str]) -> None:
-        """Make *pairs* the desired set. Raises ValueError (changing nothing) if one is bad."""
-        new = {validate_inst_id(p) for p in pairs}
-        for inst_id in new - self._desired:
-            self._rejected.pop(inst_id, None)
-        self._desired = new
-        for inst_id in set(self._latest) - new:
-            del self._latest[inst_id]
-        self._place()
+        """Make *pairs* the desired ``tickers`` set (other channels stay as they are).
+
+        Raises ValueError (changing nothing) if one is bad.
+        """
+        new = {_ticker_sub(p) for p in pairs}
+        others = {s for s in self._desired if s.channel != "tickers"}
+        self.replace(others | new)
+
+    # -- placement -------------------------------------------------------------------------
 
     def _place(self) -> None:
         """Bring the links in line with the desired set: place, start, update, retire."""
-        layout = self._placement.assign(self._desired)
-        for index, pairs in layout.items():
-            link = self._links.get(index)
-            if link is None:
-                self._start_link(index, pairs)
-            elif link.pairs != pairs:
-                link.set_pairs(pairs)
-        for index in [i for i in self._links if i not in layout]:
-            link = self._links.pop(index)
+        by_endpoint: dict[Endpoint, dict[str, Subscription]] = {}
+        for sub in self._desired:
+            by_endpoint.setdefault(sub.endpoint, {})[sub.key] = sub
+        wanted: set[tuple[Endpoint, int]] = set()
+        for endpoint in ("public", "business", "private"):
+            subs = by_endpoint.get(endpoint, {})
+            placement = self._placements.get(endpoint)
+            if placement is None:
+                if not subs:
+                    continue
+                placement = self._placements[endpoint] = Placement(self._per_connection)
+            for index, keys in placement.assign(subs).items():
+                if not keys:
+                    continue  # an endpoint with nothing on it has no connection
+                wanted.add((endpoint, index))
+                shard = frozenset(subs[k] for k in keys)
+                link = self._links.get((endpoint, index))
+                if link is None:
+                    self._start_link(endpoint, index, shard)
+                elif link.subs != shard:
+                    link.set_subscriptions(shard)
+        for slot in [s for s in self._links if s not in wanted]:
+            link = self._links.pop(slot)
             link.retire()
             self._retired.append(link)
         self.notify()
 
-    def _start_link(self, index: int, pairs: frozenset[str]) -> None:
+    def _start_link(self, endpoint: Endpoint, index: int, subs: frozenset[Subscription]) -> None:
         if self._closing:
             return
-        link = Link(self, index, pairs)
-        self._links[index] = link
+        label = endpoint != "public" or self._per_connection is not None
+        link = Link(self, endpoint, index, subs, label=label)
+        for old in self._retired:
+            if (old.endpoint, old.index) == (endpoint, index):
+                # The slot comes back (its shard emptied and filled again): its history
+                # goes on, so its first connection now counts as a reconnect.
+                link.counters = old.counters
+                self._retired.remove(old)
+                break
+        self._links[(endpoint, index)] = link
         self._nursery.start_soon(link.run)
+
+    def _sorted_links(self) -> list[Link]:
+        return sorted(self._links.values(), key=_link_order)
 
     # -- public: streams ---------------------------------------------------------------------
 
-    def ticks(self) -> trio.MemoryReceiveChannel[Ticker]:
-        """A new channel with every ticker of every pair from now on.
+    def stream(self, channel: str) -> trio.MemoryReceiveChannel[Any]:
+        """A new channel with every record of *channel* (OKX's name) from now on.
 
-        Each call gets its own channel (fan-out). A consumer that falls more than
-        ``tick_buffer`` behind gets the latest ticker per instrument instead of every one;
-        the skipped ones count in ``ticks_dropped``. The channel ends when the client does.
+        Each call gets its own channel (fan-out): every caller gets every record. State
+        channels (tickers, books5, mark-price, ...) conflate to the latest record per
+        instrument for a consumer that falls ``tick_buffer`` behind; event channels (trades,
+        candles, ...) never conflate: such a consumer loses the oldest and then receives a
+        :class:`Gap` in its stream saying how many. The channel ends when the client does.
+
+        Raises:
+            ValueError: for a channel OKX does not have.
         """
-        return self._ticks.subscribe()
+        spec = channel_spec(channel)
+        fan = self._streams.get(channel)
+        if fan is None:
+            buffer = self._config.tick_buffer
+            if spec.delivery == "state":
+                fan = Fanout(buffer, self._nursery.start_soon, key=_inst_key)
+            else:
+                fan = Fanout(buffer, self._nursery.start_soon, gap=_gap_maker(channel))
+            if self._closing:
+                fan.close()
+            self._streams[channel] = fan
+        return fan.subscribe()
+
+    def ticks(self) -> trio.MemoryReceiveChannel[Ticker]:
+        """``stream("tickers")``: every ticker of every pair from now on.
+
+        A consumer that falls more than ``tick_buffer`` behind gets the latest ticker per
+        instrument instead of every one; the skipped ones count in ``ticks_dropped``.
+        """
+        return self.stream("tickers")
 
     def state_changes(self) -> trio.MemoryReceiveChannel[StateChange]:
         """A new channel with every :class:`StateChange` from now on.
 
-        With a sharded pool each connection reports its own transitions
-        (``StateChange.connection`` says which).
+        Each connection reports its own transitions (``StateChange.connection`` says which
+        in a pool; business connections' messages start with ``[business N]``).
         """
         return self._state_changes.subscribe()
 
@@ -207,60 +337,30 @@ class OkxClient:
     def is_connected(self) -> bool:
         """Every connection connected, and each had a message within ``connection_timeout``."""
         now = trio.current_time()
-        return bool(self._links) and all(
-            link.state is ConnectionState.CONNECTED
-            and link.session is not None
-            and link.session.heartbeat.is_alive(now)
-            for link in self._links.values()
-        )
+        return bool(self._links) and all(link.is_alive(now) for link in self._links.values())
 
-    def latest(self, inst_id: str) -> Ticker | None:
-        """The last ticker received for *inst_id*, or None."""
-        return self._latest.get(inst_id)
+    def latest(self, sub: Subscription | str) -> Any:
+        """The last record received for *sub* (a Subscription, its short form, or a bare
+        instrument id for its ticker), or None."""
+        if isinstance(sub, str):
+            sub = _ticker_sub(sub) if ":" not in sub else Subscription.parse(sub)
+        return self._last.get(sub)
 
     def get_stats(self) -> ConnectionStats:
         """A snapshot: totals over the connections, and one entry per connection."""
         now = trio.current_time()
-        per_link = [link.stats(now) for link in sorted(self._links.values(), key=_index)]
+        per_link = [link.stats(now) for link in self._sorted_links()]
         retired = [link.stats(now) for link in self._retired]
-        counted = per_link + retired
-        first = per_link[0] if per_link else None
-        budgets = [s.request_budget for s in per_link if s.request_budget is not None]
-        failures: dict[str, int] = {}
-        for snapshot in counted:
-            for url, count in snapshot.url_failures:
-                failures[url] = failures.get(url, 0) + count
-        return ConnectionStats(
+        return client_stats(
             state=self.state,
-            reconnect_count=sum(s.reconnect_count for s in counted),
-            retry_count=max((s.retry_count for s in per_link), default=0),
-            subscribed_pairs=sum(s.subscribed_pairs for s in per_link),
-            connection_duration=min((s.connection_duration for s in per_link), default=0.0),
-            last_message_age=min(
-                (s.last_message_age for s in per_link if s.last_message_age is not None),
-                default=None,
-            ),
-            last_error=next((s.last_error for s in per_link if s.last_error), ""),
-            url=first.url if first is not None else self._config.url,
-            desired_pairs=len(self._desired),
-            messages_received=sum(s.messages_received for s in counted),
-            ticks_received=sum(s.ticks_received for s in counted),
-            ticks_dropped=self._ticks.dropped,
-            bad_messages=sum(s.bad_messages for s in counted),
-            ignored_messages=sum(s.ignored_messages for s in counted),
-            rejected_pairs=tuple(sorted(self._rejected)),
-            connections_opened=sum(s.connections_opened for s in counted),
-            pings_sent=sum(s.pings_sent for s in counted),
-            latency_median=self._latency.median(),
-            latency_p99=self._latency.p99(),
-            quality=min((s.quality for s in per_link), default=100),
-            url_failures=tuple(failures.items()),
-            stale_resubscribes=sum(s.stale_resubscribes for s in counted),
+            per_link=per_link,
+            retired=retired,
+            url=self._config.url,
+            desired=self._desired,
+            rejected=self._rejected,
+            streams=self._streams,
+            latency=self._latency,
             connects_delayed=self._connects_delayed,
-            requests_delayed=sum(s.requests_delayed for s in counted),
-            request_budget=min(budgets, default=None),
-            handovers=sum(s.handovers for s in counted),
-            connections=tuple(per_link),
         )
 
     def quality(self, now: float | None = None) -> int:
@@ -286,7 +386,7 @@ class OkxClient:
     async def wait_until(self, predicate: Callable[[], bool]) -> None:
         """Return as soon as ``predicate()`` is true.
 
-        It is checked now and after every change of state, subscription or ticker, so the
+        It is checked now and after every change of state, subscription or record, so the
         return happens at the exact moment the condition became true (useful in tests under
         the autojump clock). Cancellation leaves nothing behind.
         """
@@ -301,18 +401,23 @@ class OkxClient:
         return self.state
 
     async def wait_subscribed(self) -> None:
-        """Wait until every connection holds exactly its desired pairs, acknowledged."""
+        """Wait until every connection holds exactly its subscriptions, acknowledged."""
         await self.wait_until(self._settled)
 
     def _settled(self) -> bool:
+        if not self._desired:
+            return not self._links
         return bool(self._links) and all(
-            link.settled and link.pairs == link.acknowledged for link in self._links.values()
+            link.settled and link.subs == link.acknowledged for link in self._links.values()
         )
 
-    # -- for the links and sessions ------------------------------------------------------------
+    # -- for the links (LinkHost) ------------------------------------------------------------
+
+    def connect(self, url: str) -> AbstractAsyncContextManager[Connection]:
+        return self._connector(url)
 
     @property
-    def connector(self) -> Callable[[str], AbstractAsyncContextManager[Connection]]:
+    def connector(self) -> Connector:
         return self._connector
 
     def notify(self) -> None:
@@ -326,11 +431,24 @@ class OkxClient:
     def latency_median(self) -> float | None:
         return self._latency.median()
 
-    def deliver(self, ticker: Ticker) -> None:
-        """Hand one ticker to the consumers (the per-tick path: keep it lean)."""
-        self._latest[ticker.inst_id] = ticker
-        self._ticks.publish(ticker)
-        seconds = self._wall_clock() - ticker.ts / 1000.0
+    def last_delivered(self, sub: Subscription) -> Record | None:
+        return self._last.get(sub)
+
+    def deliver(self, sub: Subscription, records: tuple[Record, ...]) -> None:
+        """Hand records to the consumers (the per-message path: keep it lean)."""
+        channel = sub.channel
+        self._last[sub] = records[-1]
+        fan = self._streams.get(channel)
+        if fan is not None:
+            publish = fan.publish
+            for record in records:
+                publish(record)
+        if channel in _LATENCY_CHANNELS:
+            self._measure(records[-1].ts)
+        self.notify()
+
+    def _measure(self, ts: int) -> None:
+        seconds = self._wall_clock() - ts / 1000.0
         self._latency.add(seconds)
         threshold = self._config.latency_warning
         # Hysteresis, so a latency hovering at the threshold does not flood the stream.
@@ -341,11 +459,11 @@ class OkxClient:
             self._latency_high = False
             self._note(f"latency back to normal: {seconds:.1f}s", level=logging.INFO)
 
-    def pair_rejected(self, inst_id: str, reason: str) -> None:
-        """The server refused *inst_id*: stop wanting it, everywhere, and remember why."""
-        self._rejected[inst_id] = reason
-        self._desired.discard(inst_id)
-        self._latest.pop(inst_id, None)
+    def subscription_rejected(self, sub: Subscription, reason: str) -> None:
+        """The server refused *sub*: stop wanting it, everywhere, and remember why."""
+        self._rejected[sub] = reason
+        self._desired.discard(sub)
+        self._last.pop(sub, None)
         self._place()
 
     async def connect_slot(self) -> None:
@@ -383,46 +501,71 @@ class OkxClient:
 
     def _close(self) -> None:
         self._closing = True
-        for link in sorted(self._links.values(), key=_index):
+        for link in self._sorted_links():
             link.close()
-        self._ticks.close()
+        for fan in self._streams.values():
+            fan.close()
         self._state_changes.close()
         self._stats.close()
 
 
-def _index(link: Link) -> int:
-    return link.index
+def _tickers_ids(subs: Iterable[Subscription]) -> Iterable[str]:
+    return (s.inst_id for s in subs if s.channel == "tickers" and s.inst_id is not None)
+
+
+def _gap_maker(channel: str) -> Callable[[int], Gap]:
+    def gap(missed: int) -> Gap:
+        return Gap(channel, missed)
+
+    return gap
+
+
+def _inst_key(record: Any) -> Any:
+    return getattr(record, "inst_id", None)
+
+
+def _link_order(link: Link) -> tuple[int, int]:
+    return (_ENDPOINT_ORDER[link.endpoint], link.index)
 
 
 @asynccontextmanager
 async def open_okx_client(
     pairs: Iterable[str] = (),
     *,
+    subscriptions: Iterable[Subscription | str] = (),
     config: ClientConfig | None = None,
     connector: Connector | None = None,
     wall_clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[OkxClient]:
     """Run a client for the block's lifetime and yield it.
 
-    The client connects in the background; the block does not wait for it (watch
-    :meth:`OkxClient.state_changes` or the ticks). Leaving the block, by any means, cancels
-    every task of the client, closes the socket and ends every channel it handed out; an
-    exception raised in the block comes out as itself, not wrapped in a group.
+    *pairs* are instrument ids for the ``tickers`` channel; *subscriptions* any channels'
+    (:class:`Subscription`, or the short form ``"trades:BTC-USDT"``). The client connects in
+    the background; the block does not wait for it (watch :meth:`OkxClient.state_changes`
+    or the streams). Leaving the block, by any means, cancels every task of the client,
+    closes the sockets and ends every channel it handed out; an exception raised in the
+    block comes out as itself, not wrapped in a group.
 
     *wall_clock* (seconds since the epoch) is what exchange timestamps are measured
     against for latency; tests pass the fake exchange's
     (:meth:`okx_trio.testing.FakeExchange.wall_clock`).
 
     Raises:
-        ValueError: for a malformed instrument id in *pairs*.
+        TypeError: if *pairs* or *subscriptions* is a single string (pass a list).
+        ValueError: for a malformed instrument id or subscription.
     """
+    if isinstance(pairs, str) or isinstance(subscriptions, str | Subscription):
+        raise TypeError(
+            "open_okx_client takes a list of pairs (and of subscriptions), not one string: "
+            "open_okx_client(['BTC-USDT'])"
+        )
     config = config if config is not None else ClientConfig()
-    pairs = [validate_inst_id(p) for p in pairs]
+    subs = [_ticker_sub(p) for p in pairs] + [_as_subscription(s) for s in subscriptions]
     if connector is None:
         connector = default_connector(config.transport, connect_timeout=config.connect_timeout)
     body_error: BaseException | None = None
     async with trio.open_nursery() as nursery:
-        client = OkxClient(pairs, config, connector, nursery, wall_clock)
+        client = OkxClient(subs, config, connector, nursery, wall_clock)
         client._start()
         nursery.start_soon(client._publish_stats)
         try:
@@ -439,3 +582,4 @@ async def open_okx_client(
             raise body_error
         finally:
             body_error = None
+

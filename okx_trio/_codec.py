@@ -1,4 +1,4 @@
-"""The OKX v5 public WebSocket codec: text in, typed events out; requests in, text out.
+"""The OKX v5 WebSocket codec: text in, typed events out; requests in, text out.
 
 Sans-IO: no sockets, no Trio, no clock. :func:`decode` never raises on anything a server can
 send; what it cannot make sense of comes back as :class:`BadMessage` with the reason, so the
@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
 import msgspec
 
+from ._decoders import PushError, Record, decode_data, decode_push_text
+from ._okx import CHANNELS, PING, PONG
+from ._subscription import ArgKeyTuple, Subscription, arg_key_of
 from ._ticker import Ticker
 
 __all__ = [
@@ -22,6 +26,7 @@ __all__ = [
     "PING",
     "Ack",
     "BadMessage",
+    "DataPush",
     "ErrorEvent",
     "Event",
     "Notice",
@@ -30,12 +35,12 @@ __all__ = [
     "TickerPush",
     "decode",
     "encode_request",
+    "push_records",
     "request_size",
 ]
 
 CHANNEL: Final = "tickers"
-PING: Final = "ping"  # OKX's heartbeat is the bare text, not a WebSocket ping frame
-_PONG: Final = "pong"
+_PONG: Final = PONG
 
 Op = Literal["subscribe", "unsubscribe"]
 
@@ -51,23 +56,80 @@ class TickerPush(msgspec.Struct, frozen=True, gc=False):
     tickers: tuple[Ticker, ...]
 
 
+class DataPush(msgspec.Struct, frozen=True):
+    """A push of any channel but ``tickers``, its data not decoded yet.
+
+    ``arg_key`` is :attr:`Subscription.arg_key`'s shape, so the protocol finds the
+    subscription with one dict lookup, and decodes the records (:func:`push_records`) only
+    for a push it wants: another channel's push costs no decoding. ``text`` is the message
+    when it came the fast way, ``obj`` its parsed JSON when it came the slow way.
+    """
+
+    arg_key: ArgKeyTuple
+    channel: str
+    text: str | None = None
+    obj: dict[str, Any] | None = None
+
+
+def push_records(push: DataPush) -> tuple[Record, ...]:
+    """The records of *push*, in order.
+
+    Raises:
+        PushError: naming what is wrong, for data that does not fit its channel.
+    """
+    channel = push.channel
+    obj = push.obj
+    if obj is None:
+        assert push.text is not None
+        records = decode_push_text(channel, push.text)
+        if records is not None:
+            return records
+        try:
+            obj = json.loads(push.text)
+        except (ValueError, RecursionError) as exc:
+            raise PushError(f"not JSON: {exc}") from None
+        if not isinstance(obj, dict):
+            raise PushError("not a JSON object")
+    arg = obj.get("arg")
+    if not isinstance(arg, dict):
+        raise PushError("push without an arg object")
+    return decode_data(channel, arg, obj)
+
+
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """The server accepted one argument of a subscribe or unsubscribe request."""
+    """The server accepted one argument of a subscribe or unsubscribe request.
+
+    ``inst_id`` is None for channels not keyed by instrument (``instruments``, ...).
+    """
 
     op: Op
-    inst_id: str
+    inst_id: str | None
     req_id: str | None
+    channel: str = CHANNEL
+    inst_type: str | None = None
+    inst_family: str | None = None
+    ccy: str | None = None
+
+    @property
+    def arg_key(self) -> ArgKeyTuple:
+        return (self.channel, self.inst_type, self.inst_family, self.inst_id, self.ccy)
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorEvent:
-    """An ``error`` event. ``inst_id`` is recovered from the message text when OKX names it."""
+    """An ``error`` event. ``inst_id`` is recovered from the message text when OKX names it.
+
+    ``arg_key`` is the argument the error is about when the event carries an ``arg`` or its
+    text names the channel and instrument (``channel:trades,instId:FOO-BAR``); None when
+    only the request ``id`` can tell.
+    """
 
     code: str
     msg: str
     req_id: str | None
     inst_id: str | None
+    arg_key: ArgKeyTuple | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +162,13 @@ class BadMessage:
     raw: str | bytes
 
 
-Event = TickerPush | Ack | ErrorEvent | Notice | Pong | OtherEvent | BadMessage
+Event = TickerPush | DataPush | Ack | ErrorEvent | Notice | Pong | OtherEvent | BadMessage
 
 _PONG_EVENT: Final = Pong()
 # OKX names the argument in the text of 60018 and friends: "channel:tickers,instId:FOO-BAR doesn't
 # exist", or quotes the whole request in 60012 ("Illegal request: {...\"instId\":\"X\"...}").
-_ERROR_INST_ID = re.compile(r"instId[\"\\]*\s*[:=]\s*[\"\\]*([A-Za-z0-9][A-Za-z0-9-]*)")
+_ERROR_INST_ID = re.compile(r"instId[\"\\]*\s*[:=]\s*[\"\\]*([A-Za-z0-9][A-Za-z0-9.-]*)")
+_ERROR_CHANNEL = re.compile(r"channel[\"\\]*\s*[:=]\s*[\"\\]*([A-Za-z0-9][A-Za-z0-9-]*)")
 _DECIMAL_FIELDS: Final = (
     ("last", "last"),
     ("last_size", "lastSz"),
@@ -156,24 +219,79 @@ class _RawPush(msgspec.Struct, gc=False):
 _PUSH_DECODER: Final = msgspec.json.Decoder(_RawPush)
 
 
-def encode_request(op: Op, inst_ids: list[str] | tuple[str, ...], req_id: str) -> str:
-    """The text of one subscribe/unsubscribe request for the ``tickers`` channel."""
-    args = ",".join(f'{{"channel":"{CHANNEL}","instId":"{inst_id}"}}' for inst_id in inst_ids)
+def _arg_text(item: str | Subscription) -> str:
+    # A bare string is the tickers shorthand: an instrument id.
+    if isinstance(item, str):
+        return f'{{"channel":"{CHANNEL}","instId":"{item}"}}'
+    return str(item)
+
+
+def encode_request(op: Op, items: Iterable[str | Subscription], req_id: str) -> str:
+    """The text of one subscribe/unsubscribe request.
+
+    *items* are subscriptions, or instrument ids for the ``tickers`` channel.
+    """
+    args = ",".join(map(_arg_text, items))
     return f'{{"id":"{req_id}","op":"{op}","args":[{args}]}}'
 
 
-def request_size(inst_id: str) -> int:
+def request_size(item: str | Subscription) -> int:
     """Bytes one argument adds to a request made by :func:`encode_request` (with its comma)."""
-    return len(CHANNEL) + len(inst_id) + 27
+    return len(_arg_text(item)) + 1
 
 
 def decode(message: str | bytes) -> Event:
     """Turn one WebSocket message into an event. Never raises."""
     if type(message) is str and message.startswith('{"arg":'):
-        push = _decode_push_fast(message)
+        push: TickerPush | DataPush | None
+        if message.startswith(_TICKERS_PREFIX):
+            push = _decode_push_fast(message)
+        else:
+            push = _decode_data_fast(message)
         if push is not None:
             return push
     return _decode_slow(message)
+
+
+_TICKERS_PREFIX: Final = '{"arg":{"channel":"tickers"'
+
+
+
+def _decode_data_fast(message: str) -> DataPush | None:
+    """Other channels' hot path: the decoders' typed fast path, or None for the slow one."""
+    channel = _channel_of(message)
+    if channel is None or channel == CHANNEL or channel not in CHANNELS:
+        return None
+    try:
+        obj = _ARG_DECODER.decode(message)
+    except msgspec.MsgspecError:
+        return None
+    if obj.event is not None:
+        return None
+    key = arg_key_of(obj.arg)
+    if key is None or key[0] != channel:
+        return None
+    return DataPush(key, channel, text=message)
+
+
+_CHANNEL_AT: Final = len('{"arg":{"channel":"')
+
+
+def _channel_of(message: str) -> str | None:
+    # Compact pushes start with {"arg":{"channel":"NAME" (OKX's key order).
+    if not message.startswith('{"arg":{"channel":"'):
+        return None
+    end = message.find('"', _CHANNEL_AT)
+    return message[_CHANNEL_AT:end] if end > 0 else None
+
+
+class _ArgOnly(msgspec.Struct, gc=False):
+    arg: dict[str, str]
+    data: msgspec.Raw  # a push has data; it is decoded later, and only if wanted
+    event: str | None = None
+
+
+_ARG_DECODER: Final = msgspec.json.Decoder(_ArgOnly)
 
 
 def _decode_push_fast(message: str) -> TickerPush | None:
@@ -303,26 +421,49 @@ def _decode_object(obj: dict[str, Any], raw: str) -> Event:
         arg = obj["arg"]
         if not isinstance(arg, dict):
             return BadMessage("ack without an arg object", raw)
-        if arg.get("channel") != CHANNEL:
+        channel = arg.get("channel")
+        if not isinstance(channel, str) or channel not in CHANNELS:
             return OtherEvent(event, raw)
-        inst_id = arg.get("instId")
-        if not isinstance(inst_id, str) or not inst_id:
+        values = {k: arg.get(k) for k in ("instId", "instType", "instFamily", "ccy")}
+        for key, value in values.items():
+            if value is not None and (not isinstance(value, str) or not value):
+                what = "without instId" if key == "instId" else f"with a bad {key}"
+                return BadMessage(f"ack {what}", raw)
+        if channel == CHANNEL and values["instId"] is None:
             return BadMessage("ack without instId", raw)
         op: Op = "subscribe" if event == "subscribe" else "unsubscribe"
-        return Ack(op, inst_id, req_id)
+        return Ack(
+            op,
+            values["instId"],
+            req_id,
+            channel,
+            values["instType"],
+            values["instFamily"],
+            values["ccy"],
+        )
     if event == "error":
-        msg = _optional_str(obj.get("msg")) or ""
-        arg = obj.get("arg")
-        inst_id = arg.get("instId") if isinstance(arg, dict) else None
-        if not isinstance(inst_id, str):
-            # Only a message naming exactly one instrument blames it; a 60012 quoting a
-            # whole multi-argument request names them all, and blames none of them.
-            named = set(_ERROR_INST_ID.findall(msg))
-            inst_id = named.pop() if len(named) == 1 else None
-        return ErrorEvent(_optional_str(obj.get("code")) or "", msg, req_id, inst_id)
+        return _decode_error(obj, raw, req_id)
     if event == "notice":
         return Notice(_optional_str(obj.get("code")) or "", _optional_str(obj.get("msg")) or "")
     return OtherEvent(event, raw)
+
+
+def _decode_error(obj: dict[str, Any], raw: str, req_id: str | None) -> ErrorEvent:
+    msg = _optional_str(obj.get("msg")) or ""
+    arg = obj.get("arg")
+    arg_key = arg_key_of(arg) if isinstance(arg, dict) else None
+    inst_id = arg.get("instId") if isinstance(arg, dict) else None
+    if not isinstance(inst_id, str):
+        # Only a message naming exactly one instrument blames it; a 60012 quoting a
+        # whole multi-argument request names them all, and blames none of them.
+        named = set(_ERROR_INST_ID.findall(msg))
+        inst_id = named.pop() if len(named) == 1 else None
+    if arg_key is None and inst_id is not None:
+        # "Wrong URL or channel:trades,instId:FOO-BAR doesn't exist": both are named.
+        channels = set(_ERROR_CHANNEL.findall(msg))
+        if len(channels) == 1:
+            arg_key = (channels.pop(), None, None, inst_id, None)
+    return ErrorEvent(_optional_str(obj.get("code")) or "", msg, req_id, inst_id, arg_key)
 
 
 def _decode_push(obj: dict[str, Any], raw: str) -> Event:
@@ -331,8 +472,13 @@ def _decode_push(obj: dict[str, Any], raw: str) -> Event:
         return BadMessage("push without an arg object", raw)
     channel = arg.get("channel")
     if channel != CHANNEL:
-        # Well-formed, just not ours (another channel on a shared connection, a replay).
-        return OtherEvent(f"push:{channel}", raw)
+        if not isinstance(channel, str) or channel not in CHANNELS:
+            # Well-formed, just not a channel we speak (a replay, a newer OKX channel).
+            return OtherEvent(f"push:{channel}", raw)
+        key = arg_key_of(arg)
+        if key is None or not all(v is None or isinstance(v, str) for v in key):
+            return BadMessage("push with a malformed arg", raw)
+        return DataPush(key, channel, obj=obj)
     data = obj["data"]
     if not isinstance(data, list) or not data:
         return BadMessage("push without data", raw)
@@ -349,8 +495,8 @@ def _decode_ticker(item: Any) -> Ticker:
     if not isinstance(ts, str) or _DIGITS.fullmatch(ts) is None:
         raise ValueError(f"ts {ts!r} is not a millisecond timestamp")
     values: dict[str, Decimal] = {}
-    for field, key in _DECIMAL_FIELDS:
-        values[field] = _decimal(item.get(key), key, required=(key == "last"))
+    for name, key in _DECIMAL_FIELDS:
+        values[name] = _decimal(item.get(key), key, required=(key == "last"))
     inst_type = item.get("instType", "")
     return Ticker(
         inst_id=inst_id,

@@ -5,30 +5,44 @@ waits stops reading the socket and the heartbeat starves (trio-websocket's backp
 explain the same trap). Each subscriber owns a bounded memory channel. While there is room, an
 item goes straight in with ``send_nowait`` (no task switch on the hot path). When it is full,
 items wait in a small overflow that keeps only the *latest* item per key (per instrument, for
-ticks), and a short-lived pump task moves them on as the consumer makes room.
+ticks), and a short-lived pump task moves them on as the consumer makes room. Without a key
+(event channels: trades, candles) nothing is conflated: the overflow is a queue that drops
+its oldest when full, and the consumer then receives a :class:`Gap` saying how many it lost,
+at the point where they went missing.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import trio
 
-__all__ = ["Fanout"]
+__all__ = ["Fanout", "Gap"]
 
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """In a stream of an event channel: *missed* records of *channel* were lost here,
+    because the consumer fell more than ``tick_buffer`` behind (the oldest went first)."""
+
+    channel: str
+    missed: int
+
+
 class _Subscriber(Generic[T]):
-    __slots__ = ("overflow", "pumping", "send", "unkeyed")
+    __slots__ = ("missed", "overflow", "pumping", "send", "unkeyed")
 
     def __init__(self, send: trio.MemorySendChannel[T], unkeyed_bound: int) -> None:
         self.send = send
         self.overflow: dict[Hashable, T] = {}
         self.unkeyed: deque[T] = deque(maxlen=unkeyed_bound)
         self.pumping = False
+        self.missed = 0
 
 
 class Fanout(Generic[T]):
@@ -45,10 +59,13 @@ class Fanout(Generic[T]):
         buffer: int,
         spawn: Callable[..., object],
         key: Callable[[T], Hashable] | None = None,
+        gap: Callable[[int], T] | None = None,
     ) -> None:
         self._buffer = buffer
         self._spawn = spawn
         self._key = key
+        #: Without a key: makes the item that tells a subscriber how many it lost.
+        self._gap = gap
         self._subscribers: list[_Subscriber[T]] = []
         self._closed = False
         self.dropped = 0
@@ -90,6 +107,7 @@ class Fanout(Generic[T]):
         if self._key is None:
             if len(subscriber.unkeyed) == subscriber.unkeyed.maxlen:
                 self.dropped += 1
+                subscriber.missed += 1
             subscriber.unkeyed.append(item)
             return
         key = self._key(item)
@@ -100,7 +118,11 @@ class Fanout(Generic[T]):
     async def _pump(self, subscriber: _Subscriber[T]) -> None:
         try:
             while True:
-                if subscriber.unkeyed:
+                if subscriber.missed and self._gap is not None:
+                    # The lost items were the oldest: the gap comes before what is left.
+                    item = self._gap(subscriber.missed)
+                    subscriber.missed = 0
+                elif subscriber.unkeyed:
                     item = subscriber.unkeyed.popleft()
                 elif subscriber.overflow:
                     key = next(iter(subscriber.overflow))

@@ -1,10 +1,9 @@
 """One supervised connection slot of the client: its attempt loop, backoff and endpoints.
 
-A client has one :class:`Link` per shard of its pairs (one, unless
-``max_pairs_per_connection`` shards them). The link keeps a connection open for its pairs,
-one :class:`~okx_trio._session.Session` at a time, except during a make-before-break
-handover, when a successor session subscribes beside the old one and takes over delivery
-once every pair has ticked on it. In trio terms::
+A client has one :class:`Link` per endpoint and shard of its subscriptions. The link keeps a
+connection open for its subscriptions, one :class:`~okx_trio._session.Session` at a time,
+except during a make-before-break handover, when a successor session subscribes beside the
+old one and takes over delivery once it is ready. In trio terms::
 
     Link.run                             in the client's nursery; cancelled when retired
     └── link nursery
@@ -12,38 +11,85 @@ once every pair has ticked on it. In trio terms::
         │   └── CancelScope (attempt)    cancelled on heartbeat timeout, errors, reconnect()
         │       └── session nursery      receiver, watchdog, commander
         └── successor attempt            only during a handover
+
+The link knows the client only as a :class:`LinkHost`: what it needs from above.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 import trio
 import trio_websocket
 
 from ._backoff import ReconnectStrategy
-from ._codec import Notice
-from ._connection import ConnectionClosed
+from ._config import ClientConfig
+from ._connection import Connection, ConnectionClosed
+from ._decoders import Record
 from ._errors import TRANSPORT_ERRORS, close_code, closed_reason, describe
 from ._failover import EndpointRotation
-from ._okx import AUTH_CLOSE_CODE
+from ._link_stats import LinkCounters, link_stats
+from ._okx import AUTH_CLOSE_CODE, Endpoint
+from ._ordering import position
+from ._protocol import (
+    BecameStable,
+    BudgetSpent,
+    ConnectionFailed,
+    Garbage,
+    OkxProtocol,
+    ProtocolEvent,
+    Rejected,
+    ServerError,
+    ServerNotice,
+    StaleResubscribed,
+    SubscriptionsChanged,
+    UpgradeAnnounced,
+)
 from ._quality import QualityTracker
 from ._session import Session
 from ._state import ConnectionState, StateChange, is_allowed
 from ._stats import ConnectionStats
+from ._subscription import Subscription
 
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    from ._client import OkxClient
-
-    TaskFn = Callable[[], Awaitable[None]]
-
-__all__ = ["Attempt", "Link"]
+__all__ = ["Attempt", "Link", "LinkHost"]
 
 log = logging.getLogger("okx_trio")
+
+TaskFn = Callable[[], Awaitable[None]]
+
+
+class LinkHost(Protocol):
+    """What a link needs from the client above it."""
+
+    @property
+    def config(self) -> ClientConfig: ...
+
+    def connect(self, url: str) -> AbstractAsyncContextManager[Connection]:
+        """Open a connection (the client's connector)."""
+        ...
+
+    async def connect_slot(self) -> None:
+        """Wait for the pool's connection-rate budget."""
+
+    def deliver(self, sub: Subscription, records: tuple[Record, ...]) -> None:
+        """Hand records to the consumers."""
+
+    def last_delivered(self, sub: Subscription) -> Record | None:
+        """The last record delivered for *sub* (the handover guard starts from it)."""
+
+    def subscription_rejected(self, sub: Subscription, reason: str) -> None:
+        """OKX refused *sub* for good."""
+
+    def notify(self) -> None:
+        """Something a waiter may look at changed."""
+
+    def publish_state(self, change: StateChange) -> None: ...
+
+    def latency_median(self) -> float | None: ...
 
 
 class Attempt:
@@ -90,19 +136,26 @@ class Attempt:
 
 
 class Link:
-    """Keeps one connection subscribed to *pairs*; see the module docstring.
+    """Keeps one connection to *endpoint* subscribed to *subs*; see the module docstring."""
 
-    Counters are plain attributes, bumped by the sessions on the per-message path.
-    """
-
-    def __init__(self, client: OkxClient, index: int, pairs: frozenset[str]) -> None:
-        config = client.config
+    def __init__(
+        self,
+        host: LinkHost,
+        endpoint: Endpoint,
+        index: int,
+        subs: frozenset[Subscription],
+        *,
+        label: bool = False,
+    ) -> None:
+        config = host.config
         now = trio.current_time()
-        self.client = client
+        self.host = host
         self.config = config
+        self.endpoint = endpoint
         self.index = index
-        self.pairs = pairs
-        self.rotation = EndpointRotation(config.urls, config.stable_after)
+        self.subs = subs
+        self._label_messages = label
+        self.rotation = EndpointRotation(config.urls_for(endpoint), config.stable_after)
         self.strategy: ReconnectStrategy = config.reconnect_strategy()
         self.state = ConnectionState.DISCONNECTED
         self.session: Session | None = None
@@ -111,19 +164,9 @@ class Link:
         self.quality = QualityTracker(now)
         self.scope = trio.CancelScope()
         self.connected_at: float | None = None
-        self.stable = False
-        self.last_message_at: float | None = None
         self.last_error = ""
-        self.reconnect_count = 0
-        self.connections_opened = 0
-        self.messages_received = 0
-        self.ticks_received = 0
-        self.bad_messages = 0
-        self.ignored_messages = 0
-        self.pings_sent = 0
-        self.stale_resubscribes = 0
-        self.requests_delayed = 0
-        self.handovers = 0
+        self.counters = LinkCounters()
+        self._attempts: dict[Session, Attempt] = {}
         self._nursery: trio.Nursery | None = None
         self._successor_attempt: Attempt | None = None
         self._backoff_scope: trio.CancelScope | None = None
@@ -143,21 +186,35 @@ class Link:
         """Stop this link (its shard emptied): close its connection without a reconnect."""
         self.scope.cancel()
         if self.state is not ConnectionState.DISCONNECTED:
-            self._set_state(ConnectionState.DISCONNECTED, "closed: no pairs left on it", 0)
+            self._set_state(ConnectionState.DISCONNECTED, "closed: no subscriptions left on it")
 
-    def set_pairs(self, pairs: frozenset[str]) -> None:
-        self.pairs = pairs
+    def set_subscriptions(self, subs: frozenset[Subscription]) -> None:
+        self.subs = subs
         for session in (self.session, self.successor):
             if session is not None:
-                session.set_pairs(pairs)
+                session.set_subscriptions(subs)
+
+    @property
+    def protocol(self) -> OkxProtocol | None:
+        return self.session.protocol if self.session is not None else None
 
     @property
     def settled(self) -> bool:
-        return self.session is not None and self.session.book.settled
+        protocol = self.protocol
+        return protocol is not None and protocol.settled
 
     @property
-    def acknowledged(self) -> frozenset[str]:
-        return self.session.book.acknowledged if self.session is not None else frozenset()
+    def acknowledged(self) -> frozenset[Subscription]:
+        protocol = self.protocol
+        return protocol.acknowledged if protocol is not None else frozenset()
+
+    def is_alive(self, now: float) -> bool:
+        protocol = self.protocol
+        return (
+            self.state is ConnectionState.CONNECTED
+            and protocol is not None
+            and protocol.heartbeat.is_alive(now)
+        )
 
     def reconnect(self) -> None:
         if self.state is ConnectionState.DISCONNECTED:
@@ -173,70 +230,75 @@ class Link:
     def close(self) -> None:
         """The client is closing (its nursery is cancelled): report it once."""
         if self.state is not ConnectionState.DISCONNECTED:
-            self._set_state(ConnectionState.DISCONNECTED, "client closed", 0)
+            self._set_state(ConnectionState.DISCONNECTED, "client closed")
 
     def stats(self, now: float) -> ConnectionStats:
-        session = self.session
-        return ConnectionStats(
-            state=self.state,
-            reconnect_count=self.reconnect_count,
-            retry_count=self.strategy.retry_count,
-            subscribed_pairs=len(self.acknowledged),
-            connection_duration=(now - self.connected_at if self.connected_at is not None else 0.0),
-            last_message_age=(
-                now - self.last_message_at if self.last_message_at is not None else None
-            ),
-            last_error=self.last_error,
-            url=self.rotation.current,
-            desired_pairs=len(self.pairs),
-            messages_received=self.messages_received,
-            ticks_received=self.ticks_received,
-            connections_opened=self.connections_opened,
-            pings_sent=self.pings_sent,
-            bad_messages=self.bad_messages,
-            ignored_messages=self.ignored_messages,
-            quality=self.quality.score(now, self.client.latency_median()),
-            url_failures=tuple(self.rotation.failures().items()),
-            stale_resubscribes=self.stale_resubscribes,
-            requests_delayed=self.requests_delayed,
-            request_budget=session.request_budget(now) if session is not None else None,
-            handovers=self.handovers,
-            index=self.index,
-        )
+        live = [s.protocol for s in (self.session, self.successor) if s is not None]
+        return link_stats(self, live, now)
 
-    # -- called by the sessions ------------------------------------------------------------
+    # -- what the sessions report (SessionHost) ----------------------------------------------
+
+    def session_event(self, session: Session, event: ProtocolEvent) -> None:
+        kind = type(event)
+        if kind is SubscriptionsChanged:
+            if session is self.successor and session.protocol.ready:
+                self._promote(session)
+            self.host.notify()
+        elif kind is Rejected:
+            assert isinstance(event, Rejected)
+            sub = event.sub
+            if sub.channel == "tickers":
+                self.last_error = f"instrument rejected: {sub.inst_id} ({event.reason})"
+            else:
+                self.last_error = f"subscription rejected: {sub.key} ({event.reason})"
+            self.host.subscription_rejected(event.sub, event.reason)
+            self.note(self.last_error)
+        elif kind is ConnectionFailed:
+            assert isinstance(event, ConnectionFailed)
+            self._attempts[session].end(
+                event.reason, fatal=event.fatal, heartbeat_miss=event.heartbeat_miss
+            )
+        elif kind is UpgradeAnnounced:
+            assert isinstance(event, UpgradeAnnounced)
+            self._upgrade_notice(session, event)
+        elif kind is ServerNotice:
+            assert isinstance(event, ServerNotice)
+            self.note(f"notice {event.code}: {event.msg}", level=logging.INFO)
+        elif kind is ServerError:
+            assert isinstance(event, ServerError)
+            self.last_error = event.description
+            log.warning("%s", self._label(event.description))
+        elif kind is Garbage:
+            assert isinstance(event, Garbage)
+            log.warning("bad message from server (%s): %.200r", event.reason, event.raw)
+        elif kind is StaleResubscribed:
+            assert isinstance(event, StaleResubscribed)
+            keys = [sub.inst_id or sub.key for sub in event.subs]
+            names = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+            self.note(f"no update for {event.age:g}s on {names}: resubscribing", level=logging.INFO)
+        elif kind is BudgetSpent:
+            assert isinstance(event, BudgetSpent)
+            wait = max(0.0, event.until - trio.current_time())
+            self.note(
+                f"subscription request budget spent ({event.limit} per hour): waiting {wait:.0f}s"
+            )
+        elif kind is BecameStable and session is self.session:
+            self.strategy.reset()
 
     def note(self, message: str, *, level: int = logging.WARNING) -> None:
         """Report something on the state stream without changing state."""
         message = self._label(message)
         log.log(level, "%s", message)
-        self.client.notify()
-        self.client.publish_state(
+        self.host.notify()
+        self.host.publish_state(
             StateChange(self.state, message, self.strategy.retry_count, self.index)
         )
 
-    def progressed(self, session: Session) -> None:
-        """A session's subscriptions moved: a successor may now be ready to take over."""
-        if session is self.successor and session.ready:
-            self._promote(session)
-        self.client.notify()
-
-    def rejected(self, inst_id: str, reason: str) -> None:
-        self.last_error = f"instrument rejected: {inst_id} ({reason})"
-        self.client.pair_rejected(inst_id, reason)
-        self.note(self.last_error)
-
-    def became_stable(self) -> None:
-        # Only a connection that stayed subscribed and receiving this long earns a fresh
-        # retry count; one that acks and then drops keeps backing off.
-        self.stable = True
-        self.strategy.reset()
-
-    def upgrade_notice(self, session: Session, notice: Notice) -> None:
+    def _upgrade_notice(self, session: Session, notice: UpgradeAnnounced) -> None:
         """OKX will close *session* for a service upgrade (notice 64008)."""
         if session is not self.session:
             return  # the successor heard it too; it is already the way out
-        attempt = session.attempt
+        attempt = self._attempts[session]
         what = f"service upgrade notice ({notice.code})"
         if not self.config.make_before_break or self._nursery is None:
             self.note(f"{what}: reconnecting now")
@@ -253,9 +315,11 @@ class Link:
     # -- state -------------------------------------------------------------------------------
 
     def _label(self, message: str) -> str:
-        if self.config.max_pairs_per_connection is None:
+        if not self._label_messages:
             return message
-        return f"[connection {self.index}] {message}"
+        if self.endpoint == "public":
+            return f"[connection {self.index}] {message}"
+        return f"[{self.endpoint} {self.index}] {message}"
 
     def _set_state(
         self,
@@ -270,8 +334,8 @@ class Link:
         self.state = state
         message = self._label(message)
         log.info("state %s: %s", state.value, message)
-        self.client.notify()
-        self.client.publish_state(StateChange(state, message, retry_count, self.index, delay))
+        self.host.notify()
+        self.host.publish_state(StateChange(state, message, retry_count, self.index, delay))
 
     # -- the supervisor ---------------------------------------------------------------------
 
@@ -333,11 +397,11 @@ class Link:
         """After *attempt* ends, wait out the successors that took its place, if any."""
         while True:
             if attempt.handover_to is None and self.successor is not None:
-                # The old connection went before the new one had every pair ticking:
-                # switch now; the gap is the server's doing.
+                # The old connection went before the new one was ready: switch now; the
+                # gap is the server's doing.
                 successor = self.successor
                 self._promote(successor)
-                attempt.handover_to = successor.attempt
+                attempt.handover_to = self._attempts[successor]
             elif attempt.handover_to is None and self._successor_attempt is not None:
                 self._successor_attempt.end("superseded: the old connection closed first")
             if attempt.handover_to is None:
@@ -348,26 +412,29 @@ class Link:
 
     def _promote(self, new: Session) -> None:
         old = self.session
-        latest = self.client.latest
-        guard: dict[str, int] = {}
-        for inst_id in new.book.desired:
-            ticker = latest(inst_id)
-            if ticker is not None:
-                guard[inst_id] = ticker.ts
+        guard: dict[Subscription, tuple[int, ...]] = {}
+        for sub in new.protocol.subscriptions:
+            record = self.host.last_delivered(sub)
+            if record is not None:
+                guard[sub] = position(record)
         if old is not None:
-            old.delivering = False
-        new.start_delivering(guard)
-        new.attempt.promoted = True
+            old.protocol.delivering = False
+        for batch in new.protocol.start_delivering(guard):
+            self.host.deliver(batch.sub, batch.records)
+        self.host.notify()
+        new_attempt = self._attempts[new]
+        new_attempt.promoted = True
         self.successor = None
         self.session = new
-        self.handovers += 1
-        self.connected_at = new.opened_at
+        self.counters.handovers += 1
+        self.connected_at = new.protocol.opened_at
         if old is None:
             self.quality.connected(trio.current_time())
         self.note("switched to the new connection (service upgrade)", level=logging.INFO)
         if old is not None:
-            old.attempt.handover_to = new.attempt
-            old.attempt.end("replaced by a new connection after a service upgrade notice")
+            old_attempt = self._attempts[old]
+            old_attempt.handover_to = new_attempt
+            old_attempt.end("replaced by a new connection after a service upgrade notice")
 
     async def _run_attempt(self, attempt: Attempt, delivering: bool) -> None:
         """One connection, from opening to its end; the reason ends up in *attempt*.
@@ -379,17 +446,20 @@ class Link:
         timeout = self.config.connect_timeout
         try:
             with attempt.scope:
-                await self.client.connect_slot()
+                await self.host.connect_slot()
                 # The connect deadline sits on the attempt's own scope rather than on a
                 # scope of its own around entering the connector: connectors open
                 # nurseries that outlive their __aenter__, and a scope may not close
                 # before a nursery opened inside it.
                 attempt.scope.deadline = trio.current_time() + timeout
-                async with self.client.connector(url) as conn:
+                async with self.host.connect(url) as conn:
                     attempt.scope.deadline = math.inf
-                    session = Session(
-                        self, conn, attempt, self.pairs, trio.current_time(), delivering=delivering
+                    protocol = OkxProtocol(
+                        self.subs, self.config, trio.current_time(), delivering=delivering
                     )
+                    # Records go straight to the client: no hop through the link per message.
+                    session = Session(self, self.host, conn, protocol)
+                    self._attempts[session] = attempt
                     self._opened(session)
                     async with trio.open_nursery() as nursery:
                         nursery.start_soon(self._guarded, session.receiver, attempt)
@@ -424,31 +494,33 @@ class Link:
             attempt.done.set()
 
     def _opened(self, session: Session) -> None:
-        now = session.opened_at
-        self.connections_opened += 1
-        if self.connections_opened > 1:
+        now = session.protocol.opened_at
+        counters = self.counters
+        counters.connections_opened += 1
+        if counters.connections_opened > 1:
             # A handover's new connection counts too: it is a reconnect without a gap.
-            self.reconnect_count += 1
-        if not session.delivering:
+            counters.reconnect_count += 1
+        if not session.protocol.delivering:
             self.successor = session
             self.note("new connection open: subscribing there before switching", level=logging.INFO)
             return
         self.session = session
         self.rotation.connected(now)
         self.connected_at = now
-        self.stable = False
         self.quality.connected(now)
         self._set_state(ConnectionState.CONNECTED, "connected to OKX", self.strategy.retry_count)
 
     def _closed(self, session: Session, attempt: Attempt) -> None:
         session.close()
+        self.counters.add(session.protocol)
+        self._attempts.pop(session, None)
         if self.successor is session:
             self.successor = None
         if self.session is session:
             self.session = None
             self.connected_at = None
             self.quality.disconnected(trio.current_time(), heartbeat_miss=attempt.heartbeat_miss)
-        self.client.notify()
+        self.host.notify()
 
     async def _guarded(self, task: TaskFn, attempt: Attempt) -> None:
         """Run one per-connection task; a transport failure ends the attempt, with a reason."""
@@ -458,3 +530,4 @@ class Link:
             attempt.end(closed_reason(exc), fatal=close_code(exc) == AUTH_CLOSE_CODE)
         except TRANSPORT_ERRORS as exc:
             attempt.end(f"connection error: {describe(exc)}")
+

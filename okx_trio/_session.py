@@ -1,10 +1,11 @@
-"""One open connection and its three tasks: receiver, watchdog and commander.
+"""One open connection's three tasks around its :class:`~okx_trio._protocol.OkxProtocol`.
 
-A :class:`Session` exists from the moment a connector hands over a connection until the
-connection's attempt ends. It owns everything that lives and dies with the socket: the
-server's view of the subscriptions (a :class:`SubscriptionBook`), the heartbeat, the
-per-instrument staleness clocks and the hourly request budget. What outlives a socket
-(backoff, endpoint choice, state) belongs to the :class:`~okx_trio._link.Link` above it.
+The session only moves bytes, sleeps and wakes: the *receiver* feeds every message to the
+protocol and hands the records on, the *commander* sends what the protocol asks for, and
+the *watchdog* sleeps until the protocol's next deadline, sends the heartbeat ``ping`` and
+reports what the passing of time means. Every decision is the protocol's; what an event
+means beyond this connection is its host's (the link), which it knows only as a
+:class:`SessionHost`.
 """
 
 from __future__ import annotations
@@ -12,332 +13,135 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 import trio
 
-from ._codec import (
-    PING,
-    Ack,
-    BadMessage,
-    ErrorEvent,
-    Notice,
-    OtherEvent,
-    Pong,
-    TickerPush,
-    decode,
-)
-from ._heartbeat import Heartbeat, HeartbeatAction
-from ._ratelimit import SlidingWindowLimit
-from ._staleness import StaleDetector
-from ._subscriptions import SubscriptionBook
-from ._ticker import Ticker
-from ._transport import Connection
+from ._connection import Connection
+from ._decoders import Record
+from ._protocol import ConnectionFailed, OkxProtocol, ProtocolEvent, Records
+from ._subscription import Subscription
 
-if TYPE_CHECKING:
-    from ._link import Attempt, Link
-
-__all__ = ["AUTH_ERROR_CODES", "UPGRADE_NOTICE_CODE", "Session"]
+__all__ = ["RecordSink", "Session", "SessionHost"]
 
 log = logging.getLogger("okx_trio")
 
-#: Errors that mean our credentials or request are refused for good: retrying cannot help.
-AUTH_ERROR_CODES: Final = frozenset({"60005", "60007", "60009", "60024"})
-UPGRADE_NOTICE_CODE: Final = "64008"
-_HOUR: Final = 3600.0
 #: Messages handled per wake-up at most, so one flooded connection cannot starve the rest.
 _BATCH: Final = 256
 
 
-class Session:
-    """One connection's protocol state and tasks (see the module docstring).
+class RecordSink(Protocol):
+    """Where records go (the per-message path: must not block)."""
 
-    *delivering* says whether its ticks reach the consumers; a successor opened for a
-    make-before-break handover runs undelivered until every pair has ticked on it.
+    def deliver(self, sub: Subscription, records: tuple[Record, ...]) -> None: ...
+
+
+class SessionHost(Protocol):
+    """What a session needs from above besides the sink: a reader of its events."""
+
+    def session_event(self, session: Session, event: ProtocolEvent) -> None:
+        """Act on anything but records (a refusal, a notice, a failure, ...)."""
+
+
+class Session:
+    """The tasks of one open connection (see the module docstring).
+
+    Exists from the moment a connector hands over a connection until the connection's
+    attempt ends; the host cancels the tasks (by the attempt's scope) to end it.
     """
 
     def __init__(
-        self,
-        link: Link,
-        conn: Connection,
-        attempt: Attempt,
-        pairs: frozenset[str],
-        now: float,
-        *,
-        delivering: bool,
+        self, host: SessionHost, sink: RecordSink, conn: Connection, protocol: OkxProtocol
     ) -> None:
-        config = link.config
-        self.link = link
+        self.host = host
+        self._deliver = sink.deliver
         self.conn = conn
-        self.attempt = attempt
-        self.book = SubscriptionBook(pairs)
-        self.book.connection_opened()
-        self.heartbeat = Heartbeat(config.ping_interval, config.connection_timeout, now)
-        self.stale = StaleDetector(config.stale_after) if config.stale_after is not None else None
-        self.budget = (
-            SlidingWindowLimit(config.max_requests_per_hour, _HOUR)
-            if config.max_requests_per_hour is not None
-            else None
-        )
-        self.opened_at = now
-        self.delivering = delivering
-        #: While not delivering (a handover's successor): the latest ticker per pair, so
-        #: readiness is "every pair ticked" and the switch can hand them on at once.
-        self.undelivered: dict[str, Ticker] = {}
-        #: Per instrument, the last ``ts`` the old connection delivered before a handover;
-        #: older or equal ticks from this session are not delivered (no duplicates, and
-        #: ``ts`` never goes backwards to consumers).
-        self.guard: dict[str, int] = {}
-        self._budget_waiting = False
-        # The watchdog sleeps in this scope; its deadline may be moved earlier from outside.
+        self.protocol = protocol
+        # The watchdog sleeps in this scope; a change moves its deadline to "now".
         self._watchdog_sleep = trio.CancelScope()
-        # Pair changes wake the command task through this channel. It holds at most one
-        # wake-up: the desired set itself is already in the book, so one pending wake-up
-        # covers any number of changes, and that is exactly the coalescing we want.
+        # Subscription changes wake the command task through this channel. It holds at most
+        # one wake-up: the desired set itself is already in the protocol, so one pending
+        # wake-up covers any number of changes, and that is exactly the coalescing we want.
         self._wake_send, self._wake_receive = trio.open_memory_channel[None](1)
 
-    # -- called by the link --------------------------------------------------------------
+    # -- from the host -----------------------------------------------------------------------
 
-    def set_pairs(self, pairs: frozenset[str]) -> None:
-        self.book.replace(pairs)
-        if self.stale is not None:
-            for inst_id in self.book.acknowledged - pairs:
-                self.stale.forget(inst_id)
+    def set_subscriptions(self, subs: frozenset[Subscription]) -> None:
+        self.protocol.set_subscriptions(subs)
         self.poke()
 
     def poke(self) -> None:
-        """Wake the commander (if a wake-up is pending, it will see this change too)."""
+        """Wake the commander and the watchdog: something changed that they may act on."""
         with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
             self._wake_send.send_nowait(None)
+        self._watchdog_sleep.deadline = -math.inf
 
     def close(self) -> None:
         self._wake_send.close()
-        self.book.connection_lost()
-        if self.stale is not None:
-            self.stale.clear()
+        self.protocol.connection_lost()
 
-    @property
-    def ready(self) -> bool:
-        """Subscribed to exactly its pairs, and (for a successor) every pair has ticked."""
-        return self.book.settled and (
-            self.delivering or self.undelivered.keys() >= self.book.desired
-        )
-
-    def start_delivering(self, guard: dict[str, int]) -> None:
-        """Become the delivering session (a handover): hand on what ticked here already.
-
-        *guard* is, per instrument, the last ``ts`` delivered from the old connection;
-        nothing at or before it is delivered from this one.
-        """
-        self.delivering = True
-        self.guard = guard
-        undelivered, self.undelivered = self.undelivered, {}
-        for inst_id, ticker in undelivered.items():
-            if not self.book.wants(inst_id):
-                continue  # dropped by the user while the new connection got ready
-            last = guard.get(inst_id)
-            if last is None or ticker.ts > last:
-                guard.pop(inst_id, None)
-                self.link.ticks_received += 1
-                self.link.client.deliver(ticker)
-        self.link.client.notify()
-
-    def request_budget(self, now: float) -> int | None:
-        return self.budget.available(now) if self.budget is not None else None
-
-    # -- the three tasks -----------------------------------------------------------------
+    # -- the three tasks ---------------------------------------------------------------------
 
     async def receiver(self) -> None:
         conn = self.conn
         drain = getattr(conn, "get_messages_nowait", None)
         while True:
             message = await conn.get_message()
-            self.handle_message(message)
+            changed = self._feed(message)
             if drain is not None:
                 # Whatever arrived meanwhile is handled now, without a checkpoint per
                 # message: the scheduler hand-off is most of a small message's cost.
                 for message in drain(_BATCH):
-                    self.handle_message(message)
+                    changed = self._feed(message) or changed
+            if changed:
+                self.poke()
 
-    def handle_message(self, message: str | bytes) -> None:
-        link = self.link
-        now = trio.current_time()
-        link.last_message_at = now
-        link.messages_received += 1
-        self.heartbeat.message_received(now)
+    def _feed(self, message: str | bytes) -> bool:
+        """Hand *message* to the protocol and its events on; True if anything but
+        records came of it (the other tasks may have something to do)."""
         if log.isEnabledFor(logging.DEBUG):
             log.debug("<- %.500r", message)
-        event = decode(message)
-        if type(event) is TickerPush:
-            self._handle_tickers(event, now)
-        elif type(event) is Ack:
-            self.book.handle_ack(event)
-            if self.stale is not None:
-                if event.op == "subscribe":
-                    self.stale.watch(event.inst_id, now)
-                    # The watchdog may be asleep until a later deadline: bring it forward.
-                    due = now + self.stale.max_age
-                    if due < self._watchdog_sleep.deadline:
-                        self._watchdog_sleep.deadline = due
-                else:
-                    self.stale.forget(event.inst_id)
-            link.progressed(self)
-            if self.book.has_work():
-                self.poke()
-        elif type(event) is Pong:
-            pass
-        elif type(event) is ErrorEvent:
-            self._handle_error(event)
-        elif type(event) is Notice:
-            if event.code == UPGRADE_NOTICE_CODE:
-                link.upgrade_notice(self, event)
+        events = self.protocol.receive(message, trio.current_time())
+        if not events:
+            return False
+        host = self.host
+        changed = False
+        for event in events:
+            if type(event) is Records:
+                self._deliver(event.sub, event.records)
             else:
-                link.note(f"notice {event.code}: {event.msg}", level=logging.INFO)
-        elif type(event) is BadMessage:
-            link.bad_messages += 1
-            log.warning("bad message from server (%s): %.200r", event.reason, event.raw)
-        elif type(event) is OtherEvent:
-            link.ignored_messages += 1
-            log.debug("ignored %s message: %.200r", event.event, event.raw)
-
-    def _handle_tickers(self, event: TickerPush, now: float) -> None:
-        book = self.book
-        stale = self.stale
-        if not self.delivering:
-            for ticker in event.tickers:
-                if book.wants(ticker.inst_id):
-                    self.undelivered[ticker.inst_id] = ticker
-                    if stale is not None:
-                        stale.updated(ticker.inst_id, now)
-            if self.ready:
-                self.link.progressed(self)
-            return
-        deliver = self.link.client.deliver
-        guard = self.guard
-        for ticker in event.tickers:
-            inst_id = ticker.inst_id
-            # A push for a pair the user just dropped (its unsubscribe in flight) is not
-            # delivered: the consumer already said it does not want it.
-            if not book.wants(inst_id):
-                continue
-            if stale is not None:
-                stale.updated(inst_id, now)
-            if guard:
-                last = guard.get(inst_id)
-                if last is not None:
-                    if ticker.ts <= last:
-                        continue
-                    del guard[inst_id]
-            self.link.ticks_received += 1
-            deliver(ticker)
-        self.link.client.notify()
-
-    def _handle_error(self, error: ErrorEvent) -> None:
-        link = self.link
-        description = f"error {error.code}: {error.msg}".strip()
-        if error.code in AUTH_ERROR_CODES:
-            self.attempt.end(f"authentication failed ({description})", fatal=True)
-            return
-        outcome = self.book.handle_error(error)
-        for inst_id, reason in outcome.rejected.items():
-            link.rejected(inst_id, reason)
-        if outcome.handled:
-            link.progressed(self)
-            if self.book.has_work():
-                self.poke()
-        elif outcome.request is not None:
-            self.attempt.end(f"request {outcome.request.req_id} failed ({description})")
-        else:
-            link.last_error = f"server {description}"
-            log.warning("server sent %s", description)
+                changed = True
+                host.session_event(self, event)
+        return changed
 
     async def watchdog(self) -> None:
-        link = self.link
-        heartbeat = self.heartbeat
-        config = link.config
-        timeout = config.connection_timeout
-        stable_at = self.opened_at + config.stable_after
-        stale = self.stale
+        protocol = self.protocol
         while True:
             now = trio.current_time()
-            decision = heartbeat.poll(now)
-            if decision.action is HeartbeatAction.TIMEOUT:
-                self.attempt.end(
-                    f"heartbeat timeout (no message for {timeout:g}s)", heartbeat_miss=True
-                )
-                return
-            if decision.action is HeartbeatAction.PING:
+            for event in protocol.poll(now):
+                self.host.session_event(self, event)
+                if type(event) is ConnectionFailed:
+                    return  # the host ends the attempt; nothing left to watch
+            ping = protocol.ping(now)
+            if ping is not None:
                 if log.isEnabledFor(logging.DEBUG):
-                    log.debug("-> %s", PING)
-                await self.conn.send_message(PING)
-                heartbeat.ping_sent(now)
-                link.pings_sent += 1
+                    log.debug("-> %s", ping)
+                await self.conn.send_message(ping)
                 continue
-            wake = decision.until
-            oldest = self.book.oldest_pending_since()
-            if oldest is not None:
-                if now >= oldest + timeout:
-                    self.attempt.end(f"subscription request unanswered for {timeout:g}s")
-                    return
-                wake = min(wake, oldest + timeout)
-            if stale is not None:
-                self._refresh_stale(stale, now)
-                wake = min(wake, stale.next_due())
-            if self.delivering and not link.stable:
-                if now >= stable_at and self.book.settled:
-                    link.became_stable()
-                elif now < stable_at:
-                    wake = min(wake, stable_at)
-            with trio.move_on_at(wake) as self._watchdog_sleep:
+            if protocol.wants_to_send(now):
+                with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
+                    self._wake_send.send_nowait(None)
+            with trio.move_on_at(protocol.next_deadline()) as self._watchdog_sleep:
                 await trio.sleep_forever()
 
-    def _refresh_stale(self, stale: StaleDetector, now: float) -> None:
-        due = stale.due(now)
-        if not due:
-            return
-        refreshed = self.book.refresh(due)
-        if not refreshed:
-            return
-        self.link.stale_resubscribes += len(refreshed)
-        age = self.link.config.stale_after
-        names = ", ".join(refreshed[:5]) + (
-            f" and {len(refreshed) - 5} more" if len(refreshed) > 5 else ""
-        )
-        self.link.note(f"no update for {age:g}s on {names}: resubscribing", level=logging.INFO)
-        self.poke()
-
     async def commander(self) -> None:
-        book = self.book
-        budget = self.budget
+        protocol = self.protocol
         while True:
-            now = trio.current_time()
-            limit: int | None = None
-            if budget is not None:
-                limit = budget.available(now)
-                if limit == 0 and book.has_work():
-                    await self._wait_for_budget(budget, now)
-                    continue
-            for request in book.next_requests(now, max_requests=limit):
-                if budget is not None:
-                    budget.record(now)
+            for text in protocol.requests(trio.current_time()):
                 if log.isEnabledFor(logging.DEBUG):
-                    log.debug("-> %s", request.text)
-                await self.conn.send_message(request.text)
-            if book.has_work() and budget is not None and budget.available(now) == 0:
-                continue
+                    log.debug("-> %s", text)
+                await self.conn.send_message(text)
             try:
                 await self._wake_receive.receive()
             except trio.EndOfChannel:
                 return  # the session is closing
-
-    async def _wait_for_budget(self, budget: SlidingWindowLimit, now: float) -> None:
-        until = budget.next_allowed(now)
-        if not self._budget_waiting:
-            self._budget_waiting = True
-            self.link.requests_delayed += 1
-            self.link.note(
-                f"subscription request budget spent ({budget.limit} per hour): "
-                f"waiting {until - now:.0f}s",
-            )
-        await trio.sleep_until(until if math.isfinite(until) else now + 1.0)
-        self._budget_waiting = False

@@ -9,11 +9,17 @@ module says which ones and when. ``now`` is always passed in, so tests choose th
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from ._subscription import Subscription
 
 __all__ = ["StaleDetector"]
 
+K = TypeVar("K", str, "Subscription")
 
-class StaleDetector:
+
+class StaleDetector(Generic[K]):
     """Per instrument, the time since its last update; finds instruments that froze.
 
     The clock of an instrument starts when it is watched (its subscribe was acknowledged)
@@ -39,17 +45,17 @@ class StaleDetector:
         ):
             raise ValueError(f"max_age must be a finite number > 0, got {max_age!r}")
         self._max_age = float(max_age)
-        self._since: dict[str, float] = {}  # inst_id -> when its clock (re)started
+        self._since: dict[K, float] = {}  # inst_id -> when its clock (re)started
 
     @property
     def max_age(self) -> float:
         return self._max_age
 
-    def watch(self, inst_id: str, now: float) -> None:
+    def watch(self, inst_id: K, now: float) -> None:
         """Start (or restart) the clock of *inst_id* at *now*."""
         self._since[inst_id] = now
 
-    def updated(self, inst_id: str, now: float) -> None:
+    def updated(self, inst_id: K, now: float) -> None:
         """*inst_id* had an update at *now*; ignored unless it is watched.
 
         Unwatched ids are ignored so that a late tick after :meth:`forget` (or before the
@@ -59,7 +65,7 @@ class StaleDetector:
         if inst_id in since:
             since[inst_id] = now
 
-    def forget(self, inst_id: str) -> None:
+    def forget(self, inst_id: K) -> None:
         """Stop watching *inst_id* (no error if it was not watched)."""
         self._since.pop(inst_id, None)
 
@@ -67,12 +73,12 @@ class StaleDetector:
         """Stop watching everything (the connection was lost)."""
         self._since.clear()
 
-    def age(self, inst_id: str, now: float) -> float | None:
+    def age(self, inst_id: K, now: float) -> float | None:
         """Seconds since the clock of *inst_id* (re)started, or None if it is not watched."""
         since = self._since.get(inst_id)
         return None if since is None else now - since
 
-    def due(self, now: float) -> list[str]:
+    def due(self, now: float) -> list[K]:
         """The watched instruments whose age reached ``max_age`` at *now*, sorted.
 
         Their clocks restart at *now*: one that stays silent is due again ``max_age`` later.

@@ -64,6 +64,18 @@ class ConnectionStats:
     connections: tuple[ConnectionStats, ...] = ()
     #: This connection's index in the pool (0 for the whole client's totals).
     index: int = 0
+    #: The endpoint of this connection ("public", "business"); "" for the client's totals.
+    endpoint: str = ""
+    #: Subscriptions wanted, of every channel (``desired_pairs`` counts ``tickers`` only).
+    subscriptions: int = 0
+    #: Subscriptions the server acknowledged, of every channel.
+    acknowledged: int = 0
+    #: Records of every channel received (``ticks_received`` counts tickers).
+    records_received: int = 0
+    #: Records of event channels a slow consumer lost (each loss ends in a ``Gap``).
+    records_dropped: int = 0
+    #: Subscriptions the server refused, of every channel, with their short form.
+    rejected: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """The design note's stats dict: the seven seed keys, ``state`` as its string."""

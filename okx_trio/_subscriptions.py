@@ -1,5 +1,8 @@
 """The subscription book: what we want subscribed, what the server has, and what to send.
 
+It is keyed by :class:`~okx_trio.Subscription` (the client's book), or, as a shorthand for the
+``tickers`` channel, by bare instrument ids (``by_subscription=False``).
+
 Sans-IO, in the manner of h11's state machines: the book never touches a socket or a clock.
 The client tells it what happened (pairs wanted, connection opened or lost, an ack, an error)
 and asks it what to send (:meth:`SubscriptionBook.next_requests`). Keeping *desired* apart
@@ -15,19 +18,21 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Generic, TypeVar
 
-from ._codec import Ack, ErrorEvent, Op, encode_request, request_size
+from ._codec import CHANNEL, Ack, ErrorEvent, Op, encode_request, request_size
 from ._instruments import validate_inst_id
+from ._okx import MAX_REQUEST_BYTES, REJECT_CODES, WRONG_ENDPOINT_CODES
+from ._subscription import ArgKeyTuple, Subscription
 
-__all__ = ["REJECT_CODES", "ErrorOutcome", "Request", "SubscriptionBook"]
+__all__ = ["MAX_REQUEST_BYTES", "REJECT_CODES", "ErrorOutcome", "Request", "SubscriptionBook"]
 
-# OKX allows 64 KB per request; stay a little under so an id or a future field cannot tip it.
-MAX_REQUEST_BYTES: Final = 64_000
-# Error codes that condemn one argument, not the connection: 60018 "doesn't exist",
-# 60012 "illegal request", 60013 "invalid args".
-REJECT_CODES: Final = frozenset({"60018", "60012", "60013"})
 _ENVELOPE: Final = len(encode_request("unsubscribe", [], "")) + 32  # + the longest id OKX takes
+#: Codes that refuse one argument: the subscription is dropped, with OKX's reason.
+_ARG_CODES: Final = REJECT_CODES | WRONG_ENDPOINT_CODES
+
+#: What the book is keyed by: a Subscription, or a tickers instrument id.
+K = TypeVar("K", str, Subscription)
 
 
 class _OnServer(enum.Enum):
@@ -37,19 +42,23 @@ class _OnServer(enum.Enum):
 
 
 @dataclass(eq=False)
-class Request:
-    """One request on the wire. ``waiting`` holds the arguments not yet acked or refused."""
+class Request(Generic[K]):
+    """One request on the wire. ``waiting`` holds the arguments not yet acked or refused.
+
+    ``inst_ids`` are its arguments, in request order: instrument ids or Subscriptions, as
+    the book is keyed.
+    """
 
     req_id: str
     op: Op
-    inst_ids: tuple[str, ...]
+    inst_ids: tuple[K, ...]
     sent_at: float
     text: str
-    waiting: set[str] = field(default_factory=set)
+    waiting: set[K] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
-class ErrorOutcome:
+class ErrorOutcome(Generic[K]):
     """What an error event meant to the book.
 
     ``rejected`` maps each pair dropped from the desired set to the server's reason.
@@ -57,13 +66,13 @@ class ErrorOutcome:
     book could not act on it: the caller decides (log it, or give up the connection).
     """
 
-    rejected: Mapping[str, str]
-    request: Request | None
+    rejected: Mapping[K, str]
+    request: Request[K] | None
     handled: bool
 
 
-class SubscriptionBook:
-    """Desired pairs vs. the server's subscriptions on the current connection.
+class SubscriptionBook(Generic[K]):
+    """Desired subscriptions vs. the server's on the current connection.
 
     Pairs move on the server through *subscribing → subscribed → unsubscribing → gone*; the
     book sends a request for a pair only when it is in a resting state, so a pair is never
@@ -71,58 +80,87 @@ class SubscriptionBook:
     the user churns while requests are in flight.
     """
 
-    def __init__(self, pairs: Iterable[str] = (), *, max_request_bytes: int = MAX_REQUEST_BYTES):
+    def __init__(
+        self,
+        pairs: Iterable[K] = (),
+        *,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        by_subscription: bool = False,
+    ):
         if max_request_bytes < _ENVELOPE + request_size("X" * 48):
             raise ValueError(f"max_request_bytes too small: {max_request_bytes}")
         self._max_request_bytes = max_request_bytes
-        self._desired: set[str] = {validate_inst_id(p) for p in pairs}
-        self._rejected: dict[str, str] = {}
-        self._on_server: dict[str, _OnServer] = {}
-        self._pending: dict[str, Request] = {}
-        self._split: set[str] = set()  # pairs to send one per request, to learn which one fails
-        self._refresh: set[str] = set()  # subscribed pairs to unsubscribe and subscribe again
+        self._by_subscription = by_subscription
+        self._desired: set[K] = {self._validate(p) for p in pairs}
+        self._rejected: dict[K, str] = {}
+        self._on_server: dict[K, _OnServer] = {}
+        self._pending: dict[str, Request[K]] = {}
+        self._split: set[K] = set()  # items to send one per request, to learn which one fails
+        self._refresh: set[K] = set()  # subscribed items to unsubscribe and subscribe again
         self._ids = itertools.count(1)
         self._connected = False
+
+    def _validate(self, item: object) -> K:
+        if self._by_subscription:
+            if not isinstance(item, Subscription):
+                raise ValueError(f"expected a Subscription, got {item!r}")
+            return item  # type: ignore[return-value]  # K is Subscription in this mode
+        return validate_inst_id(item)  # type: ignore[return-value]  # K is str here
+
+    def item_for(self, arg_key: ArgKeyTuple) -> K | None:
+        """The item an echoed arg stands for, or None if it is not one this book keys."""
+        channel, inst_type, inst_family, inst_id, ccy = arg_key
+        if not self._by_subscription:
+            if channel != CHANNEL or inst_id is None or inst_type or inst_family or ccy:
+                return None
+            return inst_id  # type: ignore[return-value]
+        try:
+            return Subscription(  # type: ignore[return-value]
+                channel, inst_id, inst_type=inst_type, inst_family=inst_family, ccy=ccy
+            )
+        except ValueError:
+            return None
 
     # -- what the user wants ------------------------------------------------------------
 
     @property
-    def desired(self) -> frozenset[str]:
+    def desired(self) -> frozenset[K]:
         return frozenset(self._desired)
 
-    def wants(self, inst_id: str) -> bool:
+    def wants(self, inst_id: K) -> bool:
         """Whether *inst_id* is desired (cheap: for the per-message path)."""
         return inst_id in self._desired
 
     @property
-    def acknowledged(self) -> frozenset[str]:
+    def acknowledged(self) -> frozenset[K]:
         """Pairs the server confirmed and has not been asked to drop."""
         return frozenset(p for p, s in self._on_server.items() if s is _OnServer.SUBSCRIBED)
 
     @property
-    def rejected(self) -> Mapping[str, str]:
+    def rejected(self) -> Mapping[K, str]:
         """Pairs the server refused, with its reason; re-adding a pair clears its entry."""
         return MappingProxyType(self._rejected)
 
-    def add(self, inst_id: str) -> None:
+    def add(self, inst_id: K) -> None:
         """Want *inst_id*. Raises ValueError for a malformed id, changing nothing."""
-        validate_inst_id(inst_id)
+        self._validate(inst_id)
         self._desired.add(inst_id)
         self._rejected.pop(inst_id, None)
 
-    def remove(self, inst_id: str) -> None:
+    def remove(self, inst_id: K) -> None:
         """Stop wanting *inst_id* (no error if it was not wanted)."""
-        validate_inst_id(inst_id)
+        self._validate(inst_id)
         self._desired.discard(inst_id)
+        self._rejected.pop(inst_id, None)
 
-    def replace(self, pairs: Iterable[str]) -> None:
+    def replace(self, pairs: Iterable[K]) -> None:
         """Want exactly *pairs*. Raises ValueError (changing nothing) if any id is malformed."""
-        new = {validate_inst_id(p) for p in pairs}
+        new = {self._validate(p) for p in pairs}
         for inst_id in new - self._desired:
             self._rejected.pop(inst_id, None)
         self._desired = new
 
-    def refresh(self, inst_ids: Iterable[str]) -> list[str]:
+    def refresh(self, inst_ids: Iterable[K]) -> list[K]:
         """Resubscribe pairs whose subscription looks dead (no updates: a frozen price).
 
         Each given pair that is desired and subscribed on the server, with no request in
@@ -174,7 +212,7 @@ class SubscriptionBook:
         self._refresh.clear()
 
     @property
-    def pending(self) -> tuple[Request, ...]:
+    def pending(self) -> tuple[Request[K], ...]:
         """Requests sent and not fully answered, oldest first."""
         return tuple(self._pending.values())
 
@@ -207,7 +245,7 @@ class SubscriptionBook:
             for inst_id, state in self._on_server.items()
         )
 
-    def next_requests(self, now: float, *, max_requests: int | None = None) -> list[Request]:
+    def next_requests(self, now: float, *, max_requests: int | None = None) -> list[Request[K]]:
         """The requests that bring the server to the desired set, recorded as sent at *now*.
 
         All new pairs go out as one subscribe (split only to stay under the request size
@@ -225,7 +263,7 @@ class SubscriptionBook:
             for p, state in self._on_server.items()
             if state is _OnServer.SUBSCRIBED and (p not in self._desired or p in self._refresh)
         )
-        requests: list[Request] = []
+        requests: list[Request[K]] = []
         for op, pairs, state in (
             ("unsubscribe", to_unsubscribe, _OnServer.UNSUBSCRIBING),
             ("subscribe", to_subscribe, _OnServer.SUBSCRIBING),
@@ -249,9 +287,9 @@ class SubscriptionBook:
             }
         return requests
 
-    def _batches(self, pairs: list[str]) -> list[list[str]]:
-        batches: list[list[str]] = []
-        batch: list[str] = []
+    def _batches(self, pairs: list[K]) -> list[list[K]]:
+        batches: list[list[K]] = []
+        batch: list[K] = []
         size = _ENVELOPE
         for inst_id in pairs:
             cost = request_size(inst_id)
@@ -264,7 +302,7 @@ class SubscriptionBook:
             batches.append(batch)
         return batches
 
-    def _record(self, op: Op, pairs: list[str], state: _OnServer, now: float) -> Request:
+    def _record(self, op: Op, pairs: list[K], state: _OnServer, now: float) -> Request[K]:
         req_id = str(next(self._ids))
         request = Request(req_id, op, tuple(pairs), now, encode_request(op, pairs, req_id))
         request.waiting.update(pairs)
@@ -275,27 +313,51 @@ class SubscriptionBook:
 
     # -- what the server said --------------------------------------------------------------
 
-    def handle_ack(self, ack: Ack) -> None:
-        """Record that the server confirmed one argument."""
-        if not self._connected:
-            return
-        state = self._on_server.get(ack.inst_id)
+    def handle_ack(self, ack: Ack) -> K | None:
+        """Record that the server confirmed one argument; returns the item it is about
+        (None for an arg this book does not key, which changes nothing)."""
+        item = self.item_for(ack.arg_key)
+        if not self._connected or item is None:
+            return item
+        state = self._on_server.get(item)
         if ack.op == "subscribe":
             # A late ack for a pair we already asked to drop changes nothing: the
             # unsubscribe is in flight. Anything else: the server says it is subscribed.
             if state is not _OnServer.UNSUBSCRIBING:
-                self._on_server[ack.inst_id] = _OnServer.SUBSCRIBED
+                self._on_server[item] = _OnServer.SUBSCRIBED
         elif state is not _OnServer.SUBSCRIBING:
-            self._on_server.pop(ack.inst_id, None)
-        self._answered(ack.req_id, ack.op, ack.inst_id)
+            self._on_server.pop(item, None)
+        self._answered(ack.req_id, ack.op, item)
+        return item
 
-    def handle_error(self, error: ErrorEvent) -> ErrorOutcome:
+    def _error_item(self, error: ErrorEvent, request: Request[K] | None) -> K | None:
+        """The argument an error blames: by its arg, else by the instrument its text names
+        (the one waiting argument of *request*, or of any request, with that inst_id)."""
+        if error.arg_key is not None:
+            item = self.item_for(error.arg_key)
+            if item is not None:
+                return item
+        inst_id = error.inst_id
+        if inst_id is None:
+            return None
+        if not self._by_subscription:
+            return inst_id  # type: ignore[return-value]
+        requests = [request] if request is not None else list(self._pending.values())
+        named = {
+            w
+            for r in requests
+            for w in r.waiting
+            if isinstance(w, Subscription) and w.inst_id == inst_id
+        }
+        return named.pop() if len(named) == 1 else None
+
+    def handle_error(self, error: ErrorEvent) -> ErrorOutcome[K]:
         """Record an error event; see :class:`ErrorOutcome` for what comes back."""
         request = self._pending.get(error.req_id) if error.req_id is not None else None
-        inst_id = error.inst_id
+        inst_id = self._error_item(error, request)
         if request is None and inst_id is not None:
             request = self._request_waiting_for(inst_id)
-        if request is None or error.code not in REJECT_CODES:
+        if request is None or error.code not in _ARG_CODES:
             return ErrorOutcome({}, request, handled=False)
         if inst_id is None or inst_id not in request.waiting:
             if len(request.waiting) != 1:
@@ -316,13 +378,13 @@ class SubscriptionBook:
         self._answered(request.req_id, request.op, inst_id)
         return ErrorOutcome(rejected, request, handled=True)
 
-    def _request_waiting_for(self, inst_id: str) -> Request | None:
+    def _request_waiting_for(self, inst_id: K) -> Request[K] | None:
         for request in self._pending.values():
             if inst_id in request.waiting:
                 return request
         return None
 
-    def _answered(self, req_id: str | None, op: Op, inst_id: str) -> None:
+    def _answered(self, req_id: str | None, op: Op, inst_id: K) -> None:
         request = self._pending.get(req_id) if req_id is not None else None
         if request is None or inst_id not in request.waiting:
             request = self._request_waiting_for(inst_id)
@@ -332,7 +394,7 @@ class SubscriptionBook:
         if not request.waiting:
             del self._pending[request.req_id]
 
-    def _unsend(self, request: Request) -> None:
+    def _unsend(self, request: Request[K]) -> None:
         del self._pending[request.req_id]
         for inst_id in request.waiting:
             if request.op == "subscribe":

@@ -35,7 +35,8 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.frames import Frame, Opcode
 from websockets.trio.client import ClientConnection, connect
 
-from ._transport import Connection, _ConnectorSettings
+from ._connection import Connection
+from ._transport_trio_websocket import ConnectorSettings
 
 __all__ = ["WebsocketsConnector"]
 
@@ -225,7 +226,7 @@ class _WebsocketsSession:
                 await self._connect.__aexit__(exc_type, exc_value, traceback)
 
 
-class WebsocketsConnector(_ConnectorSettings):
+class WebsocketsConnector(ConnectorSettings):
     """A connector on :func:`websockets.trio.client.connect` (``websockets`` >= 17).
 
     Same parameters and guarantees as :class:`~okx_trio.WebSocketConnector`: certificates

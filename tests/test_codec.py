@@ -15,6 +15,7 @@ from okx_trio._codec import (
     PING,
     Ack,
     BadMessage,
+    DataPush,
     ErrorEvent,
     Event,
     Notice,
@@ -287,14 +288,17 @@ def test_2022_session_every_server_message_classified() -> None:
             acks.append(event)
         assert not isinstance(event, BadMessage), text
         counts[key] = counts.get(key, 0) + 1
-    # 9 tickers acks (3 requests, cumulative), 6+3 other-channel acks, pushes of three channels.
-    assert (
-        acks
-        == [Ack("subscribe", i, None) for i in ("BTC-USD-220527", "UNI-USD-SWAP", "BTC-USDT")] * 3
+    # 9 tickers acks (3 requests, cumulative), 6+3 trades and books acks, pushes of three
+    # channels: every one is an ack or a push of a channel the client speaks.
+    ids = ("BTC-USD-220527", "UNI-USD-SWAP", "BTC-USDT")
+    tickers_acks = [Ack("subscribe", i, None) for i in ids] * 3
+    assert [a for a in acks if a.channel == "tickers"] == tickers_acks
+    assert [a for a in acks if a.channel != "tickers"] == (
+        [Ack("subscribe", i, None, "trades") for i in ids] * 2
+        + [Ack("subscribe", i, None, "books") for i in ids]
     )
-    assert counts["OtherEvent:subscribe"] == 9
-    assert counts["OtherEvent:push:trades"] > 0
-    assert counts["OtherEvent:push:books"] > 0
+    assert "OtherEvent:subscribe" not in counts
+    assert counts["DataPush"] > 0
     assert counts["TickerPush"] > 0
     assert sum(counts.values()) == len(_session_server_messages())
 
@@ -313,13 +317,16 @@ def test_2022_session_tickers_pushes_match_their_text() -> None:
 
 
 @needs_captures
-def test_2022_session_trades_and_books_pushes_are_other_events() -> None:
+def test_2022_session_trades_and_books_pushes_are_data_pushes_of_their_arg() -> None:
     seen = set()
     for text in _session_server_messages():
         obj = json.loads(text)
         channel = obj.get("arg", {}).get("channel")
         if "data" in obj and channel in ("trades", "books"):
-            assert decode(text) == OtherEvent(f"push:{channel}", text)
+            event = decode(text)
+            assert isinstance(event, DataPush)
+            assert event.channel == channel
+            assert event.arg_key == (channel, None, None, obj["arg"]["instId"], None)
             seen.add(channel)
     assert seen == {"trades", "books"}
 
@@ -364,8 +371,14 @@ def test_numeric_id_is_read_as_its_text() -> None:
     assert decode(text) == Ack("subscribe", "ETH-USDT", "7")
 
 
-def test_ack_for_another_channel_is_other_event() -> None:
+def test_ack_for_another_channel_names_its_channel() -> None:
     text = '{"event":"subscribe","arg":{"channel":"trades","instId":"BTC-USDT"}}'
+    assert decode(text) == Ack("subscribe", "BTC-USDT", None, "trades")
+    assert decode(text).arg_key == ("trades", None, None, "BTC-USDT", None)  # type: ignore[union-attr]
+
+
+def test_ack_for_a_channel_the_client_does_not_speak_is_other_event() -> None:
+    text = '{"event":"subscribe","arg":{"channel":"sprd-tickers","sprdId":"X"}}'
     assert decode(text) == OtherEvent("subscribe", text)
 
 

@@ -205,7 +205,9 @@ async def test_two_thousand_pairs_over_four_connections_survive_one_drop(
     exchange = FakeExchange(tick_interval=1.0)
     config = make_config(max_pairs_per_connection=500)
     log = TickLog()
-    async with open_okx_client(MANY, config=config, connector=exchange.connector) as client:
+    async with open_okx_client(
+        MANY, config=config, connector=exchange.connector, wall_clock=exchange.wall_clock
+    ) as client:
         async with recording(client) as rec, trio.open_nursery() as nursery:
             nursery.start_soon(log.collect, client)
             await client.wait_subscribed()

@@ -1,4 +1,4 @@
-"""SubscriptionBook: desired vs. server state, and exactly what goes on the wire."""
+"""SubscriptionBook[str]: desired vs. server state, and exactly what goes on the wire."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from okx_trio._subscriptions import (
 PAIRS = ["BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT", "DOGE-USDT"]
 
 
-def _args(request: Request) -> list[str]:
+def _args(request: Request[str]) -> list[str]:
     """The instIds in the request's wire text (not its bookkeeping)."""
     obj = json.loads(request.text)
     assert obj["op"] == request.op
@@ -29,19 +29,21 @@ def _args(request: Request) -> list[str]:
     return [a["instId"] for a in obj["args"]]
 
 
-def _ack_all(book: SubscriptionBook, requests: Iterable[Request], *, with_id: bool = True) -> None:
+def _ack_all(
+    book: SubscriptionBook[str], requests: Iterable[Request[str]], *, with_id: bool = True
+) -> None:
     for request in requests:
         for inst_id in request.inst_ids:
             book.handle_ack(Ack(request.op, inst_id, request.req_id if with_id else None))
 
 
-def _connected(*pairs: str, now: float = 0.0) -> tuple[SubscriptionBook, list[Request]]:
+def _connected(*pairs: str, now: float = 0.0) -> tuple[SubscriptionBook[str], list[Request[str]]]:
     book = SubscriptionBook(pairs)
     book.connection_opened()
     return book, book.next_requests(now)
 
 
-def _settle(book: SubscriptionBook, now: float = 0.0) -> None:
+def _settle(book: SubscriptionBook[str], now: float = 0.0) -> None:
     for _ in range(10):
         requests = book.next_requests(now)
         if not requests:
@@ -325,7 +327,8 @@ def test_constructor_rejects_a_max_request_bytes_too_small_for_one_pair() -> Non
 
 
 def test_reject_codes() -> None:
-    assert frozenset({"60018", "60012", "60013"}) == REJECT_CODES
+    # "doesn't exist", "illegal request", "invalid args" at least; the rest are in _okx.
+    assert frozenset({"60018", "60012", "60013"}) <= REJECT_CODES
 
 
 def test_60018_naming_the_pair_rejects_only_that_pair() -> None:
@@ -442,7 +445,8 @@ def test_unsubscribe_rejected_forgets_the_pair_without_rejecting_it() -> None:
     assert book.settled
 
 
-@pytest.mark.parametrize("code", ["60011", "60006", "60005", "50011", "64003", ""])
+# 64003 (fee tier too low for a channel) does reject: that one subscription cannot be had.
+@pytest.mark.parametrize("code", ["60011", "60006", "60005", "50011", ""])
 def test_non_reject_codes_are_not_handled(code: str) -> None:
     book, (request,) = _connected("BTC-USDT", "ETH-USDT")
     outcome = book.handle_error(ErrorEvent(code, "nope", request.req_id, None))
@@ -646,15 +650,15 @@ class _Server:
 
     def __init__(self) -> None:
         self.subscribed: set[str] = set()
-        self.inbox: list[Request] = []
+        self.inbox: list[Request[str]] = []
         self.violations: list[str] = []
 
-    def receive(self, requests: list[Request]) -> None:
+    def receive(self, requests: list[Request[str]]) -> None:
         for request in requests:
             assert json.loads(request.text)["args"], "empty request"
         self.inbox.extend(requests)
 
-    def answer(self, book: SubscriptionBook, rng: random.Random, count: int | None) -> None:
+    def answer(self, book: SubscriptionBook[str], rng: random.Random, count: int | None) -> None:
         n = len(self.inbox) if count is None else min(count, len(self.inbox))
         for request in self.inbox[:n]:
             with_id = rng.random() < 0.5
@@ -734,7 +738,7 @@ class _RejectingServer(_Server):
         self.bad = bad
         self.unhandled: list[ErrorEvent] = []
 
-    def answer(self, book: SubscriptionBook, rng: random.Random, count: int | None) -> None:
+    def answer(self, book: SubscriptionBook[str], rng: random.Random, count: int | None) -> None:
         n = len(self.inbox) if count is None else min(count, len(self.inbox))
         batch, self.inbox[:n] = self.inbox[:n], []
         for request in batch:
@@ -811,7 +815,7 @@ def test_model_with_rejections_converges(seed: int) -> None:
 # -- refresh (resubscribing a frozen pair) ----------------------------------------------------
 
 
-def _ops(requests: Iterable[Request]) -> list[tuple[str, list[str]]]:
+def _ops(requests: Iterable[Request[str]]) -> list[tuple[str, list[str]]]:
     return [(r.op, _args(r)) for r in requests]
 
 

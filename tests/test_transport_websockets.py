@@ -27,12 +27,9 @@ import trio_websocket
 import trustme
 
 from okx_trio import ClientConfig, ConnectionState, open_okx_client
-from okx_trio._transport import (
-    Connector,
-    WebSocketConnector,
-    _TrioWebsocketConnection,
-    default_connector,
-)
+from okx_trio._connection import Connector
+from okx_trio._connectors import default_connector
+from okx_trio._transport_trio_websocket import WebSocketConnector, _TrioWebsocketConnection
 from okx_trio.testing import FakeExchange, open_fake_exchange_server
 
 pytest.importorskip("websockets")

@@ -452,10 +452,14 @@ class _Soak:
 
     def _settled(self, since: float) -> bool:
         client = self.client
+        expected = self.model.effective()
+        if not expected:
+            # Nothing to subscribe: the client keeps no connection at all (OKX would close
+            # an idle one), so settled means just that.
+            return not client.pairs and client.state is S.DISCONNECTED
         conn = self.auditor.current
         if client.state is not S.CONNECTED or conn is None or conn.closed_at is not None:
             return False
-        expected = self.model.effective()
         # The client's own view too: between the exchange applying a subscribe and the
         # client reading its ack, the server already matches and the client does not yet.
         if (
@@ -498,6 +502,10 @@ class _Soak:
         now = trio.current_time()
         self.report.settles += 1
         conn = self.auditor.current
+        if not self.model.effective():
+            # Settled on no connection at all: nothing on the wire to compare with.
+            self._unsettled = self._breaking = False
+            return
         assert conn is not None
         # A recovery: a fault broke the connection and the client settled on a new one (the
         # first connection of the run is not one).

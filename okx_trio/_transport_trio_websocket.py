@@ -1,4 +1,4 @@
-"""The transport seam: what the client needs from a WebSocket, and the default one."""
+"""The default transport: trio-websocket behind the :mod:`okx_trio._connection` seam."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import trio
 import trio_websocket
 
-from ._connection import Connection, Connector
+from ._connection import Connection
 
-__all__ = ["Connection", "Connector", "WebSocketConnector", "default_connector"]
+__all__ = ["ConnectorSettings", "WebSocketConnector"]
 
 
 _MESSAGE_QUEUE_SIZE = 256
@@ -24,7 +24,7 @@ _RECEIVE_BUFFER_SIZE = 64 * 1024
 _EAGER_READER = True
 
 
-class _ConnectorSettings:
+class ConnectorSettings:
     """What both built-in connectors take, and the verifying TLS context they share.
 
     Certificates are verified for ``wss://`` (Python's default context, built once per
@@ -51,7 +51,7 @@ class _ConnectorSettings:
         return self.ssl_context
 
 
-class WebSocketConnector(_ConnectorSettings):
+class WebSocketConnector(ConnectorSettings):
     """The default connector: trio-websocket over a TCP (and TLS) stream opened here.
 
     Certificates are verified for ``wss://`` (Python's default context, built once per
@@ -288,24 +288,3 @@ class _HandshakeWatch(trio.abc.Stream):
 
     async def aclose(self) -> None:
         await self._stream.aclose()
-
-
-def default_connector(transport: str, *, connect_timeout: float) -> Connector:
-    """The connector for ``ClientConfig.transport``.
-
-    Raises:
-        ValueError: for an unknown transport, or ``"websockets"`` when the ``websockets``
-            package (the ``fast`` extra) is not installed.
-    """
-    if transport == "trio-websocket":
-        return WebSocketConnector(connect_timeout=connect_timeout)
-    if transport == "websockets":
-        try:
-            from ._transport_websockets import WebsocketsConnector
-        except ImportError as exc:
-            raise ValueError(
-                "ClientConfig.transport 'websockets' needs the websockets package: "
-                "pip install 'okx-trio[fast]'"
-            ) from exc
-        return WebsocketsConnector(connect_timeout=connect_timeout)
-    raise ValueError(f"unknown transport {transport!r}")

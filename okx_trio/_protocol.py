@@ -1,0 +1,551 @@
+"""One OKX connection's protocol state, sans-IO, in the manner of h11's ``Connection``.
+
+:class:`OkxProtocol` never touches a socket or a clock: the Trio session feeds it what arrived
+(:meth:`~OkxProtocol.receive`), sends what it asks for (:meth:`~OkxProtocol.requests`), and
+wakes it at :meth:`~OkxProtocol.next_deadline` (:meth:`~OkxProtocol.poll`). It owns everything
+that lives and dies with one connection: the server's view of the subscriptions (the
+:class:`SubscriptionBook`), the heartbeat, the per-subscription staleness clocks, the hourly
+request budget, and the counters. What a message *means* is decided here and returned as
+typed events; what to do about it across connections (backoff, handover, fan-out) is the
+caller's business.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import msgspec
+
+from ._codec import (
+    PING,
+    Ack,
+    BadMessage,
+    DataPush,
+    ErrorEvent,
+    Notice,
+    OtherEvent,
+    Pong,
+    TickerPush,
+    decode,
+    push_records,
+)
+from ._config import ClientConfig
+from ._decoders import PushError, Record
+from ._heartbeat import Heartbeat, HeartbeatAction
+from ._okx import AUTH_ERROR_CODES, UPGRADE_NOTICE_CODE
+from ._ordering import is_after, position
+from ._ratelimit import SlidingWindowLimit
+from ._staleness import StaleDetector
+from ._subscription import ArgKeyTuple, Subscription
+from ._subscriptions import SubscriptionBook
+
+__all__ = [
+    "ConnectionFailed",
+    "Garbage",
+    "OkxProtocol",
+    "ProtocolEvent",
+    "Records",
+    "Rejected",
+    "ServerError",
+    "ServerNotice",
+    "StaleResubscribed",
+    "SubscriptionsChanged",
+    "UpgradeAnnounced",
+]
+
+_HOUR: Final = 3600.0
+#: Records kept per subscription by a connection that does not deliver yet (a handover's
+#: successor): enough for the seconds a switch takes.
+_UNDELIVERED_EVENTS: Final = 1024
+
+
+# -- events ------------------------------------------------------------------------------
+
+
+class Records(msgspec.Struct, frozen=True, gc=False):
+    """Records of one subscription, to be delivered (the per-message event: kept small)."""
+
+    sub: Subscription
+    records: tuple[Record, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionsChanged:
+    """An ack or a refusal moved the subscription book (waiters may want to look)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """OKX refused *sub* for good (unknown instrument, wrong endpoint, ...): ``reason``."""
+
+    sub: Subscription
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeAnnounced:
+    """Notice 64008: OKX will close this connection for a service upgrade."""
+
+    code: str
+    msg: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerNotice:
+    """Any other ``notice`` event."""
+
+    code: str
+    msg: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerError:
+    """An error event that concerns no subscription: worth a line in the log and stats."""
+
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Garbage:
+    """A message that is not OKX's protocol (counted in ``bad_messages``)."""
+
+    reason: str
+    raw: str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StaleResubscribed:
+    """Subscriptions silent for their stale age, resubscribed on this connection."""
+
+    subs: tuple[Subscription, ...]
+    age: float
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSpent:
+    """The hourly request budget is spent; requests wait until ``until``."""
+
+    limit: int
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
+class BecameStable:
+    """Subscribed and receiving for ``stable_after``: the retry count may reset."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionFailed:
+    """This connection is of no further use: end it. ``fatal``: do not retry at all."""
+
+    reason: str
+    fatal: bool = False
+    heartbeat_miss: bool = False
+
+
+ProtocolEvent = (
+    Records
+    | SubscriptionsChanged
+    | Rejected
+    | UpgradeAnnounced
+    | ServerNotice
+    | ServerError
+    | Garbage
+    | StaleResubscribed
+    | BudgetSpent
+    | BecameStable
+    | ConnectionFailed
+)
+
+_CHANGED: Final = SubscriptionsChanged()
+_STABLE: Final = BecameStable()
+
+
+class OkxProtocol:
+    """The state of one connection to one OKX endpoint; see the module docstring.
+
+    *delivering* False makes a handover's successor: it subscribes and receives, but keeps
+    its records (the latest per subscription for state channels, the last
+    ``_UNDELIVERED_EVENTS`` for event channels) until :meth:`start_delivering`.
+
+    Counters (``messages_received``, ``records_received``, ``ticks_received``,
+    ``bad_messages``, ``ignored_messages``, ``pings_sent``, ``stale_resubscribes``,
+    ``requests_delayed``) belong to this connection; totals are taken above.
+    """
+
+    def __init__(
+        self,
+        subscriptions: Iterable[Subscription],
+        config: ClientConfig,
+        now: float,
+        *,
+        delivering: bool = True,
+    ) -> None:
+        self._config = config
+        self.book: SubscriptionBook[Subscription] = SubscriptionBook(
+            subscriptions, by_subscription=True
+        )
+        self.book.connection_opened()
+        self.heartbeat = Heartbeat(config.ping_interval, config.connection_timeout, now)
+        self.budget = (
+            SlidingWindowLimit(config.max_requests_per_hour, _HOUR)
+            if config.max_requests_per_hour is not None
+            else None
+        )
+        # One staleness clock per distinct age (channels differ: see the channel table).
+        self._stale: dict[float, StaleDetector[Subscription]] = {}
+        self.opened_at = now
+        self.delivering = delivering
+        self.stable = False
+        self._stable_at = now + config.stable_after
+        self._polled_at = now
+        self._budget_noted = False
+        self._ready_reported = False
+        self._budget_until = math.inf
+        self._closed = False
+        # Per-message lookups: the desired subscriptions by their echoed arg, and tickers
+        # by instrument (the ticker fast path carries no arg).
+        self._by_key: dict[ArgKeyTuple, Subscription] = {}
+        self._tickers: dict[str, Subscription] = {}
+        self._index(self.book.desired)
+        #: While not delivering: records held back, per subscription.
+        self.undelivered: dict[Subscription, deque[Record]] = {}
+        #: Per subscription, the position of the last record the previous connection
+        #: delivered (a handover): nothing at or before it is delivered from this one.
+        self.guard: dict[Subscription, tuple[int, ...]] = {}
+        self.messages_received = 0
+        self.records_received = 0
+        self.ticks_received = 0
+        self.bad_messages = 0
+        self.ignored_messages = 0
+        self.pings_sent = 0
+        self.stale_resubscribes = 0
+        self.requests_delayed = 0
+        self.last_message_at: float | None = None
+
+    # -- subscriptions -----------------------------------------------------------------------
+
+    def _index(self, subs: Iterable[Subscription]) -> None:
+        self._by_key = {sub.arg_key: sub for sub in subs}
+        self._tickers = {
+            sub.inst_id: sub
+            for sub in self._by_key.values()
+            if sub.channel == "tickers" and sub.inst_id is not None
+        }
+
+    def set_subscriptions(self, subs: Iterable[Subscription]) -> None:
+        """Want exactly *subs* on this connection (sent by the next :meth:`requests`)."""
+        subs = frozenset(subs)
+        dropped = self.book.desired - subs
+        self.book.replace(subs)
+        self._index(subs)
+        for sub in dropped:
+            self._forget_stale(sub)
+            self.undelivered.pop(sub, None)
+            self.guard.pop(sub, None)
+
+    @property
+    def subscriptions(self) -> frozenset[Subscription]:
+        return self.book.desired
+
+    @property
+    def acknowledged(self) -> frozenset[Subscription]:
+        return self.book.acknowledged
+
+    @property
+    def settled(self) -> bool:
+        return self.book.settled
+
+    @property
+    def ready(self) -> bool:
+        """Subscribed to exactly its subscriptions, and (for a handover's successor) every
+        subscription of a regularly pushed channel has had a record here."""
+        if not self.book.settled:
+            return False
+        if self.delivering:
+            return True
+        return all(
+            sub in self.undelivered
+            for sub in self.book.desired
+            if sub.spec.stale_factor is not None
+        )
+
+    # -- what arrived ------------------------------------------------------------------------
+
+    def receive(self, message: str | bytes, now: float) -> list[ProtocolEvent]:
+        """Handle one message from the server; return what it meant, in order."""
+        self.last_message_at = now
+        self.messages_received += 1
+        self.heartbeat.message_received(now)
+        event = decode(message)
+        kind = type(event)
+        if kind is TickerPush:
+            return self._tickers_received(event.tickers, now)  # type: ignore[union-attr]
+        if kind is DataPush:
+            return self._data_received(event, now)  # type: ignore[arg-type]
+        if kind is Pong:
+            return []
+        if kind is Ack:
+            return self._ack(event, now)  # type: ignore[arg-type]
+        if kind is ErrorEvent:
+            return self._error(event)  # type: ignore[arg-type]
+        if kind is Notice:
+            assert isinstance(event, Notice)
+            if event.code == UPGRADE_NOTICE_CODE:
+                return [UpgradeAnnounced(event.code, event.msg)]
+            return [ServerNotice(event.code, event.msg)]
+        if kind is BadMessage:
+            assert isinstance(event, BadMessage)
+            self.bad_messages += 1
+            return [Garbage(event.reason, event.raw)]
+        assert isinstance(event, OtherEvent)
+        self.ignored_messages += 1
+        return []
+
+    def _tickers_received(self, tickers: Sequence[Record], now: float) -> list[ProtocolEvent]:
+        events: list[ProtocolEvent] = []
+        lookup = self._tickers
+        for ticker in tickers:
+            # A push for a pair the user just dropped (its unsubscribe in flight) is not
+            # delivered: the consumer already said it does not want it.
+            sub = lookup.get(ticker.inst_id)
+            if sub is not None:
+                self.ticks_received += 1
+                self._accept(sub, (ticker,), now, events)
+        return events
+
+    def _data_received(self, push: DataPush, now: float) -> list[ProtocolEvent]:
+        sub = self._by_key.get(push.arg_key)
+        if sub is None:
+            # Another channel's push, or one the user just dropped: not decoded at all.
+            self.ignored_messages += 1
+            return []
+        try:
+            records = push_records(push)
+        except PushError as exc:
+            self.bad_messages += 1
+            raw = push.text if push.text is not None else repr(push.obj)
+            return [Garbage(f"malformed {push.channel} push: {exc}", raw)]
+        events: list[ProtocolEvent] = []
+        if records:
+            self._accept(sub, records, now, events)
+        return events
+
+    def _accept(
+        self,
+        sub: Subscription,
+        records: tuple[Record, ...],
+        now: float,
+        events: list[ProtocolEvent],
+    ) -> None:
+        self.records_received += len(records)
+        if self._stale:
+            self._stale_updated(sub, now)
+        if not self.delivering:
+            held = self.undelivered.get(sub)
+            if held is None:
+                bound = 1 if sub.spec.delivery == "state" else _UNDELIVERED_EVENTS
+                held = self.undelivered[sub] = deque(maxlen=bound)
+            held.extend(records)
+            if not self._ready_reported and self.ready:
+                # The link promotes a successor on a change: this is the one it waits for.
+                self._ready_reported = True
+                events.append(_CHANGED)
+            return
+        if self.guard:
+            last = self.guard.get(sub)
+            if last is not None:
+                records = tuple(r for r in records if is_after(r, last))
+                if not records:
+                    return
+                del self.guard[sub]
+        events.append(Records(sub, records))
+
+    def _ack(self, ack: Ack, now: float) -> list[ProtocolEvent]:
+        sub = self.book.handle_ack(ack)
+        if sub is not None:
+            if ack.op == "subscribe":
+                self._watch_stale(sub, now)
+            else:
+                self._forget_stale(sub)
+        return [_CHANGED]
+
+    def _error(self, error: ErrorEvent) -> list[ProtocolEvent]:
+        description = f"error {error.code}: {error.msg}".strip()
+        if error.code in AUTH_ERROR_CODES:
+            return [ConnectionFailed(f"authentication failed ({description})", fatal=True)]
+        outcome = self.book.handle_error(error)
+        events: list[ProtocolEvent] = [Rejected(s, r) for s, r in outcome.rejected.items()]
+        for sub in outcome.rejected:
+            self._forget_stale(sub)
+        if outcome.handled:
+            events.append(_CHANGED)
+        elif outcome.request is not None:
+            events.append(
+                ConnectionFailed(f"request {outcome.request.req_id} failed ({description})")
+            )
+        else:
+            events.append(ServerError(f"server {description}"))
+        return events
+
+    # -- handover ----------------------------------------------------------------------------
+
+    def start_delivering(
+        self, guard: dict[Subscription, tuple[int, ...]]
+    ) -> list[Records]:
+        """Become the delivering connection (a handover); return what to hand on now.
+
+        *guard* is, per subscription, the position of the last record the old connection
+        delivered; nothing at or before it is delivered from this one.
+        """
+        self.delivering = True
+        self.guard = guard
+        held, self.undelivered = self.undelivered, {}
+        out: list[Records] = []
+        for sub, records in held.items():
+            if not self.book.wants(sub):
+                continue  # dropped by the user while the new connection got ready
+            last = guard.get(sub)
+            fresh = tuple(r for r in records if last is None or is_after(r, last))
+            if fresh:
+                guard.pop(sub, None)
+                out.append(Records(sub, fresh))
+        return out
+
+    # -- staleness ---------------------------------------------------------------------------
+
+    def _stale_age(self, sub: Subscription) -> float | None:
+        base = self._config.stale_after
+        factor = sub.spec.stale_factor
+        if base is None or factor is None:
+            return None
+        return base * factor
+
+    def _watch_stale(self, sub: Subscription, now: float) -> None:
+        age = self._stale_age(sub)
+        if age is None:
+            return
+        detector = self._stale.get(age)
+        if detector is None:
+            detector = self._stale[age] = StaleDetector(age)
+        detector.watch(sub, now)
+
+    def _forget_stale(self, sub: Subscription) -> None:
+        for detector in self._stale.values():
+            detector.forget(sub)
+
+    def _stale_updated(self, sub: Subscription, now: float) -> None:
+        for detector in self._stale.values():
+            detector.updated(sub, now)
+
+    # -- time --------------------------------------------------------------------------------
+
+    def poll(self, now: float) -> list[ProtocolEvent]:
+        """What the passing of time means at *now* (call at :meth:`next_deadline`)."""
+        self._polled_at = now
+        timeout = self._config.connection_timeout
+        if self.heartbeat.poll(now).action is HeartbeatAction.TIMEOUT:
+            return [
+                ConnectionFailed(
+                    f"heartbeat timeout (no message for {timeout:g}s)", heartbeat_miss=True
+                )
+            ]
+        oldest = self.book.oldest_pending_since()
+        if oldest is not None and now >= oldest + timeout:
+            return [ConnectionFailed(f"subscription request unanswered for {timeout:g}s")]
+        events: list[ProtocolEvent] = []
+        for age, detector in self._stale.items():
+            due = detector.due(now)
+            if due:
+                refreshed = self.book.refresh(due)
+                if refreshed:
+                    self.stale_resubscribes += len(refreshed)
+                    events.append(StaleResubscribed(tuple(refreshed), age))
+        if self.delivering and not self.stable and now >= self._stable_at and self.book.settled:
+            # Only a connection that stayed subscribed and receiving this long earns a
+            # fresh retry count; one that acks and then drops keeps backing off.
+            self.stable = True
+            events.append(_STABLE)
+        if self._budget_noted and now >= self._budget_until:
+            # The budget has room again; the next requests() goes ahead.
+            self._budget_noted = False
+            self._budget_until = math.inf
+        budget = self.budget
+        if (
+            budget is not None
+            and not self._budget_noted
+            and self.book.has_work()
+            and budget.available(now) == 0
+        ):
+            self._budget_noted = True
+            self.requests_delayed += 1
+            self._budget_until = budget.next_allowed(now)
+            events.append(BudgetSpent(budget.limit, self._budget_until))
+        return events
+
+    def next_deadline(self) -> float:
+        """When :meth:`poll` or :meth:`requests` next has something to do (math.inf: never,
+        unless a message or a change comes first)."""
+        decision_at = min(self.heartbeat.next_ping_at(), self.heartbeat.deadline())
+        oldest = self.book.oldest_pending_since()
+        if oldest is not None:
+            decision_at = min(decision_at, oldest + self._config.connection_timeout)
+        for detector in self._stale.values():
+            decision_at = min(decision_at, detector.next_due())
+        if self.delivering and not self.stable and self._stable_at > self._polled_at:
+            # Once past, stability waits for the book to settle, which a change reports.
+            decision_at = min(decision_at, self._stable_at)
+        if self._budget_noted:
+            decision_at = min(decision_at, self._budget_until)
+        return decision_at
+
+    # -- what to send --------------------------------------------------------------------------
+
+    def ping(self, now: float) -> str | None:
+        """OKX's ``ping`` text if one is due at *now* (recorded as sent), else None."""
+        if self.heartbeat.poll(now).action is not HeartbeatAction.PING:
+            return None
+        self.heartbeat.ping_sent(now)
+        self.pings_sent += 1
+        return PING
+
+    def wants_to_send(self, now: float) -> bool:
+        """Whether :meth:`requests` would return something at *now*."""
+        if not self.book.has_work():
+            return False
+        return self.budget is None or self.budget.available(now) > 0
+
+    def requests(self, now: float) -> list[str]:
+        """The subscribe/unsubscribe requests that bring the server to the desired set,
+        within the request budget, recorded as sent at *now*."""
+        out: list[str] = []
+        budget = self.budget
+        limit = budget.available(now) if budget is not None else None
+        if limit is not None and limit > 0:
+            self._budget_noted = False
+            self._budget_until = math.inf
+        for request in self.book.next_requests(now, max_requests=limit):
+            if budget is not None:
+                budget.record(now)
+            out.append(request.text)
+        return out
+
+    def request_budget(self, now: float) -> int | None:
+        return self.budget.available(now) if self.budget is not None else None
+
+    def connection_lost(self) -> None:
+        """The connection is gone: nothing on the server any more, no clocks running."""
+        self._closed = True
+        self.book.connection_lost()
+        self._stale.clear()
+
+
+def last_positions(
+    latest: Iterable[tuple[Subscription, Record]],
+) -> dict[Subscription, tuple[int, ...]]:
+    """The handover guard from the last record delivered per subscription."""
+    return {sub: position(record) for sub, record in latest}
