@@ -85,7 +85,9 @@ class ClientConfig:
     ``demo_trading``), unless a list is given for that endpoint; :meth:`urls_for` returns
     them. ``max_pairs_per_connection`` is accepted as the old name of
     ``max_subscriptions_per_connection`` (and can be read as a property); statically typed
-    code and ``dataclasses.replace`` should use the new name.
+    code should use the new name. Given both, :meth:`replace` and the loaders refuse
+    different values; the constructor takes the old one, since the new one there is usually
+    a copy (``dataclasses.replace``, ``asdict`` of another config).
 
     Raises:
         ValueError: naming the field and the expected range, for any bad value.
@@ -158,9 +160,7 @@ class ClientConfig:
         # Which lists were derived before, by type (a copy by ``dataclasses.replace`` keeps
         # it): those are derived again, from this config's host settings.
         derived = {
-            name
-            for name in _hints()
-            if isinstance(getattr(self, name), _Derived | _DerivedText)
+            name for name in _hints() if isinstance(getattr(self, name), _Derived | _DerivedText)
         }
         for name, checked in _checker().check(self.__dict__).items():
             if checked is not getattr(self, name):  # e.g. 20 -> 20.0, a list -> a tuple
@@ -395,20 +395,20 @@ def _take_old_names(kwargs: dict[str, Any], *, both_given_must_agree: bool) -> N
     """Move old field names in *kwargs* to the new ones, checking the value under the name
     the caller used.
 
-    With *both_given_must_agree* False (the constructor, which ``dataclasses.replace``
-    calls with every field copied), a new-name value of None yields to the old name.
+    With *both_given_must_agree* False (the constructor) the old name wins: there the new
+    name's value is usually a copy (``dataclasses.replace``, or ``asdict`` of another
+    config updated with the old name, as ``examples/monitor.py`` does), and the old name
+    is the change the caller made.
     """
     for old, new in _ALIASES.items():
         if old not in kwargs:
             continue
         value = check_value("ClientConfig", old, _hints()[new], kwargs.pop(old))
-        current = kwargs.get(new)
-        if new in kwargs and current != value and (both_given_must_agree or current is not None):
+        if both_given_must_agree and new in kwargs and kwargs[new] != value:
             raise FieldError(
                 old,
                 f"ClientConfig.{old} ({value!r}) is the old name of {new} "
-                f"({current!r}) and they disagree: give {new} alone "
-                "(dataclasses.replace copies it; ClientConfig.replace takes either name)",
+                f"({kwargs[new]!r}) and they disagree: give {new} alone",
             )
         kwargs[new] = value
 

@@ -19,8 +19,8 @@ import msgspec
 
 __all__ = [
     "FINITE",
-    "FieldError",
     "FieldChecker",
+    "FieldError",
     "check_value",
     "decode_text",
     "describe",

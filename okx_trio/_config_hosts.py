@@ -66,9 +66,10 @@ def check_url(field: str, url: str, *, schemes: tuple[str, ...] = ("ws", "wss"))
         ok = False
     if not ok:
         kind = " or ".join(f"{scheme}://" for scheme in schemes)
+        article = "an" if kind.startswith("h") else "a"  # "an http://", "a ws://"
         raise FieldError(
             field.split("[", 1)[0],
-            f"ClientConfig.{field} must be a {kind} url with a host, got {url!r}",
+            f"ClientConfig.{field} must be {article} {kind} url with a host, got {url!r}",
         )
 
 
