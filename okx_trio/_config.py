@@ -20,7 +20,7 @@ from typing import Annotated, Any, Final
 from msgspec import Meta
 
 from ._backoff import ReconnectStrategy
-from ._config_check import FINITE, FieldChecker, FieldError, check_value, did_you_mean
+from ._config_check import FINITE, FieldChecker, FieldError
 from ._config_hosts import (
     DEMO_OF,
     check_host,
@@ -30,13 +30,14 @@ from ._config_hosts import (
     derive_urls,
     effective_host,
 )
-from ._config_load import check_keys, read_env, read_toml
+from ._config_load import check_keys, read_env, read_toml, refuse_unknown, take_old_names
 from ._failover import AWS_URL
-from ._okx import ENDPOINT_PATHS, Endpoint, endpoint_url
+from ._okx import DEFAULT_HOST, ENDPOINT_PATHS, Endpoint, endpoint_url
 
 __all__ = ["AWS_URL", "DEFAULT_URL", "ENV_PREFIX", "TRANSPORTS", "ClientConfig"]
 
-DEFAULT_URL: Final = endpoint_url("wss://ws.okx.com:8443", "public")
+#: The default public url (``host="production"``), kept for code that names it.
+DEFAULT_URL: Final = endpoint_url(DEFAULT_HOST, "public")
 TRANSPORTS: Final = ("trio-websocket", "websockets")
 ENV_PREFIX: Final = "OKX_TRIO_"
 #: Old field names still accepted, and the fields they mean now.
@@ -292,12 +293,12 @@ class ClientConfig:
             ValueError: naming the field, for a bad value or an old and a new name that
                 disagree. TypeError: for an unknown field (with the closest name).
         """
-        _take_old_names(changes, both_given_must_agree=True)
+        take_old_names("ClientConfig", changes, aliases=_ALIASES, hints=_hints(), strict=True)
         if "url" in changes and "urls" not in changes:
             changes["urls"] = ()
         elif "urls" in changes and "url" not in changes:
             changes["url"] = DEFAULT_URL
-        _refuse_unknown(changes)
+        refuse_unknown("ClientConfig", changes, names=_hints(), aliases=_ALIASES)
         return dataclasses.replace(self, **changes)
 
     @classmethod
@@ -391,43 +392,12 @@ def _checker() -> FieldChecker:
     return FieldChecker("ClientConfig", _hints())
 
 
-def _take_old_names(kwargs: dict[str, Any], *, both_given_must_agree: bool) -> None:
-    """Move old field names in *kwargs* to the new ones, checking the value under the name
-    the caller used.
-
-    With *both_given_must_agree* False (the constructor) the old name wins: there the new
-    name's value is usually a copy (``dataclasses.replace``, or ``asdict`` of another
-    config updated with the old name, as ``examples/monitor.py`` does), and the old name
-    is the change the caller made.
-    """
-    for old, new in _ALIASES.items():
-        if old not in kwargs:
-            continue
-        value = check_value("ClientConfig", old, _hints()[new], kwargs.pop(old))
-        if both_given_must_agree and new in kwargs and kwargs[new] != value:
-            raise FieldError(
-                old,
-                f"ClientConfig.{old} ({value!r}) is the old name of {new} "
-                f"({kwargs[new]!r}) and they disagree: give {new} alone",
-            )
-        kwargs[new] = value
-
-
-def _refuse_unknown(kwargs: Mapping[str, Any]) -> None:
-    names = _hints()
-    for key in kwargs:
-        if key not in names:
-            raise TypeError(
-                f"ClientConfig got an unexpected keyword argument {key!r}"
-                f"{did_you_mean(key, (*names, *_ALIASES))}"
-            )
-
-
 def _accept_old_names(init: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(init)
     def __init__(self: ClientConfig, *args: Any, **kwargs: Any) -> None:
-        _take_old_names(kwargs, both_given_must_agree=False)
-        _refuse_unknown(kwargs)
+        # The old name wins here: see take_old_names.
+        take_old_names("ClientConfig", kwargs, aliases=_ALIASES, hints=_hints(), strict=False)
+        refuse_unknown("ClientConfig", kwargs, names=_hints(), aliases=_ALIASES)
         init(self, *args, **kwargs)
 
     return __init__

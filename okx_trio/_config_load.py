@@ -11,9 +11,9 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._config_check import decode_text, did_you_mean
+from ._config_check import FieldError, check_value, decode_text, did_you_mean
 
-__all__ = ["check_keys", "read_env", "read_toml"]
+__all__ = ["check_keys", "read_env", "read_toml", "refuse_unknown", "take_old_names"]
 
 
 def check_keys(
@@ -108,3 +108,49 @@ def read_env(
         except ValueError as exc:
             raise ValueError(f"{variable}: {exc}") from None
     return values, variables
+
+
+def take_old_names(
+    owner: str,
+    kwargs: dict[str, Any],
+    *,
+    aliases: Mapping[str, str],
+    hints: Mapping[str, Any],
+    strict: bool,
+) -> None:
+    """Move old field names (*aliases*, old to new) in *kwargs* to the new ones, checking
+    each value by the new field's annotation but under the name the caller used.
+
+    With *strict* (``replace``, where both names are the caller's), an old and a new name
+    with different values are an error. Without it (the constructor) the old name wins: the
+    new name's value there is usually a copy (``dataclasses.replace``, or ``asdict`` of
+    another config updated with the old name, as ``examples/monitor.py`` does), and the
+    old name is the change the caller made.
+
+    Raises:
+        FieldError: naming the old name, for a bad value or (strict) a disagreement.
+    """
+    for old, new in aliases.items():
+        if old not in kwargs:
+            continue
+        value = check_value(owner, old, hints[new], kwargs.pop(old))
+        if strict and new in kwargs and kwargs[new] != value:
+            raise FieldError(
+                old,
+                f"{owner}.{old} ({value!r}) is the old name of {new} "
+                f"({kwargs[new]!r}) and they disagree: give {new} alone",
+            )
+        kwargs[new] = value
+
+
+def refuse_unknown(
+    owner: str, kwargs: Mapping[str, Any], *, names: Iterable[str], aliases: Iterable[str]
+) -> None:
+    """Raise TypeError, with the closest known name, for a keyword that is no field."""
+    names = tuple(names)
+    for key in kwargs:
+        if key not in names:
+            raise TypeError(
+                f"{owner} got an unexpected keyword argument {key!r}"
+                f"{did_you_mean(key, (*names, *aliases))}"
+            )
