@@ -44,7 +44,7 @@ def check_keys(
             return render(key)
         return f"{source}: {key}" if source else key
 
-    unknown = sorted(set(values) - set(known))
+    unknown = sorted(str(key) for key in set(values) - set(known))
     if unknown:
         listed = ", ".join(render(name) if render else name for name in names)
         if render is not None:

@@ -872,3 +872,8 @@ def test_the_example_file_shows_every_setting() -> None:
     text = EXAMPLE.read_text()
     keys = set(re.findall(r"^#? ?([a-z_]+) = ", text, flags=re.MULTILINE))
     assert keys >= set(ClientConfig.field_names())
+
+
+def test_a_mapping_with_keys_that_are_not_strings_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"^unknown keys 1, ping \(known: "):
+        ClientConfig.from_mapping({1: 2, "ping": 3})  # type: ignore[dict-item]
