@@ -1,180 +1,271 @@
-"""Client configuration, validated when it is made."""
+"""Client configuration, validated when it is made.
+
+What each field accepts is said once, in its annotation; msgspec checks it
+(:mod:`._config_check`). The host setting becomes every endpoint's urls by the rules in
+:mod:`._config_hosts`; mappings, TOML files and the environment are read by
+:mod:`._config_load`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import math
+import functools
 import os
-import tomllib
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Final
-from urllib.parse import urlsplit
+from types import MappingProxyType
+from typing import Annotated, Any, Final
+
+from msgspec import Meta
 
 from ._backoff import ReconnectStrategy
+from ._config_check import FINITE, FieldChecker, FieldError
+from ._config_hosts import (
+    DEMO_OF,
+    check_host,
+    check_url,
+    default_failover,
+    derive_rest_url,
+    derive_urls,
+    effective_host,
+)
+from ._config_load import check_keys, read_env, read_toml, refuse_unknown, take_old_names
 from ._failover import AWS_URL
+from ._okx import DEFAULT_HOST, ENDPOINT_PATHS, Endpoint, endpoint_url
 
-__all__ = ["AWS_URL", "DEFAULT_URL", "ENV_PREFIX", "ClientConfig"]
+__all__ = ["AWS_URL", "DEFAULT_URL", "ENV_PREFIX", "TRANSPORTS", "ClientConfig"]
 
-DEFAULT_URL: Final = "wss://ws.okx.com:8443/ws/v5/public"
+#: The default public url (``host="production"``), kept for code that names it.
+DEFAULT_URL: Final = endpoint_url(DEFAULT_HOST, "public")
 TRANSPORTS: Final = ("trio-websocket", "websockets")
 ENV_PREFIX: Final = "OKX_TRIO_"
-_INT_FIELDS: Final = frozenset(
-    {
-        "tick_buffer",
-        "max_retries",
-        "max_pairs_per_connection",
-        "max_connects_per_second",
-        "max_requests_per_hour",
-    }
+#: Old field names still accepted, and the fields they mean now.
+_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
+    {"max_pairs_per_connection": "max_subscriptions_per_connection"}
 )
-_OPTIONAL_FIELDS: Final = frozenset(
-    {
-        "max_retries",
-        "max_pairs_per_connection",
-        "max_connects_per_second",
-        "max_requests_per_hour",
-        "stale_after",
-    }
+#: The url lists by endpoint; an explicit empty one is refused by the loaders.
+_URL_FIELDS: Final[Mapping[Endpoint, str]] = MappingProxyType(
+    {"public": "urls", "business": "business_urls", "private": "private_urls"}
 )
-_STR_FIELDS: Final = frozenset({"url", "transport"})
-_BOOL_FIELDS: Final = frozenset({"make_before_break"})
+
+_DEMO_HOSTS: Final = frozenset(DEMO_OF.values())
+
+_Url = Annotated[str, Meta(description="a ws:// or wss:// url with a host")]
+_Urls = Annotated[tuple[str, ...], Meta(description="a sequence of urls")]
+_Host = Annotated[str, Meta(description="a host name or a ws:// or wss:// base url")]
+_Hosts = Annotated[tuple[str, ...], Meta(description="a sequence of host names or base urls")]
+_RestUrl = Annotated[str, Meta(description="an http:// or https:// url with a host")]
+_Seconds = Annotated[float, Meta(gt=0), FINITE]
+_Delay = Annotated[float, Meta(ge=0), FINITE]
+_Count = Annotated[int, Meta(ge=1)]
+
+
+class _Derived(tuple[str, ...]):
+    """A list the config derived from its host settings, not one the user gave.
+
+    It compares, hashes and prints as a plain tuple; only its type says "derived", and the
+    type survives ``dataclasses.replace`` and ``dataclasses.asdict``, so a copy with another
+    host derives its lists afresh instead of keeping the old host's urls.
+    """
+
+    __slots__ = ()
+
+
+class _DerivedText(str):
+    """A string the config derived (the REST url); see :class:`_Derived`."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
 class ClientConfig:
     """Everything tunable about one client. All durations are in seconds.
 
+    Every endpoint's urls come from ``host`` (plus ``failover_hosts``, and
+    ``demo_trading``), unless a list is given for that endpoint; :meth:`urls_for` returns
+    them. ``max_pairs_per_connection`` is accepted as the old name of
+    ``max_subscriptions_per_connection`` (and can be read as a property); statically typed
+    code should use the new name. Given both, :meth:`replace` and the loaders refuse
+    different values; the constructor takes the old one, since the new one there is usually
+    a copy (``dataclasses.replace``, ``asdict`` of another config).
+
     Raises:
         ValueError: naming the field and the expected range, for any bad value.
+        TypeError: for an unknown keyword, with the closest field name.
     """
 
-    #: The preferred endpoint. Without ``urls``, the default url fails over to
-    #: :data:`AWS_URL`; any other url is used alone.
-    url: str = DEFAULT_URL
-    #: Endpoints in order of preference. A failed attempt moves to the next one; after a
-    #: connection stays healthy for ``stable_after`` the next attempt prefers the first
-    #: again. When given, ``url`` becomes ``urls[0]``.
-    urls: tuple[str, ...] = ()
+    #: The preferred public url: ``urls[0]``. Set alone, it is the one public endpoint
+    #: (the default value means "from ``host``").
+    url: _Url = DEFAULT_URL
+    #: Public endpoints in order of preference; ``()``: derived from ``host`` and
+    #: ``failover_hosts``. A failed attempt moves to the next one; after a connection
+    #: stays healthy for ``stable_after`` the next attempt prefers the first again.
+    urls: _Urls = ()
+    #: Where OKX is: a name (production, aws, demo, eea, eea-demo, us, us-demo) or a
+    #: ``wss://name[:port]`` / ``ws://...`` base url without a path.
+    host: _Host = "production"
+    #: Hosts tried after ``host``, in order. None: AWS behind production, else none.
+    failover_hosts: _Hosts | None = None
+    #: Use OKX's demo-trading hosts: each named host becomes its demo counterpart
+    #: (production -> demo, eea -> eea-demo, us -> us-demo); AWS has none. A custom base
+    #: url is used as given.
+    demo_trading: bool = False
+    #: Business endpoints (candles, ...), ``()``: derived from the hosts.
+    business_urls: _Urls = ()
+    #: Private endpoints (login), ``()``: derived from the hosts.
+    private_urls: _Urls = ()
+    #: REST base url (for later use), ``""``: derived from ``host``.
+    rest_url: _RestUrl = ""
     #: Send ``ping`` after this long without a message (OKX cuts idle connections at 30 s).
-    ping_interval: float = 20.0
+    ping_interval: _Seconds = 20.0
     #: Give the connection up after this long without any message, or when a subscribe
     #: request has had no answer for this long.
-    connection_timeout: float = 30.0
+    connection_timeout: _Seconds = 30.0
     #: Limit on opening the connection (TCP, TLS and WebSocket handshakes together).
-    connect_timeout: float = 10.0
+    connect_timeout: _Seconds = 10.0
     #: A connection counts as stable, and the retry count resets, after this long
     #: subscribed and receiving.
-    stable_after: float = 30.0
-    initial_delay: float = 1.0
-    max_delay: float = 30.0
-    backoff_factor: float = 2.0
-    max_retries: int | None = None
-    jitter: float = 0.25
+    stable_after: _Delay = 30.0
+    initial_delay: _Delay = 1.0
+    max_delay: _Delay = 30.0
+    backoff_factor: Annotated[float, Meta(ge=1), FINITE] = 2.0
+    max_retries: Annotated[int, Meta(ge=0)] | None = None
+    jitter: Annotated[float, Meta(ge=0, le=1)] = 0.25
     #: Bound of each subscriber's buffer; beyond it a slow consumer gets the latest ticker
     #: per instrument instead of every one.
-    tick_buffer: int = 1024
-    stats_interval: float = 1.0
+    tick_buffer: _Count = 1024
+    stats_interval: _Seconds = 1.0
     #: Warn (a notice on the state stream) when exchange-to-client latency exceeds this.
-    latency_warning: float = 5.0
+    latency_warning: _Seconds = 5.0
     #: The default connector's WebSocket library: ``"trio-websocket"`` or ``"websockets"``
     #: (``websockets.trio``, the ``fast`` extra). Ignored when a connector is passed.
     transport: str = "trio-websocket"
-    #: Shard the pairs over several connections, at most this many per connection (None:
-    #: one connection). Pairs are placed by a stable hash and stay where they are.
-    max_pairs_per_connection: int | None = None
+    #: Shard the subscriptions over several connections per endpoint, at most this many
+    #: per connection (None: one connection per endpoint). Placed by a stable hash.
+    max_subscriptions_per_connection: _Count | None = None
     #: OKX allows 3 connection attempts per second per IP; the client's connections share
     #: this budget and wait for it (None: no limit, for tests and private gateways).
-    max_connects_per_second: int | None = 3
+    max_connects_per_second: _Count | None = 3
     #: OKX allows 480 subscribe/unsubscribe requests per connection per hour; once it is
     #: spent the connection waits for it rather than being cut off (None: no limit).
-    max_requests_per_hour: int | None = 480
+    max_requests_per_hour: _Count | None = 480
     #: Resubscribe an instrument, on its own, when it has had no update for this long
     #: while subscribed (the "frozen price"); None turns that off.
-    stale_after: float | None = 120.0
+    stale_after: _Seconds | None = 120.0
     #: On OKX's service-upgrade notice (64008) open a second connection, switch to it once
     #: every pair ticks there, then close the old one; False reconnects at once instead.
     make_before_break: bool = True
 
     def __post_init__(self) -> None:
-        urls = self.urls
-        if isinstance(urls, str) or not isinstance(urls, tuple | list):
-            raise ValueError(f"ClientConfig.urls must be a sequence of urls, got {urls!r}")
-        urls = tuple(urls)
-        if urls == (DEFAULT_URL, AWS_URL) and self.url != DEFAULT_URL:
-            # ``dataclasses.replace(config, url=...)`` on a default config: the default
-            # failover list came from the default url, so it goes with it.
-            urls = ()
-        if not urls:
-            urls = (self.url, AWS_URL) if self.url == DEFAULT_URL else (self.url,)
-        elif self.url not in (DEFAULT_URL, urls[0]):
-            raise ValueError(
-                f"ClientConfig.url ({self.url!r}) and urls[0] ({urls[0]!r}) disagree; "
-                "give urls alone"
-            )
-        for url in urls:
-            parts = urlsplit(url) if isinstance(url, str) else None
-            if parts is None or parts.scheme not in ("ws", "wss") or not parts.hostname:
-                raise ValueError(
-                    f"ClientConfig.url must be a ws:// or wss:// url with a host, got {url!r}"
-                )
-        if len(set(urls)) != len(urls):
-            raise ValueError(f"ClientConfig.urls has a url twice: {urls!r}")
-        # Frozen dataclass: normalise once, here, so readers see one consistent pair.
-        object.__setattr__(self, "urls", urls)
-        object.__setattr__(self, "url", urls[0])
-        for name in (
-            "max_pairs_per_connection",
-            "max_connects_per_second",
-            "max_requests_per_hour",
-        ):
-            value = getattr(self, name)
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 1
-            ):
-                raise ValueError(f"ClientConfig.{name} must be an int >= 1 or None, got {value!r}")
-        if self.stale_after is not None:
-            _require("stale_after", self.stale_after, positive=True)
-        if not isinstance(self.make_before_break, bool):
-            raise ValueError(
-                "ClientConfig.make_before_break must be true or false, "
-                f"got {self.make_before_break!r}"
-            )
-        for name in (
-            "ping_interval",
-            "connection_timeout",
-            "connect_timeout",
-            "stats_interval",
-            "latency_warning",
-        ):
-            _require(name, getattr(self, name), positive=True)
-        for name in ("stable_after", "initial_delay", "max_delay", "jitter"):
-            _require(name, getattr(self, name), positive=False)
-        _require("backoff_factor", self.backoff_factor, positive=True)
-        if self.max_retries is not None and (
-            not isinstance(self.max_retries, int) or isinstance(self.max_retries, bool)
-        ):
-            raise ValueError(
-                f"ClientConfig.max_retries must be an int or None, got {self.max_retries!r}"
-            )
+        # Which lists were derived before, by type (a copy by ``dataclasses.replace`` keeps
+        # it): those are derived again, from this config's host settings.
+        derived = {
+            name for name in _hints() if isinstance(getattr(self, name), _Derived | _DerivedText)
+        }
+        for name, checked in _checker().check(self.__dict__).items():
+            if checked is not getattr(self, name):  # e.g. 20 -> 20.0, a list -> a tuple
+                object.__setattr__(self, name, checked)
+        self._resolve_endpoints(derived)
         if self.ping_interval >= self.connection_timeout:
-            raise ValueError(
+            raise FieldError(
+                "ping_interval",
                 "ClientConfig.ping_interval must be < connection_timeout "
-                f"({self.connection_timeout}), got {self.ping_interval}"
+                f"({self.connection_timeout}), got {self.ping_interval}",
             )
-        if not isinstance(self.tick_buffer, int) or isinstance(self.tick_buffer, bool):
-            raise ValueError(f"ClientConfig.tick_buffer must be an int, got {self.tick_buffer!r}")
-        if self.tick_buffer < 1:
-            raise ValueError(f"ClientConfig.tick_buffer must be >= 1, got {self.tick_buffer!r}")
         if self.transport not in TRANSPORTS:
-            raise ValueError(
+            raise FieldError(
+                "transport",
                 f"ClientConfig.transport must be one of {', '.join(TRANSPORTS)}, "
-                f"got {self.transport!r}"
+                f"got {self.transport!r}",
             )
         try:
             self.reconnect_strategy()
         except ValueError as exc:
-            raise ValueError(f"ClientConfig.{exc}") from None
+            raise FieldError(str(exc).split(" ", 1)[0], f"ClientConfig.{exc}") from None
+
+    def _resolve_endpoints(self, derived: set[str]) -> None:
+        # Frozen dataclass: the resolved lists are written once, here, so every reader sees
+        # one consistent set.
+        check_host("host", self.host)
+        failover = self.failover_hosts
+        if failover is None or "failover_hosts" in derived:
+            failover = _Derived(default_failover(self.host, self.demo_trading))
+        bases = [effective_host("host", self.host, self.demo_trading)]
+        for index, name in enumerate(failover):
+            check_host(f"failover_hosts[{index}]", name)
+            base = effective_host(f"failover_hosts[{index}]", name, self.demo_trading)
+            if base in bases:
+                raise FieldError(
+                    "failover_hosts",
+                    f"ClientConfig.failover_hosts[{index}] ({name!r}) is {base}, already in "
+                    f"use by host or an earlier failover host: {self.failover_hosts!r}",
+                )
+            bases.append(base)
+        object.__setattr__(self, "failover_hosts", failover)
+        hosts = tuple(bases)
+
+        urls, url = self.urls, self.url
+        if urls and "urls" not in derived:
+            if url not in (DEFAULT_URL, urls[0]):
+                raise FieldError(
+                    "url",
+                    f"ClientConfig.url ({url!r}) and urls[0] ({urls[0]!r}) disagree; "
+                    "give urls alone",
+                )
+        elif url != DEFAULT_URL and not (urls and url == urls[0]):
+            # ``url`` set alone (or changed on a copy whose list was derived): it is the
+            # one public endpoint, as it always was.
+            check_url("url", url)
+            urls = (url,)
+        else:
+            urls = _Derived(derive_urls(hosts, "public"))
+        for endpoint, name in _URL_FIELDS.items():
+            if endpoint == "public":
+                given = urls
+            else:
+                given = getattr(self, name)
+                if not given or name in derived:
+                    given = _Derived(derive_urls(hosts, endpoint))
+            if not isinstance(given, _Derived):  # derived urls come from checked hosts
+                for index, entry in enumerate(given):
+                    check_url(f"{name}[{index}]", entry)
+            if len(set(given)) != len(given):
+                raise FieldError(name, f"ClientConfig.{name} has a url twice: {given!r}")
+            object.__setattr__(self, name, given)
+        object.__setattr__(self, "url", self.urls[0])
+
+        rest_url = self.rest_url
+        if not rest_url or "rest_url" in derived:
+            rest_url = _DerivedText(derive_rest_url(self.host))
+        else:
+            check_url("rest_url", rest_url, schemes=("http", "https"))
+        object.__setattr__(self, "rest_url", rest_url)
+
+    def urls_for(self, endpoint: Endpoint) -> tuple[str, ...]:
+        """*endpoint*'s urls in order of preference; never empty.
+
+        Raises:
+            ValueError: for an endpoint other than public, business or private.
+        """
+        name = _URL_FIELDS.get(endpoint)
+        if name is None:
+            raise ValueError(
+                f"endpoint must be one of {', '.join(ENDPOINT_PATHS)}, got {endpoint!r}"
+            )
+        urls: tuple[str, ...] = getattr(self, name)
+        return urls
+
+    @property
+    def max_pairs_per_connection(self) -> int | None:
+        """The old name of :attr:`max_subscriptions_per_connection`."""
+        return self.max_subscriptions_per_connection
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether the connections go to a demo-trading host (``demo_trading``, or a named
+        demo host such as ``host="demo"``)."""
+        return self.demo_trading or self.host in _DEMO_HOSTS
 
     def urls_for(self, endpoint: str) -> tuple[str, ...]:
         """The failover list of *endpoint* ("public", "business", "private")."""
@@ -204,13 +295,21 @@ class ClientConfig:
     def replace(self, **changes: Any) -> ClientConfig:
         """A copy with *changes*, validated like a new one.
 
-        Changing ``url`` alone replaces the endpoint list with it (and its default
-        failover); changing ``urls`` alone makes ``url`` its first entry.
+        Changing ``url`` alone replaces the public list with it (and its default
+        failover); changing ``urls`` alone makes ``url`` its first entry. Lists this config
+        derived are derived again (so a new ``host`` moves them); lists that were given
+        stay. ``max_pairs_per_connection`` may be used for its new name.
+
+        Raises:
+            ValueError: naming the field, for a bad value or an old and a new name that
+                disagree. TypeError: for an unknown field (with the closest name).
         """
+        take_old_names("ClientConfig", changes, aliases=_ALIASES, hints=_hints(), strict=True)
         if "url" in changes and "urls" not in changes:
             changes["urls"] = ()
         elif "urls" in changes and "url" not in changes:
             changes["url"] = DEFAULT_URL
+        refuse_unknown("ClientConfig", changes, names=_hints(), aliases=_ALIASES)
         return dataclasses.replace(self, **changes)
 
     @classmethod
@@ -220,15 +319,17 @@ class ClientConfig:
         """A config from a mapping of field names to values, over *base* (or the defaults).
 
         Raises:
-            ValueError: naming *source* and the key, for an unknown key or a bad value.
+            ValueError: naming *source* and the key, for an unknown key (with the closest
+                known one), an empty url list, or a bad value.
         """
+        check_keys(
+            values,
+            names=cls.field_names(),
+            aliases=_ALIASES,
+            not_empty=_URL_FIELDS.values(),
+            source=source,
+        )
         prefix = f"{source}: " if source else ""
-        unknown = sorted(set(values) - set(cls.field_names()))
-        if unknown:
-            raise ValueError(
-                f"{prefix}unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                f"(known: {', '.join(cls.field_names())})"
-            )
         try:
             return (base or cls()).replace(**values)
         except ValueError as exc:
@@ -246,16 +347,7 @@ class ClientConfig:
             ValueError: naming the file and the key, for unknown keys, bad values or bad
                 TOML. OSError if the file cannot be read.
         """
-        source = os.fspath(path)
-        with open(path, "rb") as file:
-            try:
-                data = tomllib.load(file)
-            except tomllib.TOMLDecodeError as exc:
-                raise ValueError(f"{source}: not valid TOML: {exc}") from None
-        table = data.get("okx_trio")
-        if isinstance(table, dict):
-            data = table
-        return cls.from_mapping(data, base=base, source=source)
+        return cls.from_mapping(read_toml(path), base=base, source=os.fspath(path))
 
     @classmethod
     def from_env(
@@ -267,62 +359,61 @@ class ClientConfig:
     ) -> ClientConfig:
         """A config from ``OKX_TRIO_<FIELD>`` variables (e.g. ``OKX_TRIO_PING_INTERVAL=15``).
 
-        ``OKX_TRIO_MAX_RETRIES=none`` means no limit.
+        Each value is decoded by its field's type: numbers; ``true``/``false`` (also
+        ``1``/``0``, ``yes``/``no``, ``on``/``off``); ``none`` for an optional field (e.g.
+        ``OKX_TRIO_MAX_RETRIES=none``: no limit); comma-separated lists
+        (``OKX_TRIO_FAILOVER_HOSTS=`` empty: no failover).
 
         Raises:
-            ValueError: naming the variable, for an unknown ``OKX_TRIO_*`` name or a value
-                that does not parse or is out of range.
+            ValueError: naming the variable, for an unknown ``OKX_TRIO_*`` name (with the
+                closest known one), a value that does not parse, or one out of range.
         """
         environ = os.environ if environ is None else environ
-        names = set(cls.field_names())
-        values: dict[str, Any] = {}
-        for variable, text in sorted(environ.items()):
-            if not variable.startswith(prefix):
-                continue
-            name = variable[len(prefix) :].lower()
-            if name not in names:
-                raise ValueError(
-                    f"{variable}: unknown setting (known: "
-                    f"{', '.join(prefix + n.upper() for n in cls.field_names())})"
-                )
-            values[name] = _parse_env(variable, name, text)
-        base = base or cls()
+        hints = _hints()
+        values, variables = read_env(environ, prefix=prefix, hints=hints, aliases=_ALIASES)
+
+        def render(key: str) -> str:
+            return prefix + key.upper()
+
+        check_keys(
+            values,
+            names=cls.field_names(),
+            aliases=_ALIASES,
+            not_empty=_URL_FIELDS.values(),
+            render=render,
+        )
         try:
-            return base.replace(**values)
-        except ValueError as exc:
-            field = str(exc).split(" ", 1)[0].removeprefix("ClientConfig.")
-            raise ValueError(f"{prefix}{field.upper()}: {exc}") from None
+            return (base or cls()).replace(**values)
+        except FieldError as exc:
+            # Name the variable that set the field, or (a cross-field check such as
+            # ping_interval < connection_timeout) the variables that were set.
+            where = variables.get(exc.field) or ", ".join(sorted(variables.values()))
+            raise ValueError(f"{where}: {exc}") from None
 
 
-def _require(name: str, value: object, *, positive: bool) -> None:
-    ok = (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and (value > 0 if positive else value >= 0)
-    )
-    if not ok:
-        expected = "a finite number > 0" if positive else "a finite number >= 0"
-        raise ValueError(f"ClientConfig.{name} must be {expected}, got {value!r}")
+@functools.cache
+def _hints() -> dict[str, Any]:
+    """Each field's annotation, ``Annotated`` extras kept (read once)."""
+    hints = typing.get_type_hints(ClientConfig, include_extras=True)
+    return {f.name: hints[f.name] for f in fields(ClientConfig)}
 
 
-def _parse_env(variable: str, name: str, text: str) -> Any:
-    text = text.strip()
-    if name in _STR_FIELDS:
-        return text
-    if name == "urls":
-        return tuple(part.strip() for part in text.split(",") if part.strip())
-    if name in _BOOL_FIELDS:
-        lowered = text.lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"{variable}: expected true or false, got {text!r}")
-    if name in _OPTIONAL_FIELDS and text.lower() in ("", "none"):
-        return None
-    try:
-        return int(text) if name in _INT_FIELDS else float(text)
-    except ValueError:
-        kind = "an integer" if name in _INT_FIELDS else "a number"
-        raise ValueError(f"{variable}: expected {kind}, got {text!r}") from None
+@functools.cache
+def _checker() -> FieldChecker:
+    return FieldChecker("ClientConfig", _hints())
+
+
+def _accept_old_names(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def __init__(self: ClientConfig, *args: Any, **kwargs: Any) -> None:
+        # The old name wins here: see take_old_names.
+        take_old_names("ClientConfig", kwargs, aliases=_ALIASES, hints=_hints(), strict=False)
+        refuse_unknown("ClientConfig", kwargs, names=_hints(), aliases=_ALIASES)
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+# The old name is a keyword of the constructor, not a field: ``fields()``, ``asdict`` and
+# ``dataclasses.replace`` see only the new one.
+ClientConfig.__init__ = _accept_old_names(ClientConfig.__init__)  # type: ignore[method-assign]

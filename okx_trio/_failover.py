@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from typing import Final
 from urllib.parse import urlsplit
 
+from ._okx import AWS_HOST, endpoint_url
+
 __all__ = ["AWS_URL", "EndpointRotation"]
 
 #: OKX's second public endpoint (AWS-hosted); the usual failover target.
-AWS_URL: Final = "wss://wsaws.okx.com:8443/ws/v5/public"
+AWS_URL: Final = endpoint_url(AWS_HOST, "public")
 
 
 class EndpointRotation:
