@@ -267,17 +267,6 @@ class ClientConfig:
         demo host such as ``host="demo"``)."""
         return self.demo_trading or self.host in _DEMO_HOSTS
 
-    def urls_for(self, endpoint: str) -> tuple[str, ...]:
-        """The failover list of *endpoint* ("public", "business", "private")."""
-        if endpoint == "public":
-            return self.urls
-        path = {"business": "/ws/v5/business", "private": "/ws/v5/private"}[endpoint]
-        return tuple(u.replace("/ws/v5/public", path) for u in self.urls)
-
-    @property
-    def max_subscriptions_per_connection(self) -> int | None:
-        return self.max_pairs_per_connection
-
     def reconnect_strategy(self) -> ReconnectStrategy:
         """A fresh :class:`ReconnectStrategy` with this config's parameters."""
         return ReconnectStrategy(
