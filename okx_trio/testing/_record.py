@@ -110,8 +110,8 @@ def _group(subscriptions: Iterable[Subscription | str]) -> dict[Endpoint, list[S
                 sub = Subscription.parse(item)
             except ValueError as exc:
                 raise ValueError(
-                    f"bad subscription {item!r}: {exc} (expected CHANNEL:ARGUMENT, like "
-                    "tickers:BTC-USDT, candle1m:BTC-USDT or instruments:SPOT)"
+                    f"bad subscription {item!r}: {exc}; expected CHANNEL:ARGUMENT, like "
+                    "tickers:BTC-USDT, candle1m:BTC-USDT or instruments:SPOT"
                 ) from None
         else:
             sub = item
@@ -329,7 +329,7 @@ async def record_session(
                         url = endpoint_url(base, endpoint)
                         await nursery.start(_record_connection, recording, connector, url, subs)
         except BaseExceptionGroup as group:
-            _raise_single(group)
+            raise_single(group)
         writer = recording.writer
         return RecordSummary(
             urls=tuple(writer.urls),
@@ -347,7 +347,7 @@ async def _wait_stop(recording: _Recording, stop: trio.Event) -> None:
     recording.end("stopped")
 
 
-def _raise_single(group: BaseExceptionGroup[BaseException]) -> NoReturn:
+def raise_single(group: BaseExceptionGroup[BaseException]) -> NoReturn:
     """Raise the one real error of *group* unwrapped (a ``Cancelled`` beside it is noise:
     Trio delivers cancellation again at the next checkpoint); several stay a group."""
     real = group.subgroup(lambda exc: not isinstance(exc, trio.Cancelled))
