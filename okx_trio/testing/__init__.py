@@ -27,9 +27,9 @@ from ._chaos_schedule import FaultKind as FaultKind
 from ._exchange import FakeExchange as FakeExchange
 from ._market import MarketSimulator as MarketSimulator
 from ._memory import MemoryWebSocket as MemoryWebSocket
-from ._records import FakeConnection as FakeConnection
 from ._record import RecordSummary as RecordSummary
 from ._record import record_session as record_session
+from ._records import FakeConnection as FakeConnection
 from ._records import RecordedRequest as RecordedRequest
 from ._replay import CaptureLine as CaptureLine
 from ._replay import ReplayExchange as ReplayExchange

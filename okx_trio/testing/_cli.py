@@ -163,7 +163,10 @@ def record_main(argv: Sequence[str]) -> int:
     count is reached, 130 on Ctrl-C, 1 when a connection fails or is closed, 2 for bad
     arguments (one line on stderr, naming the argument and what was expected)."""
     parser = _record_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad argument (2, reported already)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         _group(args.subscriptions)
         resolve_host(args.host)
@@ -172,7 +175,8 @@ def record_main(argv: Sequence[str]) -> int:
         if args.max_messages is not None and args.max_messages < 1:
             raise ValueError(f"--max-messages must be >= 1, got {args.max_messages!r}")
     except ValueError as exc:
-        parser.error(str(exc))
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
     out: str | TextIO = sys.stdout if args.out == "-" else args.out
     try:
         summary, interrupted = trio.run(_record, args, out)

@@ -137,18 +137,25 @@ def _group(subscriptions: Iterable[Subscription | str]) -> dict[Endpoint, list[S
 def _requests(subs: list[Subscription]) -> list[str]:
     """Subscribe requests for *subs*: one, unless OKX's size limit makes it several."""
     requests: list[str] = []
-    batch: list[dict[str, str]] = []
+    batch: list[str] = []
+    size = 0  # bytes of the args in batch, commas included
 
-    def text(args: list[dict[str, str]]) -> str:
-        request = {"id": str(len(requests) + 1), "op": "subscribe", "args": args}
-        return json.dumps(request, separators=(",", ":"))
+    def text() -> str:
+        # What json.dumps(..., separators=(",", ":")) writes, built from the args' texts
+        # so that sizing a batch stays linear.
+        return f'{{"id":"{len(requests) + 1}","op":"subscribe","args":[{",".join(batch)}]}}'
 
+    overhead = len(text().encode())
     for sub in subs:
-        if batch and len(text([*batch, sub.arg]).encode()) > MAX_REQUEST_BYTES:
-            requests.append(text(batch))
-            batch = []
-        batch.append(sub.arg)
-    requests.append(text(batch))
+        arg = json.dumps(sub.arg, separators=(",", ":"))
+        added = len(arg.encode()) + (1 if batch else 0)
+        # +2: room for the id to grow a digit or two.
+        if batch and overhead + 2 + size + added > MAX_REQUEST_BYTES:
+            requests.append(text())
+            batch, size, added = [], 0, added - 1
+        batch.append(arg)
+        size += added
+    requests.append(text())
     return requests
 
 
