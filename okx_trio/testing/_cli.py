@@ -106,15 +106,21 @@ def _record_parser() -> _OneLineParser:
         "capture file that ReplayExchange replays.",
     )
     parser.add_argument(
-        "--out", required=True, help="file to write (created or truncated); - is stdout"
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="file to write (created or truncated); - is stdout",
     )
     parser.add_argument(
         "--host",
+        metavar="HOST|URL",
         default=DEFAULT_HOST,
         help="host url, named host (aws, demo, ...) or endpoint url (default %(default)s)",
     )
-    parser.add_argument("--duration", type=float, help="seconds to record (default: until Ctrl-C)")
-    parser.add_argument("--max-messages", type=int, help="stop after this many frames")
+    parser.add_argument(
+        "--duration", type=float, metavar="S", help="seconds to record (default: until Ctrl-C)"
+    )
+    parser.add_argument("--max-messages", type=int, metavar="N", help="stop after this many frames")
     parser.add_argument(
         "subscriptions",
         nargs="+",
