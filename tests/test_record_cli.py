@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 import trio
 
-from okx_trio.testing import FakeExchange, load_capture, open_fake_exchange_server, record_session
+from okx_trio.testing import (
+    FakeExchange,
+    load_capture,
+    open_fake_exchange_server,
+    parse_capture,
+    record_session,
+)
 from okx_trio.testing._cli import main
 
 EXPECTED = "expected CHANNEL:ARGUMENT, like tickers:BTC-USDT, candle1m:BTC-USDT or instruments:SPOT"
@@ -145,3 +151,19 @@ async def test_cli_ctrl_c_leaves_a_complete_file_and_exits_130(tmp_path: Path) -
     text = out.read_text()
     assert text.endswith("\n")
     assert_a_tickers_session(out, url)
+
+
+async def test_cli_writes_to_stdout_and_stops_after_max_messages() -> None:
+    exchange = FakeExchange(tick_interval=0.05)
+    async with open_fake_exchange_server(exchange) as url:
+        command = [sys.executable, "-m", "okx_trio.testing", "record", "--out", "-"]
+        command += ["--host", url, "--max-messages", "3", "tickers:BTC-USDT"]
+        with trio.fail_after(20):
+            result = await trio.run_process(
+                command, capture_stdout=True, capture_stderr=True, check=False
+            )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.decode().endswith("(max_messages)\n")
+    lines = parse_capture(result.stdout.decode().splitlines())
+    assert [line.kind for line in lines] == ["open", "sent", "received", "received", "received"]
+    assert {line.url for line in lines} == {url}
