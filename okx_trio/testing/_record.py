@@ -32,6 +32,7 @@ from .._okx import (
     endpoint_url,
 )
 from .._subscription import Subscription
+from .._transport import WebSocketConnector
 from ._replay import CaptureLine
 
 __all__ = ["PING_AFTER", "RecordSummary", "record_session", "resolve_host"]
@@ -320,8 +321,6 @@ async def record_session(
     ):
         raise ValueError(f"max_messages must be an int >= 1 (or None), got {max_messages!r}")
     if connector is None:
-        from .._transport import WebSocketConnector
-
         connector = WebSocketConnector()
     with _opened(out) as f:
         recording = _Recording(_Writer(f, wall_clock), max_messages)
