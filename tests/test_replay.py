@@ -69,3 +69,67 @@ async def test_replay_of_the_2022_session_yields_all_28_tickers(
     assert stats.subscribed_pairs == 3
     # trades and books pushes, and their acks, are another channel's: ignored, not bad.
     assert stats.ignored_messages > 0
+
+
+def capture_frames() -> list[str]:
+    """Every frame the server sent in the capture, read as plain text."""
+    frames = []
+    for line in CAPTURE.read_text(encoding="utf-8").splitlines():
+        if " <- " in line or " <-> " in line:
+            continue
+        frames.append(line.split(": ", 1)[1])
+    return frames
+
+
+def is_trades_push(frame: str) -> bool:
+    message = json.loads(frame)
+    return message.get("arg", {}).get("channel") == "trades" and "data" in message
+
+
+def trades_of(frames: list[str]) -> list[tuple[str, str, str, str, str, int]]:
+    """(instId, tradeId, px, sz, side, ts) of every trade in *frames*, in order (plain json)."""
+    return [
+        (d["instId"], d["tradeId"], d["px"], d["sz"], d["side"], int(d["ts"]))
+        for frame in frames
+        if is_trades_push(frame)
+        for d in json.loads(frame)["data"]
+    ]
+
+
+async def test_replay_of_the_2022_session_gives_every_trade_exactly(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    frames = capture_frames()
+    expected_pushes = [frame for frame in frames if is_trades_push(frame)]
+    expected = trades_of(frames)
+    assert len(expected_pushes) == len(expected) == 74
+    first_request = CAPTURE.read_text(encoding="utf-8").splitlines()[1].split(": ", 1)[1]
+    replay = ReplayExchange(CAPTURE)
+    # A capture of one url plays to any url.
+    async with replay.connector("ws://127.0.0.1:8765/ws/v5/public") as ws:
+        await ws.send_message(first_request)
+        received = [await ws.get_message() for _ in frames]
+        await replay.wait_finished()
+    assert all(isinstance(frame, str) for frame in received)
+    texts = [str(frame) for frame in received]
+    # Every trades push reaches the connection byte for byte, in order, among the others.
+    assert [frame for frame in texts if is_trades_push(frame)] == expected_pushes
+    assert texts == frames
+    trades = trades_of(texts)
+    assert trades == expected
+    assert trades[0] == ("BTC-USD-220527", "7849", "30218.8", "1", "buy", 1652459199958)
+    assert trades[1] == ("UNI-USD-SWAP", "12883020", "5.123", "100", "sell", 1652459215150)
+    assert trades[-1] == ("BTC-USDT", "338476375", "30227.6", "0.00000088", "buy", 1652459235576)
+    by_inst = {inst: [t for t in trades if t[0] == inst] for inst in PAIRS}
+    assert {inst: len(ts) for inst, ts in by_inst.items()} == {
+        "BTC-USD-220527": 4,
+        "UNI-USD-SWAP": 1,
+        "BTC-USDT": 69,
+    }
+    for inst_trades in by_inst.values():  # each instrument's trades come in id order
+        ids = [int(t[1]) for t in inst_trades]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    # All channels came through: books and tickers too.
+    channels = [json.loads(frame).get("arg", {}).get("channel") for frame in texts]
+    pushes = [c for c, f in zip(channels, texts, strict=True) if '"data"' in f]
+    assert (pushes.count("tickers"), pushes.count("trades"), pushes.count("books")) == (28, 74, 290)

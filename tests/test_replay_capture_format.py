@@ -125,3 +125,68 @@ async def test_replay_answers_ping_during_playback_and_takes_lines(
         assert await ws.get_message() == "b"
         assert trio.current_time() == 2.0
     assert replay.client_messages == ["ping", "ping"]
+
+
+TWO_CONNECTIONS = """\
+wss://h:8443/ws/v5/public <-> 100
+wss://h:8443/ws/v5/public <- 100.5: {"op":"subscribe","args":[{"channel":"trades","instId":"A-B"}]}
+101: p1
+wss://h:8443/ws/v5/business <-> 101.5
+wss://h:8443/ws/v5/business <- 102: {"op":"subscribe","args":[{"channel":"candle1m"}]}
+wss://h:8443/ws/v5/public -> 102.25: p2
+103: b1
+wss://h:8443/ws/v5/public -> 104:json: "p3\\nmore"
+104.5:b64: AAE=
+"""
+PUBLIC = "wss://h:8443/ws/v5/public"
+BUSINESS = "wss://h:8443/ws/v5/business"
+
+
+def test_load_capture_attributes_frames_of_several_connections(tmp_path: Path) -> None:
+    path = tmp_path / "c.txt"
+    path.write_text(TWO_CONNECTIONS)
+    received = [(line.url, line.time, line.text) for line in load_capture(path)]
+    assert [r for r in received if r[2] and r[2][0:1] not in ("{", b"{")] == [
+        (PUBLIC, 101.0, "p1"),
+        (PUBLIC, 102.25, "p2"),
+        (BUSINESS, 103.0, "b1"),
+        (PUBLIC, 104.0, "p3\nmore"),
+        (BUSINESS, 104.5, b"\x00\x01"),
+    ]
+
+
+async def test_replay_routes_connections_by_path(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.txt"
+    path.write_text(TWO_CONNECTIONS)
+    replay = ReplayExchange(path)
+    assert replay.paths == ["/ws/v5/public", "/ws/v5/business"]
+    got: list[tuple[str, float, str | bytes]] = []
+
+    async def client(url: str) -> None:
+        async with replay.connector(url) as ws:
+            await ws.send_message("{}")
+            start = trio.current_time()
+            with trio.move_on_after(10):
+                while True:
+                    message = await ws.get_message()
+                    got.append((url, trio.current_time() - start, message))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(client, "ws://127.0.0.1:1/ws/v5/public")
+        await trio.sleep(1)  # the business client comes later: its own anchor
+        nursery.start_soon(client, "ws://127.0.0.1:1/ws/v5/business")
+    public = "ws://127.0.0.1:1/ws/v5/public"
+    business = "ws://127.0.0.1:1/ws/v5/business"
+    # Offsets from each path's first request (100.5 public, 102 business).
+    assert sorted(got, key=lambda g: (g[0] != public, g[1])) == [
+        (public, 0.5, "p1"),
+        (public, 1.75, "p2"),
+        (public, 3.5, "p3\nmore"),
+        (business, 1.0, "b1"),
+        (business, 2.5, b"\x00\x01"),
+    ]
+    assert replay.finished.is_set()
+    with pytest.raises(ValueError, match="no recorded connection for 'ws://x/'"):
+        await replay.wait_finished("ws://x/")

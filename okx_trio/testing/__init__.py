@@ -27,11 +27,14 @@ from ._chaos_schedule import FaultKind as FaultKind
 from ._exchange import FakeExchange as FakeExchange
 from ._market import MarketSimulator as MarketSimulator
 from ._memory import MemoryWebSocket as MemoryWebSocket
+from ._record import RecordSummary as RecordSummary
+from ._record import record_session as record_session
 from ._records import FakeConnection as FakeConnection
 from ._records import RecordedRequest as RecordedRequest
 from ._replay import CaptureLine as CaptureLine
 from ._replay import ReplayExchange as ReplayExchange
 from ._replay import load_capture as load_capture
+from ._replay import parse_capture as parse_capture
 from ._server import open_fake_exchange_server as open_fake_exchange_server
 
 #: Recorded OKX traffic and OKX's documentation samples, shipped with the package (see its
@@ -51,11 +54,14 @@ __all__ = [
     "FaultKind",
     "MarketSimulator",
     "MemoryWebSocket",
+    "RecordSummary",
     "RecordedRequest",
     "ReplayExchange",
     "chaos_config",
     "count_tasks",
     "load_capture",
     "open_fake_exchange_server",
+    "parse_capture",
+    "record_session",
     "run_chaos",
 ]
