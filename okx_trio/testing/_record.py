@@ -32,7 +32,7 @@ from .._okx import (
     endpoint_url,
 )
 from .._subscription import Subscription
-from .._transport import WebSocketConnector
+from .._transport_trio_websocket import WebSocketConnector
 from ._replay import CaptureLine
 
 __all__ = ["PING_AFTER", "RecordSummary", "record_session", "resolve_host"]
