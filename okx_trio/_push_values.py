@@ -8,6 +8,7 @@ showing the value. Both decoding paths (:mod:`._decoders` over parsed JSON and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final, NoReturn
 
@@ -22,15 +23,16 @@ __all__ = [
     "flag",
     "get",
     "int_or_none",
-    "level_from_text",
     "level_number",
     "levels",
+    "levels_from_texts",
     "number",
     "opt_number",
     "opt_text",
     "opt_time",
     "seq_id",
     "show",
+    "side",
     "text",
 ]
 
@@ -154,6 +156,13 @@ def boolean(value: Any, key: str) -> bool:
     return value
 
 
+def side(value: Any, key: str = "side") -> str:
+    """A taker's or order's side: ``"buy"`` or ``"sell"``."""
+    if value == "buy" or value == "sell":
+        return str(value)
+    fail(key, value, '"buy" or "sell"')
+
+
 def flag(value: Any, key: str) -> bool:
     """OKX's ``"0"``/``"1"`` text flag (a candle's ``confirm``)."""
     if value == "1" and type(value) is str:
@@ -167,25 +176,41 @@ def levels(value: Any, key: str) -> tuple[BookLevel, ...]:
     """A side of the book as parsed JSON: a list of ``[price, size, "0", orders]``."""
     if type(value) is not list:
         fail(key, value, "an array of levels")
-    out = []
     for index, level in enumerate(value):
-        if type(level) is not list or len(level) != 4:
-            fail(f"{key}[{index}]", level, "a level [price, size, deprecated, orders]")
-        price, size, deprecated, orders = level
-        if type(price) is not str or type(size) is not str or type(deprecated) is not str:
-            fail(f"{key}[{index}]", level, "a level of four strings")
-        out.append(level_from_text(price, size, orders, key, index))
+        if type(level) is not list or len(level) != 4 or not all(type(x) is str for x in level):
+            fail(f"{key}[{index}]", level, "a level of four strings [price, size, '0', orders]")
+    return levels_from_texts(value, key)
+
+
+_new_tuple: Final = tuple.__new__  # a NamedTuple's own __new__ is Python: twice the cost
+
+
+def levels_from_texts(
+    rows: Sequence[Sequence[str]], key: str, _level: type[BookLevel] = BookLevel
+) -> tuple[BookLevel, ...]:
+    """Levels from rows already known to be four strings each (both paths end here)."""
+    out: list[BookLevel] = []
+    append = out.append
+    for price, size, _, orders in rows:
+        price_value = level_number(price)
+        size_value = level_number(size)
+        if (
+            price_value is None
+            or size_value is None
+            or not (orders.isascii() and orders.isdigit() and len(orders) < 100)
+        ):
+            _bad_level(rows, key)
+        append(_new_tuple(_level, (price_value, size_value, int(orders))))
     return tuple(out)
 
 
-def level_from_text(price: str, size: str, orders: Any, key: str, index: int) -> BookLevel:
-    """One level from its texts (both paths end here); *key*/*index* only name a bad one."""
-    price_value = level_number(price)
-    if price_value is None:
-        fail(f"{key}[{index}] price", price, "a decimal number in OKX's plain form")
-    size_value = level_number(size)
-    if size_value is None:
-        fail(f"{key}[{index}] size", size, "a decimal number in OKX's plain form")
-    if type(orders) is str and orders.isascii() and orders.isdigit() and len(orders) < 100:
-        return BookLevel(price_value, size_value, int(orders))
-    fail(f"{key}[{index}] orders", orders, "an order count as a string of digits")
+def _bad_level(rows: Sequence[Sequence[str]], key: str) -> NoReturn:
+    """Raise for the first bad level of *rows* (the slow way: only on failure)."""
+    for index, (price, size, _, orders) in enumerate(rows):
+        if level_number(price) is None:
+            fail(f"{key}[{index}] price", price, "a decimal number in OKX's plain form")
+        if level_number(size) is None:
+            fail(f"{key}[{index}] size", size, "a decimal number in OKX's plain form")
+        if not (orders.isascii() and orders.isdigit() and len(orders) < 100):
+            fail(f"{key}[{index}] orders", orders, "an order count as a string of digits")
+    raise AssertionError("unreachable: no bad level found")
