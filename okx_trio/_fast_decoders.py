@@ -91,12 +91,12 @@ _CANDLES: Final = msgspec.json.Decoder(_Candles)
 def decode_push_text(channel: str, text: str) -> tuple[Record, ...] | None:
     """The records of the push *text* of *channel*, exactly as
     :func:`~._decoders.decode_data` gives them, or None to let it decide. Never raises."""
-    fast = _FAST.get(channel)
+    fast = _FAST.get(channel) if type(channel) is str and type(text) is str else None
     if fast is None:
         return None
     try:
         return fast(channel, text)
-    except (msgspec.MsgspecError, PushError):
+    except (msgspec.MsgspecError, PushError, RecursionError):  # deep nesting in an ignored field
         return None
 
 

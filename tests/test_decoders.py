@@ -176,6 +176,13 @@ MALFORMED: list[tuple[str, tuple[Any, ...], Any, str]] = [
     ("books", ("data", 0, "bids", 1), ["8475.55", "101", 0, "1"], "bids[1]"),
     ("books", ("data", 0, "bids", 1, 0), "8.47555e3", "bids[1] price: '8.47555e3'"),
     ("books", ("data", 0, "bids", 1, 0), "08475.55", "bids[1] price: '08475.55'"),
+    ("books", ("data", 0, "bids", 1, 0), "1e999999999999", "bids[1] price: '1e999999999999'"),
+    ("books", ("data", 0, "bids", 1, 0), "1E+999999999999", "bids[1] price: '1E+999999999999'"),
+    ("books", ("data", 0, "bids", 1, 0), "1E-8", "bids[1] price: '1E-8'"),
+    ("books", ("data", 0, "bids", 1, 0), "nan", "bids[1] price: 'nan'"),
+    ("books", ("data", 0, "bids", 1, 0), "NaN12", "bids[1] price: 'NaN12'"),
+    ("books", ("data", 0, "bids", 1, 1), "-Infinity", "bids[1] size: '-Infinity'"),
+    ("books", ("data", 0, "bids", 1, 1), ".5", "bids[1] size: '.5'"),
     ("books", ("data", 0, "asks", 2, 1), "+85", "asks[2] size: '+85'"),
     ("books", ("data", 0, "asks", 2, 1), "NaN", "asks[2] size: 'NaN'"),
     ("books", ("data", 0, "asks", 2, 1), "1_0", "asks[2] size: '1_0'"),
@@ -336,6 +343,25 @@ def test_any_json_gives_records_or_push_error(channel: str, arg: Any, data: Any)
 @given(st.sampled_from(["trades", "books", "bbo-tbt", "candle1m", "mark-price"]), st.text())
 def test_any_text_gives_records_or_push_error(channel: str, text: str) -> None:
     check(channel, text)
+
+
+@pytest.mark.parametrize("channel", ["trades", "books", "bbo-tbt", "candle1m"])
+def test_deep_nesting_in_an_ignored_field_defers(channel: str) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    text = '{"arg":{"instId":"A-B","x":' + deep + '},"data":[],"y":' + deep + "}"
+    assert decode_push_text(channel, text) is None
+
+
+def test_fast_path_defers_on_what_is_not_text() -> None:
+    text = compact(SAMPLES["trades"])
+    assert decode_push_text("trades", text.encode()) is None  # type: ignore[arg-type]
+    assert decode_push_text(None, text) is None  # type: ignore[arg-type]
+
+
+def test_huge_integer_is_named_not_rendered() -> None:
+    message = mutate(SAMPLES["trades"], ("data", 0, "ts"), 10**5000)
+    with pytest.raises(PushError, match="ts: int"):
+        decode_data("trades", message["arg"], message)
 
 
 # -- the fast path does take well-formed pushes ---------------------------------------------------
