@@ -8,7 +8,14 @@ Sans-IO, no Trio. Two paths, one result:
   (:mod:`._fast_decoders`): the very same records, or None to defer to :func:`decode_data`.
 
 ``Record`` is the union of every record type; ``RECORD_TYPES`` maps each channel (every
-candle channel included) to the type its pushes decode to.
+candle channel included) to the type its pushes decode to (``tickers`` -> ``Ticker``,
+though the codec keeps its own path for it and :func:`decode_data` refuses it).
+
+Records per push: one per ``data`` item, in data order, so any channel may yield several;
+in practice ``instruments`` (the full list: hundreds, possibly zero), ``opt-summary`` (every
+option of the family), candle channels (several rows), ``liquidation-orders`` (one record
+per entry of each item's ``details``) and ``trades`` do; the book channels and the other
+state channels send one item a push.
 """
 
 from __future__ import annotations
