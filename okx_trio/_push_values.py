@@ -189,49 +189,71 @@ def levels(value: Any, key: str) -> tuple[BookLevel, ...]:
     if type(value) is not list:
         fail(key, value, "an array of levels")
     for index, level in enumerate(value):
-        if type(level) is not list or len(level) != 4 or not all(type(x) is str for x in level):
-            fail(f"{key}[{index}]", level, "a level of four strings [price, size, '0', orders]")
+        if type(level) is list and len(level) == 4:
+            price, size, deprecated, orders = level
+            if (
+                type(price) is str
+                and type(size) is str
+                and type(deprecated) is str
+                and type(orders) is str
+            ):
+                continue
+        fail(f"{key}[{index}]", level, "a level of four strings [price, size, '0', orders]")
     return levels_from_texts(value, key)
+
+
+# Prices and sizes recur from push to push (a book's levels, "0" for a deletion): a memo of
+# texts already checked turns Decimal() and the round-trip test into one dict lookup. It
+# holds only valid texts and is emptied when full, so it stays small (a few MB at most);
+# Decimals are immutable, so records may share them.
+_LEVEL_TEXTS: Final[dict[str, Decimal]] = {}
+_LEVEL_TEXTS_MAX: Final = 20_000
+_ORDER_COUNTS: Final = {str(n): n for n in range(1000)}
 
 
 def levels_from_texts(
     rows: Sequence[Sequence[str]],
     key: str,
     _level: type[BookLevel] = BookLevel,
-    _decimal: type[Decimal] = Decimal,
     _new: Any = tuple.__new__,  # a NamedTuple's own __new__ is Python: twice the cost
+    _known: dict[str, Decimal] = _LEVEL_TEXTS,
+    _counts: dict[str, int] = _ORDER_COUNTS,
 ) -> tuple[BookLevel, ...]:
     """Levels from rows already known to be four strings each (both paths end here).
 
-    The hot loop of a 400-level book: :func:`level_number`'s rules written out inline
-    (a fifth faster); :func:`_bad_level` finds and names the culprit only on failure.
+    The hot loop of a 400-level book; :func:`_bad_level` finds and names the culprit only
+    on failure.
     """
     out: list[BookLevel] = []
     append = out.append
-    try:
-        for price, size, _, orders in rows:
-            price_value = _decimal(price)
-            size_value = _decimal(size)
-            # No exponent before format(): "1e999999999" would be a billion-digit string.
-            if (
-                "E" not in price
-                and "E" not in size
-                and (str(price_value) == price or ("e" not in price and _plain(price_value, price)))
-                and (str(size_value) == size or ("e" not in size and _plain(size_value, size)))
-                and price_value.is_finite()
-                and size_value.is_finite()
-                and orders.isascii()
-                and orders.isdigit()
-                and len(orders) < 100
-            ):
-                append(_new(_level, (price_value, size_value, int(orders))))
-            else:
-                break
-        else:
-            return tuple(out)
-    except ArithmeticError:
-        pass
+    known = _known.get
+    counts = _counts.get
+    for price, size, _, orders in rows:
+        price_value = known(price)
+        if price_value is None:  # not `or`: Decimal("0") is false
+            price_value = _learn(price)
+        size_value = known(size)
+        if size_value is None:
+            size_value = _learn(size)
+        count = counts(orders)
+        if count is None and orders.isascii() and orders.isdigit() and len(orders) < 100:
+            count = int(orders)
+        if price_value is None or size_value is None or count is None:
+            break
+        append(_new(_level, (price_value, size_value, count)))
+    else:
+        return tuple(out)
     _bad_level(rows, key)
+
+
+def _learn(text: str) -> Decimal | None:
+    """:func:`level_number`, remembering a valid text."""
+    value = level_number(text)
+    if value is not None:
+        if len(_LEVEL_TEXTS) >= _LEVEL_TEXTS_MAX:
+            _LEVEL_TEXTS.clear()
+        _LEVEL_TEXTS[text] = value
+    return value
 
 
 def _bad_level(rows: Sequence[Sequence[str]], key: str) -> NoReturn:

@@ -469,3 +469,29 @@ def test_fast_path_takes_every_sample_it_covers() -> None:
         "mark-price-candle1D",
         "index-candle30m",
     }
+
+
+def test_level_memo_stays_bounded_and_holds_only_valid_texts() -> None:
+    from okx_trio._push_values import _LEVEL_TEXTS, _LEVEL_TEXTS_MAX
+
+    rows = [[str(30000 + i), "0", "0", str(i)] for i in range(_LEVEL_TEXTS_MAX + 500)]
+    message = {
+        "arg": {"channel": "books5", "instId": "A-B"},
+        "data": [{"bids": rows, "asks": [], "ts": "1"}],
+    }
+    (book,) = both("books5", message)
+    assert len(book.bids) == len(rows)  # type: ignore[union-attr]
+    assert [lv.orders for lv in book.bids[-3:]] == [  # type: ignore[union-attr]
+        len(rows) - 3,
+        len(rows) - 2,
+        len(rows) - 1,
+    ]
+    assert 0 < len(_LEVEL_TEXTS) <= _LEVEL_TEXTS_MAX
+    assert all(format(value, "f") == text for text, value in _LEVEL_TEXTS.items())
+    bad = mutate(message, ("data", 0, "bids", 7, 0), "0x1")
+    with pytest.raises(PushError, match=r"bids\[7\] price: '0x1'"):
+        decode_data("books5", bad["arg"], bad)
+    assert "0x1" not in _LEVEL_TEXTS
+    # A remembered "0" is still a zero (a Decimal zero is false: no `or` in the lookup).
+    (again,) = both("books5", message)
+    assert again == book and again.bids[0].size == 0  # type: ignore[union-attr]
