@@ -2,7 +2,7 @@
 
 Sans-IO. Each function takes a JSON value (as ``json.loads`` or msgspec gives it) and the
 field's name, and returns the typed value or raises :class:`PushError` naming the field and
-showing the value. Both decoding paths (:mod:`._decoders` over parsed JSON and
+showing the value. Both decoding paths (:mod:`._plain_decoders` over parsed JSON and
 :mod:`._fast_decoders` over msgspec Structs) call these, which keeps them equal.
 """
 
@@ -85,7 +85,8 @@ def opt_text(value: Any, key: str) -> str:
 
 def number(value: Any, key: str) -> Decimal:
     """A required number sent as text: finite, ASCII, no ``_``, no surrounding whitespace
-    (``Decimal()`` alone would read ``"1_000"``, ``" 1"``, Arabic-Indic digits, ``"NaN"``)."""
+    (``Decimal()`` alone would read ``"1_000"``, ``" 1"``, Arabic-Indic digits, ``"NaN"``).
+    The rules of the ``tickers`` codec: an exponent form (``"1e-8"``) is read too."""
     if type(value) is not str or not value:
         fail(key, value, "a number as a non-empty string")
     if not value.isascii() or "_" in value or value[0].isspace() or value[-1].isspace():
