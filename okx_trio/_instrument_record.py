@@ -37,7 +37,8 @@ class Instrument(msgspec.Struct, frozen=True, gc=False):
     ``max_stop_sz``. Status: ``state`` (live, suspend, expired, preopen, test, settling,
     ...), ``rule_type`` (``"normal"``, ``"pre_market"``...), ``open_type`` (how it opens,
     e.g. ``"call_auction"``), ``inst_category``, ``group_id``, ``future_settlement``
-    (a FUTURES/SWAP settles daily), ``upcoming_changes`` (:class:`InstrumentChange`\\ s).
+    (a FUTURES/SWAP settles daily), ``upcoming_changes`` (announced changes, a tuple of
+    :class:`InstrumentChange`).
     Numbers that are ``""`` are NaN (e.g. ``ct_val`` of spot); missing newer fields take
     their empty value.
     """

@@ -63,6 +63,7 @@ def decode(name: str) -> tuple[Record, ...]:
     assert fast is None or repr(fast) == repr(records)
     for record in records:
         assert type(record) is RECORD_TYPES[channel]
+        assert isinstance(record, Record)  # the alias is a runtime union too
     return records
 
 
