@@ -71,9 +71,9 @@ class BookUpdate(msgspec.Struct, frozen=True, gc=False):
     ``seq_id``/``prev_seq_id``: OKX's sequence ids; an update applies iff its
     ``prev_seq_id`` equals the previous message's ``seq_id`` (a keep-alive has
     ``prev_seq_id == seq_id`` and no levels; ``seq_id < prev_seq_id`` is a reset, still
-    valid). ``prev_seq_id`` is -1 for a snapshot, sent or not. Where the push carries no
-    ids (OKX traffic before sequence ids, e.g. the 2022 recording) ``seq_id`` is ``None``,
-    and so is an update's ``prev_seq_id``: only ``checksum`` can prove such a book.
+    valid). ``prev_seq_id`` is -1 for a snapshot (as OKX sends it; -1 too if absent). With no
+    ids in the push (OKX traffic before sequence ids, e.g. the 2022 recording) ``seq_id`` is
+    ``None``, and so is an update's ``prev_seq_id``: only ``checksum`` can prove such a book.
     ``ts``: ms since the epoch; ``bids``/``asks``: tuples of
     :class:`BookLevel` in OKX's order; ``checksum``: OKX's signed CRC32 of the top 25 levels
     after applying this message, 0 when absent (always 0 since June 2026: do not verify).
