@@ -5,6 +5,9 @@ Start with :func:`open_okx_client`; test your app with :mod:`okx_trio.testing`.
 
 from ._backoff import ReconnectStrategy as ReconnectStrategy
 from ._batch import receive_batch as receive_batch
+from ._book_records import BookLevel as BookLevel
+from ._book_records import BookSnapshot as BookSnapshot
+from ._book_records import BookUpdate as BookUpdate
 from ._client import OkxClient as OkxClient
 from ._client import open_okx_client as open_okx_client
 from ._config import AWS_URL as AWS_URL
@@ -14,7 +17,20 @@ from ._connection import Connection as Connection
 from ._connection import ConnectionClosed as ConnectionClosed
 from ._connection import Connector as Connector
 from ._fanout import Gap as Gap
+from ._instrument_record import Instrument as Instrument
+from ._instrument_record import InstrumentChange as InstrumentChange
 from ._instruments import validate_inst_id as validate_inst_id
+from ._records import Candle as Candle
+from ._records import EstimatedPrice as EstimatedPrice
+from ._records import FundingRate as FundingRate
+from ._records import IndexTicker as IndexTicker
+from ._records import LiquidationOrder as LiquidationOrder
+from ._records import MarkPrice as MarkPrice
+from ._records import OpenInterest as OpenInterest
+from ._records import OptionSummary as OptionSummary
+from ._records import PriceCandle as PriceCandle
+from ._records import PriceLimit as PriceLimit
+from ._records import Trade as Trade
 from ._state import TRANSITIONS as TRANSITIONS
 from ._state import ConnectionState as ConnectionState
 from ._state import StateChange as StateChange
@@ -29,18 +45,34 @@ __all__ = [
     "AWS_URL",
     "DEFAULT_URL",
     "TRANSITIONS",
+    "BookLevel",
+    "BookSnapshot",
+    "BookUpdate",
+    "Candle",
     "ClientConfig",
     "Connection",
     "ConnectionClosed",
     "ConnectionState",
     "ConnectionStats",
     "Connector",
+    "EstimatedPrice",
+    "FundingRate",
     "Gap",
+    "IndexTicker",
+    "Instrument",
+    "InstrumentChange",
+    "LiquidationOrder",
+    "MarkPrice",
     "OkxClient",
+    "OpenInterest",
+    "OptionSummary",
+    "PriceCandle",
+    "PriceLimit",
     "ReconnectStrategy",
     "StateChange",
     "Subscription",
     "Ticker",
+    "Trade",
     "WebSocketConnector",
     "open_okx_client",
     "receive_batch",

@@ -444,7 +444,9 @@ class OkxClient:
             for record in records:
                 publish(record)
         if channel in _LATENCY_CHANNELS:
-            self._measure(records[-1].ts)
+            ts = getattr(records[-1], "ts", None)
+            if type(ts) is int:
+                self._measure(ts)
         self.notify()
 
     def _measure(self, ts: int) -> None:

@@ -1,21 +1,27 @@
-"""Per-channel push decoders (placeholder until the records land: nothing decodes yet)."""
+"""Per-channel push decoding into typed records: the integrator's one entry point.
+
+Sans-IO, no Trio. Two paths, one result:
+
+* :func:`decode_data` (``channel, arg, push``) works on the parsed JSON object of a push
+  (:mod:`._plain_decoders`) and raises :class:`PushError` naming the bad field;
+* :func:`decode_push_text` (``channel, text``) is the msgspec fast path over the raw text
+  (:mod:`._fast_decoders`): the very same records, or None to defer to :func:`decode_data`.
+
+``Record`` is the union of every record type; ``RECORD_TYPES`` maps each channel (every
+candle channel included) to the type its pushes decode to (``tickers`` -> ``Ticker``,
+though the codec keeps its own path for it and :func:`decode_data` refuses it).
+
+Records per push: one per ``data`` item, in data order, so any channel may yield several;
+in practice ``instruments`` (the full list: hundreds, possibly zero), ``opt-summary`` (every
+option of the family), candle channels (several rows), ``liquidation-orders`` (one record
+per entry of each item's ``details``) and ``trades`` do; the book channels and the other
+state channels send one item a push.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from ._fast_decoders import decode_push_text
+from ._plain_decoders import RECORD_TYPES, Record, decode_data
+from ._push_values import PushError
 
-__all__ = ["PushError", "Record", "decode_data", "decode_push_text"]
-
-Record = Any
-
-
-class PushError(ValueError):
-    """A push whose data does not have the shape its channel needs."""
-
-
-def decode_data(channel: str, arg: dict[str, Any], push: dict[str, Any]) -> tuple[Record, ...]:
-    raise PushError(f"channel {channel!r} is not decoded yet")
-
-
-def decode_push_text(channel: str, text: str) -> tuple[Record, ...] | None:
-    return None
+__all__ = ["RECORD_TYPES", "PushError", "Record", "decode_data", "decode_push_text"]

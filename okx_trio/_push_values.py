@@ -1,0 +1,269 @@
+"""One value of an OKX push, checked and converted: the rules every decoder shares.
+
+Sans-IO. Each function takes a JSON value (as ``json.loads`` or msgspec gives it) and the
+field's name, and returns the typed value or raises :class:`PushError` naming the field and
+showing the value. Both decoding paths (:mod:`._plain_decoders` over parsed JSON and
+:mod:`._fast_decoders` over msgspec Structs) call these, which keeps them equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, Final, NoReturn
+
+from ._book_records import BookLevel
+
+__all__ = [
+    "NAN",
+    "PushError",
+    "boolean",
+    "digits",
+    "fail",
+    "flag",
+    "get",
+    "int_or_none",
+    "level_number",
+    "levels",
+    "levels_from_texts",
+    "number",
+    "opt_number",
+    "opt_text",
+    "opt_time",
+    "seq_id",
+    "show",
+    "side",
+    "text",
+]
+
+NAN: Final = Decimal("NaN")
+
+
+class PushError(ValueError):
+    """A push that does not hold what its channel's records need; the message says which
+    field and what value was wrong."""
+
+
+def show(value: Any) -> str:
+    """A short, safe rendering of a bad value for an error message."""
+    if isinstance(value, str):
+        return repr(value[:40]) + ("..." if len(value) > 40 else "")
+    if isinstance(value, dict | list):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    try:
+        shown = str(value)[:40]
+    except ValueError:  # an int of more digits than str() renders
+        shown = "(too long to show)"
+    return f"{type(value).__name__} {shown}"
+
+
+def fail(key: str, value: Any, expected: str) -> NoReturn:
+    raise PushError(f"{key}: {show(value)} is not {expected}")
+
+
+def get(item: dict[str, Any], key: str) -> Any:
+    """``item[key]``, or PushError naming the missing key."""
+    try:
+        return item[key]
+    except KeyError:
+        raise PushError(f"{key}: missing") from None
+
+
+def text(value: Any, key: str) -> str:
+    """A required, non-empty string."""
+    if type(value) is not str or not value:
+        fail(key, value, "a non-empty string")
+    return value
+
+
+def opt_text(value: Any, key: str) -> str:
+    """A string, possibly ``""``."""
+    if type(value) is not str:
+        fail(key, value, "a string")
+    return value
+
+
+def number(value: Any, key: str) -> Decimal:
+    """A required number sent as text: finite, ASCII, no ``_``, no surrounding whitespace
+    (``Decimal()`` alone would read ``"1_000"``, ``" 1"``, Arabic-Indic digits, ``"NaN"``).
+    The rules of the ``tickers`` codec: an exponent form (``"1e-8"``) is read too."""
+    if type(value) is not str or not value:
+        fail(key, value, "a number as a non-empty string")
+    if not value.isascii() or "_" in value or value[0].isspace() or value[-1].isspace():
+        fail(key, value, "a plain decimal number")
+    try:
+        result = Decimal(value)
+        if result.is_finite():
+            return result
+    except (ArithmeticError, ValueError):
+        pass
+    fail(key, value, "a finite decimal number")
+
+
+def opt_number(value: Any, key: str) -> Decimal:
+    """Like :func:`number`, but OKX's ``""`` (no value) is NaN."""
+    if value == "" and type(value) is str:
+        return NAN
+    return number(value, key)
+
+
+def level_number(value: str) -> Decimal | None:
+    """A book level's price or size, or None: also in OKX's plain form, so that
+    ``format(result, "f") == value`` (the checksum needs the text back; see
+    :mod:`._book_records`). Tries ``str()`` first: it is five times cheaper and agrees
+    with ``format(..., "f")`` whenever the text has no exponent. (The round trip also
+    rules out whitespace, ``_`` and non-ASCII digits.)"""
+    try:
+        result = Decimal(value)
+        # No exponent before format(): "1e999999999" would be a billion-digit string.
+        if (
+            "E" not in value
+            and "e" not in value
+            and result.is_finite()
+            and (str(result) == value or _plain(result, value))
+        ):
+            return result
+    except (ArithmeticError, ValueError):
+        pass
+    return None
+
+
+def _plain(number: Decimal, text: str) -> bool:
+    """Whether *text* is *number* in fixed-point form; *text* has no exponent, so the
+    rendering is no longer than *text*'s digits."""
+    return format(number, "f") == text
+
+
+def digits(value: Any, key: str) -> int:
+    """A non-negative integer sent as ASCII digits (times, counts)."""
+    if type(value) is not str or not value.isascii() or not value.isdigit():
+        fail(key, value, "an integer as a string of digits")
+    if len(value) > 100:  # int() refuses more than sys.get_int_max_str_digits()
+        fail(key, value, "an integer of sensible length")
+    return int(value)
+
+
+def opt_time(value: Any, key: str) -> int | None:
+    """A time in ms as digits, or ``None`` for ``""``."""
+    if value == "" and type(value) is str:
+        return None
+    return digits(value, key)
+
+
+def seq_id(value: Any, key: str) -> int:
+    """A sequence id or checksum: a JSON integer (not a boolean, not a string)."""
+    if type(value) is not int:
+        fail(key, value, "a JSON integer")
+    return value
+
+
+def int_or_none(value: Any, key: str) -> int | None:
+    """A JSON integer, or ``None`` for JSON null or an absent field."""
+    return None if value is None else seq_id(value, key)
+
+
+def boolean(value: Any, key: str) -> bool:
+    """A JSON boolean."""
+    if type(value) is not bool:
+        fail(key, value, "a JSON boolean")
+    return value
+
+
+def side(value: Any, key: str = "side") -> str:
+    """A taker's or order's side: ``"buy"`` or ``"sell"``."""
+    if value == "buy" or value == "sell":
+        return str(value)
+    fail(key, value, '"buy" or "sell"')
+
+
+def flag(value: Any, key: str) -> bool:
+    """OKX's ``"0"``/``"1"`` text flag (a candle's ``confirm``)."""
+    if value == "1" and type(value) is str:
+        return True
+    if value == "0" and type(value) is str:
+        return False
+    fail(key, value, '"0" or "1"')
+
+
+def levels(value: Any, key: str) -> tuple[BookLevel, ...]:
+    """A side of the book as parsed JSON: a list of ``[price, size, "0", orders]``."""
+    if type(value) is not list:
+        fail(key, value, "an array of levels")
+    for index, level in enumerate(value):
+        if type(level) is list and len(level) == 4:
+            price, size, deprecated, orders = level
+            if (
+                type(price) is str
+                and type(size) is str
+                and type(deprecated) is str
+                and type(orders) is str
+            ):
+                continue
+        fail(f"{key}[{index}]", level, "a level of four strings [price, size, '0', orders]")
+    return levels_from_texts(value, key)
+
+
+# Prices and sizes recur from push to push (a book's levels, "0" for a deletion): a memo of
+# texts already checked turns Decimal() and the round-trip test into one dict lookup. It
+# holds only valid texts and is emptied when full, so it stays small (a few MB at most);
+# Decimals are immutable, so records may share them.
+_LEVEL_TEXTS: Final[dict[str, Decimal]] = {}
+_LEVEL_TEXTS_MAX: Final = 20_000
+_ORDER_COUNTS: Final = {str(n): n for n in range(1000)}
+
+
+def levels_from_texts(
+    rows: Sequence[Sequence[str]],
+    key: str,
+    _level: type[BookLevel] = BookLevel,
+    _new: Any = tuple.__new__,  # a NamedTuple's own __new__ is Python: twice the cost
+    _known: dict[str, Decimal] = _LEVEL_TEXTS,
+    _counts: dict[str, int] = _ORDER_COUNTS,
+) -> tuple[BookLevel, ...]:
+    """Levels from rows already known to be four strings each (both paths end here).
+
+    The hot loop of a 400-level book; :func:`_bad_level` finds and names the culprit only
+    on failure.
+    """
+    out: list[BookLevel] = []
+    append = out.append
+    known = _known.get
+    counts = _counts.get
+    for price, size, _, orders in rows:
+        price_value = known(price)
+        if price_value is None:  # not `or`: Decimal("0") is false
+            price_value = _learn(price)
+        size_value = known(size)
+        if size_value is None:
+            size_value = _learn(size)
+        count = counts(orders)
+        if count is None and orders.isascii() and orders.isdigit() and len(orders) < 100:
+            count = int(orders)
+        if price_value is None or size_value is None or count is None:
+            break
+        append(_new(_level, (price_value, size_value, count)))
+    else:
+        return tuple(out)
+    _bad_level(rows, key)
+
+
+def _learn(text: str) -> Decimal | None:
+    """:func:`level_number`, remembering a valid text."""
+    value = level_number(text)
+    if value is not None:
+        if len(_LEVEL_TEXTS) >= _LEVEL_TEXTS_MAX:
+            _LEVEL_TEXTS.clear()
+        _LEVEL_TEXTS[text] = value
+    return value
+
+
+def _bad_level(rows: Sequence[Sequence[str]], key: str) -> NoReturn:
+    """Raise for the first bad level of *rows* (the slow way: only on failure)."""
+    for index, (price, size, _, orders) in enumerate(rows):
+        if level_number(price) is None:
+            fail(f"{key}[{index}] price", price, "a decimal number in OKX's plain form")
+        if level_number(size) is None:
+            fail(f"{key}[{index}] size", size, "a decimal number in OKX's plain form")
+        if not (orders.isascii() and orders.isdigit() and len(orders) < 100):
+            fail(f"{key}[{index}] orders", orders, "an order count as a string of digits")
+    raise AssertionError("unreachable: no bad level found")
