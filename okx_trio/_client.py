@@ -30,13 +30,11 @@ from ._connectors import default_connector
 from ._decoders import Record
 from ._fanout import Fanout, Gap
 from ._instruments import validate_inst_id
-from ._link import Link
-from ._okx import Endpoint, channel_spec
-from ._quality import LatencyWindow
+from ._pool import Pool
 from ._ratelimit import SlidingWindowLimit
-from ._sharding import Placement
 from ._state import ConnectionState, StateChange
 from ._stats import ConnectionStats
+from ._streams import Streams
 from ._subscription import Subscription
 from ._ticker import Ticker
 
@@ -54,8 +52,6 @@ _HEALTH: Final = {
     ConnectionState.CONNECTED: 4,
 }
 _ENDPOINT_ORDER: Final[dict[str, int]] = {"public": 0, "business": 1, "private": 2}
-#: Channels whose ``ts`` is when OKX made the record (latency means something there).
-_LATENCY_CHANNELS: Final = frozenset({"tickers", "trades", "trades-all", "bbo-tbt", "books5"})
 
 Item = Record | Gap
 
@@ -104,15 +100,12 @@ class OkxClient:
         self._connector = connector
         self._nursery = nursery
         self._wall_clock = wall_clock
-        self._latency = LatencyWindow()
-        self._latency_high = False
         self._desired: set[Subscription] = set(subscriptions)
         self._rejected: dict[Subscription, str] = {}
-        per_connection = config.max_subscriptions_per_connection
-        self._placements: dict[Endpoint, Placement] = {}
-        self._per_connection = per_connection
-        self._links: dict[tuple[Endpoint, int], Link] = {}
-        self._retired: list[Link] = []
+        self._pool = Pool(
+            self, config.max_subscriptions_per_connection, lambda link: nursery.start_soon(link.run)
+        )
+        self._links = self._pool.links
         self._connect_limit = (
             SlidingWindowLimit(config.max_connects_per_second, 1.0)
             if config.max_connects_per_second is not None
@@ -120,10 +113,15 @@ class OkxClient:
         )
         self._connects_delayed = 0
         self._closing = False
-        self._streams: dict[str, Fanout[Any]] = {}
+        self._streams = Streams(
+            config.tick_buffer,
+            nursery.start_soon,
+            wall_clock=wall_clock,
+            latency_warning=config.latency_warning,
+            note=lambda message, level: self._note(message, level=level),
+        )
         self._state_changes: Fanout[StateChange] = Fanout(_STATE_BUFFER, nursery.start_soon)
         self._stats: Fanout[ConnectionStats] = Fanout(1, nursery.start_soon, key=lambda s: None)
-        self._last: dict[Subscription, Record] = {}
         # Set (and dropped) whenever something a waiter may look at changes; created only
         # while somebody waits, so the per-message cost is one attribute test.
         self._progress: trio.Event | None = None
@@ -167,7 +165,7 @@ class OkxClient:
         for sub in gone:
             self._desired.discard(sub)
             self._rejected.pop(sub, None)
-            self._last.pop(sub, None)
+            self._streams.forget(sub)
         self._place()
 
     def replace(self, subs: Iterable[Subscription | str]) -> None:
@@ -178,7 +176,7 @@ class OkxClient:
         for sub in new - self._desired:
             self._rejected.pop(sub, None)
         for sub in self._desired - new:
-            self._last.pop(sub, None)
+            self._streams.forget(sub)
         self._desired = new
         self._place()
 
@@ -225,50 +223,8 @@ class OkxClient:
 
     def _place(self) -> None:
         """Bring the links in line with the desired set: place, start, update, retire."""
-        by_endpoint: dict[Endpoint, dict[str, Subscription]] = {}
-        for sub in self._desired:
-            by_endpoint.setdefault(sub.endpoint, {})[sub.key] = sub
-        wanted: set[tuple[Endpoint, int]] = set()
-        for endpoint in ("public", "business", "private"):
-            subs = by_endpoint.get(endpoint, {})
-            placement = self._placements.get(endpoint)
-            if placement is None:
-                if not subs:
-                    continue
-                placement = self._placements[endpoint] = Placement(self._per_connection)
-            for index, keys in placement.assign(subs).items():
-                if not keys:
-                    continue  # an endpoint with nothing on it has no connection
-                wanted.add((endpoint, index))
-                shard = frozenset(subs[k] for k in keys)
-                link = self._links.get((endpoint, index))
-                if link is None:
-                    self._start_link(endpoint, index, shard)
-                elif link.subs != shard:
-                    link.set_subscriptions(shard)
-        for slot in [s for s in self._links if s not in wanted]:
-            link = self._links.pop(slot)
-            link.retire()
-            self._retired.append(link)
+        self._pool.place(self._desired)
         self.notify()
-
-    def _start_link(self, endpoint: Endpoint, index: int, subs: frozenset[Subscription]) -> None:
-        if self._closing:
-            return
-        label = endpoint != "public" or self._per_connection is not None
-        link = Link(self, endpoint, index, subs, label=label)
-        for old in self._retired:
-            if (old.endpoint, old.index) == (endpoint, index):
-                # The slot comes back (its shard emptied and filled again): its history
-                # goes on, so its first connection now counts as a reconnect.
-                link.counters = old.counters
-                self._retired.remove(old)
-                break
-        self._links[(endpoint, index)] = link
-        self._nursery.start_soon(link.run)
-
-    def _sorted_links(self) -> list[Link]:
-        return sorted(self._links.values(), key=_link_order)
 
     # -- public: streams ---------------------------------------------------------------------
 
@@ -284,18 +240,7 @@ class OkxClient:
         Raises:
             ValueError: for a channel OKX does not have.
         """
-        spec = channel_spec(channel)
-        fan = self._streams.get(channel)
-        if fan is None:
-            buffer = self._config.tick_buffer
-            if spec.delivery == "state":
-                fan = Fanout(buffer, self._nursery.start_soon, key=_inst_key)
-            else:
-                fan = Fanout(buffer, self._nursery.start_soon, gap=_gap_maker(channel))
-            if self._closing:
-                fan.close()
-            self._streams[channel] = fan
-        return fan.subscribe()
+        return self._streams.subscribe(channel)
 
     def ticks(self) -> trio.MemoryReceiveChannel[Ticker]:
         """``stream("tickers")``: every ticker of every pair from now on.
@@ -344,13 +289,13 @@ class OkxClient:
         instrument id for its ticker), or None."""
         if isinstance(sub, str):
             sub = _ticker_sub(sub) if ":" not in sub else Subscription.parse(sub)
-        return self._last.get(sub)
+        return self._streams.latest(sub)
 
     def get_stats(self) -> ConnectionStats:
         """A snapshot: totals over the connections, and one entry per connection."""
         now = trio.current_time()
-        per_link = [link.stats(now) for link in self._sorted_links()]
-        retired = [link.stats(now) for link in self._retired]
+        per_link = [link.stats(now) for link in self._pool.sorted()]
+        retired = [link.stats(now) for link in self._pool.retired]
         return client_stats(
             state=self.state,
             per_link=per_link,
@@ -358,8 +303,8 @@ class OkxClient:
             url=self._config.url,
             desired=self._desired,
             rejected=self._rejected,
-            streams=self._streams,
-            latency=self._latency,
+            streams=self._streams.fans,
+            latency=self._streams.latency,
             connects_delayed=self._connects_delayed,
         )
 
@@ -369,7 +314,7 @@ class OkxClient:
         The formula is :class:`okx_trio._quality.QualityTracker`'s.
         """
         now = trio.current_time() if now is None else now
-        median = self._latency.median()
+        median = self._streams.latency.median()
         return min((link.quality.score(now, median) for link in self._links.values()), default=100)
 
     def reconnect(self) -> None:
@@ -429,43 +374,21 @@ class OkxClient:
         self._state_changes.publish(change)
 
     def latency_median(self) -> float | None:
-        return self._latency.median()
+        return self._streams.latency.median()
 
     def last_delivered(self, sub: Subscription) -> Record | None:
-        return self._last.get(sub)
+        return self._streams.latest(sub)
 
     def deliver(self, sub: Subscription, records: tuple[Record, ...]) -> None:
         """Hand records to the consumers (the per-message path: keep it lean)."""
-        channel = sub.channel
-        self._last[sub] = records[-1]
-        fan = self._streams.get(channel)
-        if fan is not None:
-            publish = fan.publish
-            for record in records:
-                publish(record)
-        if channel in _LATENCY_CHANNELS:
-            ts = getattr(records[-1], "ts", None)
-            if type(ts) is int:
-                self._measure(ts)
+        self._streams.deliver(sub, records)
         self.notify()
-
-    def _measure(self, ts: int) -> None:
-        seconds = self._wall_clock() - ts / 1000.0
-        self._latency.add(seconds)
-        threshold = self._config.latency_warning
-        # Hysteresis, so a latency hovering at the threshold does not flood the stream.
-        if not self._latency_high and seconds > threshold:
-            self._latency_high = True
-            self._note(f"high latency: {seconds:.1f}s (warning above {threshold:g}s)")
-        elif self._latency_high and seconds < 0.8 * threshold:
-            self._latency_high = False
-            self._note(f"latency back to normal: {seconds:.1f}s", level=logging.INFO)
 
     def subscription_rejected(self, sub: Subscription, reason: str) -> None:
         """The server refused *sub*: stop wanting it, everywhere, and remember why."""
         self._rejected[sub] = reason
         self._desired.discard(sub)
-        self._last.pop(sub, None)
+        self._streams.forget(sub)
         self._place()
 
     async def connect_slot(self) -> None:
@@ -503,31 +426,16 @@ class OkxClient:
 
     def _close(self) -> None:
         self._closing = True
-        for link in self._sorted_links():
+        self._pool.closing = True
+        for link in self._pool.sorted():
             link.close()
-        for fan in self._streams.values():
-            fan.close()
+        self._streams.close()
         self._state_changes.close()
         self._stats.close()
 
 
 def _tickers_ids(subs: Iterable[Subscription]) -> Iterable[str]:
     return (s.inst_id for s in subs if s.channel == "tickers" and s.inst_id is not None)
-
-
-def _gap_maker(channel: str) -> Callable[[int], Gap]:
-    def gap(missed: int) -> Gap:
-        return Gap(channel, missed)
-
-    return gap
-
-
-def _inst_key(record: Any) -> Any:
-    return getattr(record, "inst_id", None)
-
-
-def _link_order(link: Link) -> tuple[int, int]:
-    return (_ENDPOINT_ORDER[link.endpoint], link.index)
 
 
 @asynccontextmanager

@@ -26,6 +26,7 @@ from typing import Protocol
 import trio
 import trio_websocket
 
+from ._attempt import Attempt
 from ._backoff import ReconnectStrategy
 from ._config import ClientConfig
 from ._connection import Connection, ConnectionClosed
@@ -55,7 +56,7 @@ from ._state import ConnectionState, StateChange, is_allowed
 from ._stats import ConnectionStats
 from ._subscription import Subscription
 
-__all__ = ["Attempt", "Link", "LinkHost"]
+__all__ = ["Link", "LinkHost"]
 
 log = logging.getLogger("okx_trio")
 
@@ -90,49 +91,6 @@ class LinkHost(Protocol):
     def publish_state(self, change: StateChange) -> None: ...
 
     def latency_median(self) -> float | None: ...
-
-
-class Attempt:
-    """One connection attempt: its cancel scope and why it ended (the first reason wins)."""
-
-    __slots__ = (
-        "done",
-        "fatal",
-        "handover_to",
-        "heartbeat_miss",
-        "immediate",
-        "promoted",
-        "reason",
-        "scope",
-        "upgrade_announced",
-    )
-
-    def __init__(self) -> None:
-        self.scope = trio.CancelScope()
-        self.done = trio.Event()
-        self.reason: str | None = None
-        self.fatal = False
-        self.immediate = False
-        self.heartbeat_miss = False
-        #: The successor's attempt that took over from this one, in a handover.
-        self.handover_to: Attempt | None = None
-        self.promoted = False
-        self.upgrade_announced = False
-
-    def end(
-        self,
-        reason: str,
-        *,
-        fatal: bool = False,
-        immediate: bool = False,
-        heartbeat_miss: bool = False,
-    ) -> None:
-        if self.reason is None:
-            self.reason = reason
-            self.fatal = fatal
-            self.immediate = immediate
-            self.heartbeat_miss = heartbeat_miss
-        self.scope.cancel()
 
 
 class Link:

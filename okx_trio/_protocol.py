@@ -15,10 +15,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Final
-
-import msgspec
 
 from ._codec import (
     PING,
@@ -37,13 +34,29 @@ from ._config import ClientConfig
 from ._decoders import PushError, Record
 from ._heartbeat import Heartbeat, HeartbeatAction
 from ._okx import AUTH_ERROR_CODES, UPGRADE_NOTICE_CODE
-from ._ordering import is_after, position
+from ._ordering import is_after
+from ._protocol_events import (
+    BecameStable,
+    BudgetSpent,
+    ConnectionFailed,
+    Garbage,
+    ProtocolEvent,
+    Records,
+    Rejected,
+    ServerError,
+    ServerNotice,
+    StaleResubscribed,
+    SubscriptionsChanged,
+    UpgradeAnnounced,
+)
 from ._ratelimit import SlidingWindowLimit
-from ._staleness import StaleDetector
+from ._staleness import StaleClocks
 from ._subscription import ArgKeyTuple, Subscription
 from ._subscriptions import SubscriptionBook
 
 __all__ = [
+    "BecameStable",
+    "BudgetSpent",
     "ConnectionFailed",
     "Garbage",
     "OkxProtocol",
@@ -62,104 +75,6 @@ _HOUR: Final = 3600.0
 #: successor): enough for the seconds a switch takes.
 _UNDELIVERED_EVENTS: Final = 1024
 
-
-# -- events ------------------------------------------------------------------------------
-
-
-class Records(msgspec.Struct, frozen=True, gc=False):
-    """Records of one subscription, to be delivered (the per-message event: kept small)."""
-
-    sub: Subscription
-    records: tuple[Record, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionsChanged:
-    """An ack or a refusal moved the subscription book (waiters may want to look)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """OKX refused *sub* for good (unknown instrument, wrong endpoint, ...): ``reason``."""
-
-    sub: Subscription
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class UpgradeAnnounced:
-    """Notice 64008: OKX will close this connection for a service upgrade."""
-
-    code: str
-    msg: str
-
-
-@dataclass(frozen=True, slots=True)
-class ServerNotice:
-    """Any other ``notice`` event."""
-
-    code: str
-    msg: str
-
-
-@dataclass(frozen=True, slots=True)
-class ServerError:
-    """An error event that concerns no subscription: worth a line in the log and stats."""
-
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
-class Garbage:
-    """A message that is not OKX's protocol (counted in ``bad_messages``)."""
-
-    reason: str
-    raw: str | bytes
-
-
-@dataclass(frozen=True, slots=True)
-class StaleResubscribed:
-    """Subscriptions silent for their stale age, resubscribed on this connection."""
-
-    subs: tuple[Subscription, ...]
-    age: float
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetSpent:
-    """The hourly request budget is spent; requests wait until ``until``."""
-
-    limit: int
-    until: float
-
-
-@dataclass(frozen=True, slots=True)
-class BecameStable:
-    """Subscribed and receiving for ``stable_after``: the retry count may reset."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionFailed:
-    """This connection is of no further use: end it. ``fatal``: do not retry at all."""
-
-    reason: str
-    fatal: bool = False
-    heartbeat_miss: bool = False
-
-
-ProtocolEvent = (
-    Records
-    | SubscriptionsChanged
-    | Rejected
-    | UpgradeAnnounced
-    | ServerNotice
-    | ServerError
-    | Garbage
-    | StaleResubscribed
-    | BudgetSpent
-    | BecameStable
-    | ConnectionFailed
-)
 
 _CHANGED: Final = SubscriptionsChanged()
 _STABLE: Final = BecameStable()
@@ -197,7 +112,7 @@ class OkxProtocol:
             else None
         )
         # One staleness clock per distinct age (channels differ: see the channel table).
-        self._stale: dict[float, StaleDetector[Subscription]] = {}
+        self._stale = StaleClocks(config.stale_after)
         self.opened_at = now
         self.delivering = delivering
         self.stable = False
@@ -244,7 +159,7 @@ class OkxProtocol:
         self.book.replace(subs)
         self._index(subs)
         for sub in dropped:
-            self._forget_stale(sub)
+            self._stale.forget(sub)
             self.undelivered.pop(sub, None)
             self.guard.pop(sub, None)
 
@@ -344,7 +259,7 @@ class OkxProtocol:
     ) -> None:
         self.records_received += len(records)
         if self._stale:
-            self._stale_updated(sub, now)
+            self._stale.updated(sub, now)
         if not self.delivering:
             held = self.undelivered.get(sub)
             if held is None:
@@ -369,9 +284,9 @@ class OkxProtocol:
         sub = self.book.handle_ack(ack)
         if sub is not None:
             if ack.op == "subscribe":
-                self._watch_stale(sub, now)
+                self._stale.watch(sub, now)
             else:
-                self._forget_stale(sub)
+                self._stale.forget(sub)
         return [_CHANGED]
 
     def _error(self, error: ErrorEvent) -> list[ProtocolEvent]:
@@ -381,7 +296,7 @@ class OkxProtocol:
         outcome = self.book.handle_error(error)
         events: list[ProtocolEvent] = [Rejected(s, r) for s, r in outcome.rejected.items()]
         for sub in outcome.rejected:
-            self._forget_stale(sub)
+            self._stale.forget(sub)
         if outcome.handled:
             events.append(_CHANGED)
         elif outcome.request is not None:
@@ -416,32 +331,6 @@ class OkxProtocol:
                 out.append(Records(sub, fresh))
         return out
 
-    # -- staleness ---------------------------------------------------------------------------
-
-    def _stale_age(self, sub: Subscription) -> float | None:
-        base = self._config.stale_after
-        factor = sub.spec.stale_factor
-        if base is None or factor is None:
-            return None
-        return base * factor
-
-    def _watch_stale(self, sub: Subscription, now: float) -> None:
-        age = self._stale_age(sub)
-        if age is None:
-            return
-        detector = self._stale.get(age)
-        if detector is None:
-            detector = self._stale[age] = StaleDetector(age)
-        detector.watch(sub, now)
-
-    def _forget_stale(self, sub: Subscription) -> None:
-        for detector in self._stale.values():
-            detector.forget(sub)
-
-    def _stale_updated(self, sub: Subscription, now: float) -> None:
-        for detector in self._stale.values():
-            detector.updated(sub, now)
-
     # -- time --------------------------------------------------------------------------------
 
     def poll(self, now: float) -> list[ProtocolEvent]:
@@ -458,13 +347,11 @@ class OkxProtocol:
         if oldest is not None and now >= oldest + timeout:
             return [ConnectionFailed(f"subscription request unanswered for {timeout:g}s")]
         events: list[ProtocolEvent] = []
-        for age, detector in self._stale.items():
-            due = detector.due(now)
-            if due:
-                refreshed = self.book.refresh(due)
-                if refreshed:
-                    self.stale_resubscribes += len(refreshed)
-                    events.append(StaleResubscribed(tuple(refreshed), age))
+        for age, due in self._stale.due(now):
+            refreshed = self.book.refresh(due)
+            if refreshed:
+                self.stale_resubscribes += len(refreshed)
+                events.append(StaleResubscribed(tuple(refreshed), age))
         if self.delivering and not self.stable and now >= self._stable_at and self.book.settled:
             # Only a connection that stayed subscribed and receiving this long earns a
             # fresh retry count; one that acks and then drops keeps backing off.
@@ -494,8 +381,7 @@ class OkxProtocol:
         oldest = self.book.oldest_pending_since()
         if oldest is not None:
             decision_at = min(decision_at, oldest + self._config.connection_timeout)
-        for detector in self._stale.values():
-            decision_at = min(decision_at, detector.next_due())
+        decision_at = min(decision_at, self._stale.next_due())
         if self.delivering and not self.stable and self._stable_at > self._polled_at:
             # Once past, stability waits for the book to settle, which a change reports.
             decision_at = min(decision_at, self._stable_at)
@@ -543,9 +429,3 @@ class OkxProtocol:
         self.book.connection_lost()
         self._stale.clear()
 
-
-def last_positions(
-    latest: Iterable[tuple[Subscription, Record]],
-) -> dict[Subscription, tuple[int, ...]]:
-    """The handover guard from the last record delivered per subscription."""
-    return {sub: position(record) for sub, record in latest}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 if TYPE_CHECKING:
     from ._subscription import Subscription
 
-__all__ = ["StaleDetector"]
+__all__ = ["StaleClocks", "StaleDetector"]
 
 K = TypeVar("K", str, "Subscription")
 
@@ -111,3 +111,58 @@ class StaleDetector(Generic[K]):
 
     def __repr__(self) -> str:
         return f"StaleDetector(max_age={self._max_age}, watched={len(self._since)})"
+
+
+class StaleClocks:
+    """The staleness clocks of one connection's subscriptions, one detector per age.
+
+    A subscription's age limit is ``stale_after`` times its channel's ``stale_factor`` (from
+    the channel table); channels without a factor (a funding rate, an instrument list: they
+    legitimately stay quiet) are never watched, nor is anything when ``stale_after`` is None.
+    """
+
+    def __init__(self, stale_after: float | None) -> None:
+        self._stale_after = stale_after
+        self._detectors: dict[float, StaleDetector[Subscription]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._detectors)
+
+    def age_of(self, sub: Subscription) -> float | None:
+        factor = sub.spec.stale_factor
+        if self._stale_after is None or factor is None:
+            return None
+        return self._stale_after * factor
+
+    def watch(self, sub: Subscription, now: float) -> None:
+        """Start *sub*'s clock (its subscribe was acknowledged), if its channel has one."""
+        age = self.age_of(sub)
+        if age is None:
+            return
+        detector = self._detectors.get(age)
+        if detector is None:
+            detector = self._detectors[age] = StaleDetector(age)
+        detector.watch(sub, now)
+
+    def forget(self, sub: Subscription) -> None:
+        for detector in self._detectors.values():
+            detector.forget(sub)
+
+    def updated(self, sub: Subscription, now: float) -> None:
+        for detector in self._detectors.values():
+            detector.updated(sub, now)
+
+    def due(self, now: float) -> list[tuple[float, list[Subscription]]]:
+        """Per age, the subscriptions silent that long at *now* (their clocks restart)."""
+        out = []
+        for age, detector in self._detectors.items():
+            found = detector.due(now)
+            if found:
+                out.append((age, found))
+        return out
+
+    def next_due(self) -> float:
+        return min((d.next_due() for d in self._detectors.values()), default=math.inf)
+
+    def clear(self) -> None:
+        self._detectors.clear()
