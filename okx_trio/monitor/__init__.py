@@ -52,6 +52,7 @@ from ._loglines import RateLimiter as RateLimiter
 from ._loglines import StateWords as StateWords
 from ._loglines import TickLogLimiter as TickLogLimiter
 from ._loglines import format_closing_line as format_closing_line
+from ._loglines import format_delay as format_delay
 from ._loglines import format_stats_line as format_stats_line
 from ._loglines import format_tick_line as format_tick_line
 from ._loglines import state_words as state_words
@@ -63,11 +64,13 @@ from ._model import PairRow as PairRow
 from ._options import DEFAULT_PAIRS as DEFAULT_PAIRS
 from ._options import Options as Options
 from ._panels import render_connections as render_connections
+from ._render import COLUMNS as COLUMNS
 from ._render import Screen as Screen
 from ._render import pair_window as pair_window
 from ._render import render as render
 
 __all__ = [
+    "COLUMNS",
     "DEFAULT_PAIRS",
     "DEMO_FAULTS",
     "HELP_LINES",
@@ -96,6 +99,7 @@ __all__ = [
     "format_age",
     "format_closing_line",
     "format_connection_part",
+    "format_delay",
     "format_duration",
     "format_latency",
     "format_percent",

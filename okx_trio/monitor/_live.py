@@ -56,39 +56,44 @@ class LiveScreen:
 
         console = Console(file=self.file)
         screen = console.is_terminal
-        with Live(
-            console=console,
-            auto_refresh=False,
-            transient=False,
-            screen=screen,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        ) as live:
+        try:
+            with Live(
+                console=console,
+                auto_refresh=False,
+                transient=False,
+                screen=screen,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            ) as live:
 
-            def frame() -> None:
-                live.update(
-                    render(
-                        self.model,
-                        self.stats(),
-                        trio.current_time(),
-                        title=self.title,
-                        height=console.height if screen else None,
-                    ),
-                    refresh=True,
-                )
+                def frame() -> None:
+                    live.update(
+                        render(
+                            self.model,
+                            self.stats(),
+                            trio.current_time(),
+                            title=self.title,
+                            height=console.height if screen else None,
+                        ),
+                        refresh=True,
+                    )
 
-            async with trio.open_nursery() as nursery:
-                if screen and hasattr(signal, "SIGWINCH"):
-                    nursery.start_soon(self._watch_resize, console, frame)
-                try:
-                    while True:
+                async with trio.open_nursery() as nursery:
+                    if screen and hasattr(signal, "SIGWINCH"):
+                        nursery.start_soon(self._watch_resize, console, frame)
+                    try:
+                        while True:
+                            frame()
+                            with trio.move_on_after(REDRAW_EVERY):
+                                await self._wake.wait()
+                            self._wake = trio.Event()
+                    finally:
                         frame()
-                        with trio.move_on_after(REDRAW_EVERY):
-                            await self._wake.wait()
-                        self._wake = trio.Event()
-                finally:
-                    frame()
-                    nursery.cancel_scope.cancel()
+                        nursery.cancel_scope.cancel()
+        finally:
+            if not screen:
+                # rich leaves the cursor at the end of the last frame's last line.
+                console.line()
 
     async def _watch_resize(self, console: object, frame: Callable[[], None]) -> None:
         from rich.console import Console

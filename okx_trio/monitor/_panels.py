@@ -122,8 +122,11 @@ def render_status(model: MonitorModel, stats: ConnectionStats | None, now: float
         left, right = extra[i], extra[i + 1] if i + 1 < len(extra) else ("", "")
         status.add_row(left[0], left[1], right[0], right[1])
 
+    # The url and error lines get the full width; their labels line up with those above.
+    labels = [label, "Last message", "Last error", *(name for name, _ in extra[::2])]
+    status.columns[0].min_width = max(len(text) for text in labels)
     details = Table.grid(padding=(0, 2))
-    details.add_column(min_width=max(13, *(len(name) for name, _ in extra), 0), no_wrap=True)
+    details.add_column(min_width=status.columns[0].min_width, no_wrap=True)
     details.add_column(no_wrap=True, overflow="ellipsis")
     url_text = Text(stats.url or "-", overflow="ellipsis", no_wrap=True)
     failed_over = failover_url(stats)
