@@ -41,7 +41,8 @@ def test_parse_commands_invalid_ids_are_errors_not_exceptions() -> None:
     bad, good, bare = result
     assert isinstance(bad, monitor.CommandError)
     assert bad.token == "+foo"
-    assert "invalid instrument id 'FOO'" in bad.reason
+    assert bad.reason == "'FOO' is not a pair like BTC-USDT (lower case is fine)"
+    assert "upper case" not in bad.reason  # what ? says: lower case is fine
     assert good == monitor.Command("add", "SOL-USDT")
     assert isinstance(bare, monitor.CommandError)
     assert "needs a pair" in str(bare)
@@ -60,3 +61,22 @@ def test_parse_commands_unknown_word() -> None:
 def test_parse_commands_never_raises(line: str) -> None:
     for item in monitor.parse_commands(line):
         assert isinstance(item, monitor.Command | monitor.CommandError)
+
+
+def test_other_channels_are_refused_politely_until_they_have_a_view() -> None:
+    [trades, tickers, unknown] = monitor.parse_commands(
+        "+trades:eth-usdt +tickers:sol-usdt +nosuch:BTC-USDT"
+    )
+    assert isinstance(trades, monitor.CommandError)
+    assert trades.reason.startswith("the trades view is not shown yet")
+    assert "+ETH-USDT" in trades.reason
+    assert tickers == monitor.Command("add", "SOL-USDT")
+    assert isinstance(unknown, monitor.CommandError)
+    assert "unknown channel 'nosuch'" in unknown.reason
+
+
+def test_help_and_errors_agree_on_lower_case() -> None:
+    assert any("lower case is fine" in line for line in monitor.HELP_LINES)
+    [error] = monitor.parse_commands("+bogus")
+    assert isinstance(error, monitor.CommandError)
+    assert "lower case is fine" in error.reason

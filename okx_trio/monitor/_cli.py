@@ -49,7 +49,10 @@ def rich_available() -> bool:
 
 def websockets_available() -> bool:
     """Whether the ``websockets`` package (the ``fast`` extra) can be imported."""
-    return importlib.util.find_spec("websockets") is not None
+    try:
+        return importlib.util.find_spec("websockets") is not None
+    except (ImportError, ValueError):  # a broken or blocked install
+        return False
 
 
 class _Parser(argparse.ArgumentParser):

@@ -19,7 +19,8 @@ HELP_LINES: Final = (
     "?       this help",
 )
 
-_SHAPES: Final = "like BTC-USDT, BTC-USDT-SWAP or BTC-USD-220527 (lower case is fine)"
+# The library's own message says "(upper case)": typed pairs are upper-cased for the user.
+_CASE: Final = "(lower case is fine)"
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def parse_commands(line: str) -> list[Command | CommandError]:
             inst_id = validate_inst_id(rest.upper())
         except ValueError:
             result.append(
-                CommandError(word, f"invalid instrument id {rest.upper()!r}: expected {_SHAPES}")
+                # Short enough for the events panel of an 80-column terminal.
+                CommandError(word, f"{rest.upper()!r} is not a pair like BTC-USDT {_CASE}")
             )
             continue
         result.append(Command(op, inst_id))
