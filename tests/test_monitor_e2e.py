@@ -108,8 +108,7 @@ def test_unreachable_url_fails_with_exit_1_and_one_line() -> None:
     lines = untimed(result.stdout.splitlines())
     assert lines[0] == f"[info] connecting to 127.0.0.1 (ws://127.0.0.1:{port})"
     assert any(
-        line.startswith("[state] reconnecting: ") and "; next attempt in " in line
-        for line in lines
+        line.startswith("[state] reconnecting: ") and "; next attempt in " in line for line in lines
     ), lines
     assert lines[-1].startswith("[bye] ran ") and lines[-1].endswith("; the client gave up")
 

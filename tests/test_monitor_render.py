@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 
 from rich.console import Console
 
@@ -251,18 +252,19 @@ def test_at_80x24_columns_go_before_prices_are_cut() -> None:
 
 def test_the_least_useful_columns_go_first() -> None:
     model = _full_model(("BTC-USDT",))
-    widths = {}
-    for width in (160, 90, 70, 60, 50, 40):
+    seen: list[set[str]] = []
+    for width in range(160, 30, -2):
         lines = _screen(model, make_stats(), width, 40)
         header = next(line for line in lines if "Pair" in line and "Last" in line)
-        widths[width] = header.replace("24h %", "24h%").replace("24h Vol", "24hVol").split()
-    assert widths[160] == ["Pair", "Last", "24h%", "Bid", "Ask", "24hVol", "Age", "Trend"]
-    kept_in_order = [set(columns) for columns in widths.values()]
-    assert all(a >= b for a, b in zip(kept_in_order, kept_in_order[1:], strict=False))
-    assert widths[40][:2] == ["Pair", "Last"]
-    gone = [next(c for c in widths[160] if c not in w) for w in list(widths.values())[1:] if
-            len(w) < 8]  # fmt: skip
-    assert gone[0] == "Trend"
+        names = header.replace("24h %", "24h%").replace("24h Vol", "24hVol").split()
+        seen.append({name.replace("24h%", "24h %").replace("24hVol", "24h Vol") for name in names})
+    assert seen[0] == set(monitor.COLUMNS)
+    assert all(wider >= narrower for wider, narrower in itertools.pairwise(seen))
+    drops = [wider - narrower for wider, narrower in itertools.pairwise(seen) if wider != narrower]
+    order = [set(group) for group in monitor.DROP_ORDER]
+    assert drops == order[: len(drops)], drops  # sparkline, volume, bid/ask, age, change
+    assert len(drops) >= 3
+    assert {"Pair", "Last"} <= seen[-1]  # never dropped
 
 
 def test_30_pairs_at_80x24_scroll_and_keep_the_state_and_events() -> None:

@@ -21,12 +21,41 @@ import pytest
 pytestmark = pytest.mark.realtime
 
 ROOT = Path(__file__).resolve().parents[1]
-PAIRS_30 = (
-    "BTC-USDT ETH-USDT SOL-USDT XRP-USDT DOGE-USDT ADA-USDT TRX-USDT LINK-USDT AVAX-USDT "
-    "DOT-USDT LTC-USDT BCH-USDT UNI-USDT ATOM-USDT ETC-USDT FIL-USDT APT-USDT ARB-USDT "
-    "OP-USDT NEAR-USDT SUI-USDT TON-USDT PEPE-USDT SHIB-USDT AAVE-USDT INJ-USDT XLM-USDT "
-    "HBAR-USDT ICP-USDT ALGO-USDT"
-).split()
+PAIRS_30 = [
+    f"{base}-USDT"
+    for base in [
+        "BTC",
+        "ETH",
+        "SOL",
+        "XRP",
+        "DOGE",
+        "ADA",
+        "TRX",
+        "LINK",
+        "AVAX",
+        "DOT",
+        "LTC",
+        "BCH",
+        "UNI",
+        "ATOM",
+        "ETC",
+        "FIL",
+        "APT",
+        "ARB",
+        "OP",
+        "NEAR",
+        "SUI",
+        "TON",
+        "PEPE",
+        "SHIB",
+        "AAVE",
+        "INJ",
+        "XLM",
+        "HBAR",
+        "ICP",
+        "ALGO",
+    ]
+]
 PRICE = re.compile(r"\d+\.\d+")
 
 

@@ -65,6 +65,7 @@ from ._options import DEFAULT_PAIRS as DEFAULT_PAIRS
 from ._options import Options as Options
 from ._panels import render_connections as render_connections
 from ._render import COLUMNS as COLUMNS
+from ._render import DROP_ORDER as DROP_ORDER
 from ._render import Screen as Screen
 from ._render import pair_window as pair_window
 from ._render import render as render
@@ -73,6 +74,7 @@ __all__ = [
     "COLUMNS",
     "DEFAULT_PAIRS",
     "DEMO_FAULTS",
+    "DROP_ORDER",
     "HELP_LINES",
     "INSTALL_HINT",
     "LOW_REQUEST_BUDGET",

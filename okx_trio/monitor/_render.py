@@ -115,7 +115,7 @@ class Screen:
             return len(console.render_lines(part, free, pad=False))
 
         total = len(self.model.rows)
-        rows, events = total, None  # unlimited height: everything
+        rows, events, room = total, None, 0  # unlimited height: everything
         if height is not None:
             fixed = lines_of(status) + 1 + 3 + 2  # input line, table head, events border
             if pool is not None and height - fixed - lines_of(pool) >= MIN_EVENTS + 2:
@@ -129,9 +129,31 @@ class Screen:
             else:
                 events = MIN_EVENTS if room >= MIN_EVENTS + 2 else 1
                 rows = max(1, room - events - 1)  # one line for the scroll marker
-        self.model.visible_rows = rows
-        start, stop = pair_window(total, self.model.scroll, rows)
-        yield self._table(console, free, width, start, stop)
+        # A wide terminal takes the pairs in two tables side by side before it scrolls, as
+        # long as each half keeps the prices (only the trend or the volume may go).
+        halves = False
+        if height is not None and total > rows:
+            half = self._table(console, free, width // 2 - 2, 0, rows, self.title)
+            halves = len(half.columns) >= len(COLUMNS) - 2
+        if halves:
+            per_half = -(-total // 2)
+            if per_half + MIN_EVENTS <= room:
+                rows, events = per_half, room - per_half
+        window = 2 * rows if halves else rows
+        self.model.visible_rows = window
+        start, stop = pair_window(total, self.model.scroll, window)
+        if halves:
+            from rich.table import Table
+
+            middle = min(stop, start + rows)
+            grid = Table.grid(padding=(0, 3))
+            grid.add_row(
+                self._table(console, free, width // 2 - 2, start, middle, self.title),
+                self._table(console, free, width // 2 - 2, middle, stop, " "),
+            )
+            yield grid
+        else:
+            yield self._table(console, free, width, start, stop, self.title)
         if start > 0 or stop < total:
             yield Text(
                 f"pairs {start + 1}-{stop} of {total} · PgUp/PgDn or ↑/↓ to scroll",
@@ -163,12 +185,18 @@ class Screen:
     # -- the pair table ----------------------------------------------------------------------
 
     def _table(
-        self, console: Console, options: ConsoleOptions, width: int, start: int, stop: int
+        self,
+        console: Console,
+        options: ConsoleOptions,
+        width: int,
+        start: int,
+        stop: int,
+        title: str,
     ) -> Table:
         dropped: set[str] = set()
         trend = TREND_WIDTH
         wide = options.update_width(10_000)  # measure what the table wants, not what fits
-        table = self._build(start, stop, dropped, trend)
+        table = self._build(start, stop, dropped, trend, title)
         for group in DROP_ORDER:
             if console.measure(table, options=wide).maximum <= width:
                 break
@@ -177,14 +205,14 @@ class Screen:
                 over = console.measure(table, options=wide).maximum - width
                 if trend - over >= TREND_MIN:
                     trend -= over
-                    table = self._build(start, stop, dropped, trend)
+                    table = self._build(start, stop, dropped, trend, title)
                     if console.measure(table, options=wide).maximum <= width:
                         break
             dropped.update(group)
-            table = self._build(start, stop, dropped, trend)
+            table = self._build(start, stop, dropped, trend, title)
         return table
 
-    def _build(self, start: int, stop: int, dropped: set[str], trend: int) -> Table:
+    def _build(self, start: int, stop: int, dropped: set[str], trend: int, title: str) -> Table:
         from rich import box
         from rich.table import Table
         from rich.text import Text
@@ -192,7 +220,7 @@ class Screen:
         stats = self.stats
         rejected = set(stats.rejected_pairs) if stats is not None else set()
         table = Table(
-            title=self.title,
+            title=title,
             title_style="bold",
             expand=False,
             header_style="bold",
