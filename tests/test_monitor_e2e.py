@@ -275,3 +275,18 @@ def test_table_on_a_terminal_takes_typed_commands() -> None:
     assert "SOL-USDT" in text
     assert proc.stderr is not None
     assert b"Traceback" not in proc.stderr.read()
+
+
+def test_without_a_network_it_names_the_host_the_next_attempt_and_suggests_the_demo() -> None:
+    result = run_monitor(
+        "--verbose", "--duration", "2.5", "--no-ticks",
+        "--url", "wss://no-such-host.invalid/ws/v5/public", "BTC-USDT",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = untimed(result.stdout.splitlines())
+    assert lines[0].startswith("[info] connecting to no-such-host.invalid ")
+    assert "[state] connecting: connecting to no-such-host.invalid (attempt 1)" in lines
+    reconnecting = next(line for line in lines if line.startswith("[state] reconnecting: "))
+    assert re.search(r"; next attempt in \d+(\.\d)? s \(retry 1\)", reconnecting), reconnecting
+    assert reconnecting.endswith("try --demo for the offline demo)")
+    assert lines[-1].startswith("[bye] ran 2.5s: 0 reconnects, 0 ticks")

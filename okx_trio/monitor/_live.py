@@ -66,7 +66,14 @@ class LiveScreen:
                 redirect_stderr=False,
             ) as live:
 
+                drawn_at = console.size
+
                 def frame() -> None:
+                    nonlocal drawn_at
+                    if screen and console.size != drawn_at:
+                        # Resized (even if SIGWINCH never came): clear the old frame first.
+                        drawn_at = console.size
+                        console.clear()
                     live.update(
                         render(
                             self.model,
@@ -101,8 +108,7 @@ class LiveScreen:
         assert isinstance(console, Console)
         with trio.open_signal_receiver(signal.SIGWINCH) as resizes:
             async for _ in resizes:
-                console.clear()  # the old frame at the old width would leave fragments
-                frame()
+                frame()  # at once, not at the next tick: the old frame is cut by the resize
 
     async def read_keys(self, fd: int, on_line: Callable[[str], Awaitable[None]]) -> None:
         """Read keys from terminal *fd* (in cbreak mode) into the input line until EOF.
