@@ -81,6 +81,7 @@ def test_state_change_fields() -> None:
         "message",
         "retry_count",
         "connection",
+        "delay",
     ]
     assert StateChange(S.FAILED, "x", 1) == StateChange(S.FAILED, "x", 1)
     assert StateChange(S.FAILED, "x", 1) != StateChange(S.FAILED, "x", 2)
