@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import itertools
+import re
 
 from rich.console import Console
 
@@ -292,3 +293,17 @@ def test_the_input_line_shows_what_is_being_typed() -> None:
     assert "q quit" in _screen(model, None, 80, 24)[-1]
     model.input_text = "+sol-us"
     assert _screen(model, None, 80, 24)[-1].startswith("> +sol-us")
+
+
+def test_a_wide_terminal_shows_the_pairs_side_by_side_before_scrolling() -> None:
+    model = _full_model(PAIRS_30)
+    assert len(_screen(model, make_stats(), 80, 40)) <= 40  # 30 rows do not fit in 40 lines
+    lines = _screen(model, make_stats(desired_pairs=30, subscribed_pairs=30), 160, 40)
+    text = "\n".join(lines)
+    for pair in PAIRS_30:
+        assert re.search(rf"(^|\s){pair}\s+\d", text), pair  # every pair, with its price
+    assert not any(line.startswith("pairs ") for line in lines)  # nothing to scroll
+    header = next(line for line in lines if line.startswith("Pair"))
+    left, right = header.split("Pair")[1:]
+    assert left.split() == right.split()  # both halves show the same columns
+    assert "State" in text and lines[-1].startswith("> ")

@@ -65,7 +65,6 @@ class LiveScreen:
                 redirect_stdout=False,
                 redirect_stderr=False,
             ) as live:
-
                 drawn_at = console.size
 
                 def frame() -> None:

@@ -146,10 +146,16 @@ class Screen:
             from rich.table import Table
 
             middle = min(stop, start + rows)
+            halfwidth = width // 2 - 2
+            left = self._table(console, free, halfwidth, start, middle, self.title)
+            right = self._table(console, free, halfwidth, middle, stop, " ")
+            # Both halves show the same columns: those both kept.
+            kept = {str(c.header) for c in left.columns} & {str(c.header) for c in right.columns}
+            drop = set(COLUMNS) - kept
             grid = Table.grid(padding=(0, 3))
             grid.add_row(
-                self._table(console, free, width // 2 - 2, start, middle, self.title),
-                self._table(console, free, width // 2 - 2, middle, stop, " "),
+                self._table(console, free, halfwidth, start, middle, self.title, drop),
+                self._table(console, free, halfwidth, middle, stop, " ", drop),
             )
             yield grid
         else:
@@ -192,8 +198,11 @@ class Screen:
         start: int,
         stop: int,
         title: str,
+        drop: set[str] | None = None,
     ) -> Table:
-        dropped: set[str] = set()
+        """The pair table for rows *start*..*stop*, without the *drop* columns and without
+        as many more (in :data:`DROP_ORDER`) as it takes to fit in *width*."""
+        dropped: set[str] = set(drop or ())
         trend = TREND_WIDTH
         wide = options.update_width(10_000)  # measure what the table wants, not what fits
         table = self._build(start, stop, dropped, trend, title)
