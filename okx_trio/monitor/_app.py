@@ -1,0 +1,375 @@
+"""The running monitor: the client's streams into the model and out as a table or log lines,
+typed commands into the client, and the exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
+
+import trio
+
+from okx_trio import (
+    ConnectionState,
+    ConnectionStats,
+    Connector,
+    OkxClient,
+    StateChange,
+    Ticker,
+    open_okx_client,
+)
+
+from ._commands import HELP_LINES, Command, CommandError, parse_commands
+from ._demo import DemoChaos
+from ._figures import url_host
+from ._format import one_line
+from ._input import cbreak
+from ._live import LiveScreen
+from ._loglines import (
+    RateLimiter,
+    TickLogLimiter,
+    format_closing_line,
+    format_stats_line,
+    format_tick_line,
+    timestamped,
+)
+from ._logs import capture_logs
+from ._model import MonitorModel
+from ._options import Options
+
+if TYPE_CHECKING:
+    from okx_trio.testing import FakeExchange
+
+__all__ = ["Monitor", "run"]
+
+
+class _Output:
+    """Line output that flushes per line and survives a closed pipe (``monitor | head``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.broken = False
+
+    def line(self, text: str) -> None:
+        if self.broken:
+            return
+        try:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self.broken = True
+            # Python would complain again when flushing stdout at exit.
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self.stream.fileno())
+
+
+def demo_host(url: str) -> str:
+    """How state lines name the demo's fake exchange: ``the demo exchange`` (its url is in
+    the status panel and the first event; the state lines stay short)."""
+    return "the demo exchange" if urlsplit(url).netloc else url
+
+
+class Monitor:
+    """Feeds the client's channels into the model and the output; see :func:`run`."""
+
+    def __init__(
+        self,
+        options: Options,
+        client: OkxClient,
+        out: _Output,
+        *,
+        exchange: FakeExchange | None,
+        console_file: TextIO,
+        url: str,
+    ) -> None:
+        self.options = options
+        self.client = client
+        self.out = out
+        self.exchange = exchange
+        self.demo_url = url if options.demo else None
+        self.model = MonitorModel(
+            options.pairs,
+            started_at=trio.current_time(),
+            host=demo_host(url) if options.demo else url_host(url),
+            pooled=options.config.max_pairs_per_connection is not None,
+        )
+        self.tick_limiter = TickLogLimiter(options.tick_every)
+        self.stats_limiter = RateLimiter(options.stats_every, trio.current_time())
+        self.screen = (
+            LiveScreen(
+                self.model,
+                client.get_stats,
+                console_file,
+                title="OKX tickers (demo exchange)" if options.demo else "OKX tickers",
+            )
+            if options.table
+            else None
+        )
+        self.exit_code = 0
+        self.why = "stopped"
+        self.failure: str | None = None
+        self._cancel_scope = trio.CancelScope()
+
+    # -- output ------------------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return trio.current_time() - self.model.started_at
+
+    def log(self, line: str) -> None:
+        """A log line with its timestamp, in log mode only."""
+        if not self.options.table:
+            self.out.line(timestamped(self.elapsed(), line))
+
+    def emit(self, kind: str, text: str) -> None:
+        """An event: into the model (table) and, in log mode, to stdout."""
+        event = self.model.add_event(kind, text, trio.current_time())
+        self.log(f"[{event.kind}] {event.text}")
+        if self.screen is not None:
+            self.screen.redraw_soon()
+
+    def stop(self, code: int, why: str) -> None:
+        """Leave the monitor with exit *code* (the first reason to stop wins)."""
+        if not self._cancel_scope.cancel_called:
+            self.exit_code = code
+            self.why = why
+        self._cancel_scope.cancel()
+
+    def closing_line(self) -> str:
+        stats = self.client.get_stats()
+        return format_closing_line(self.elapsed(), stats, self.why)
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    async def run(
+        self,
+        commands: trio.abc.ReceiveChannel[str] | None,
+        stdin: TextIO | None,
+        handle_signals: bool,
+    ) -> int:
+        """Run every task until one of them calls :meth:`stop`; returns the exit code.
+
+        Cancelling it from outside ends all tasks too (the stdin thread is abandoned).
+        """
+        # Subscribe before the first checkpoint so no early event is missed.
+        states = self.client.state_changes()
+        ticks = self.client.ticks()
+        stats = self.client.stats_updates()
+        keys_fd = stdin.fileno() if stdin is not None and self.screen is not None else None
+        with self._cancel_scope, contextlib.ExitStack() as stack:
+            stack.enter_context(capture_logs(lambda level, text: self.emit("log", text)))
+            raw = keys_fd is not None and stack.enter_context(cbreak(keys_fd))
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._watch_states, states)
+                nursery.start_soon(self._watch_ticks, ticks)
+                nursery.start_soon(self._watch_stats, stats)
+                if handle_signals:
+                    nursery.start_soon(self._watch_signals)
+                if self.options.duration is not None:
+                    nursery.start_soon(self._stop_after, self.options.duration)
+                send: trio.MemorySendChannel[str] | None = None
+                if commands is None and stdin is not None:
+                    send, commands = trio.open_memory_channel[str](16)
+                    if raw and self.screen is not None and keys_fd is not None:
+                        nursery.start_soon(self.screen.read_keys, keys_fd, send.send)
+                    else:
+                        nursery.start_soon(self._read_lines, stdin, send)
+                if commands is not None:
+                    nursery.start_soon(self._handle_commands, commands)
+                if self.exchange is not None and self.options.chaos:
+                    chaos = DemoChaos(
+                        self.options,
+                        self.exchange,
+                        self.client,
+                        self.model,
+                        lambda text: self.emit("chaos", text),
+                    )
+                    nursery.start_soon(chaos.run)
+                if self.screen is not None:
+                    await self.screen.run()
+        return self.exit_code
+
+    async def _watch_states(self, states: trio.MemoryReceiveChannel[StateChange]) -> None:
+        async with states:
+            if self.client.state is ConnectionState.FAILED:  # failed before we listened
+                self._fail("max retries exceeded")
+                return
+            async for change in states:
+                self._update_host(change)
+                event = self.model.on_state_change(change, trio.current_time())
+                self.log(f"[{event.kind}] {event.text}")
+                if change.state is ConnectionState.FAILED:
+                    self._fail(change.message)
+                    return
+
+    def _update_host(self, change: StateChange) -> None:
+        """Name the endpoint this connection uses now (it changes on a failover)."""
+        if self.demo_url is not None:
+            return
+        stats = self.client.get_stats()
+        conns = stats.connections
+        url = conns[change.connection].url if change.connection < len(conns) else stats.url
+        if url:
+            self.model.host = url_host(url)
+
+    def _fail(self, message: str) -> None:
+        last_error = one_line(self.client.get_stats().last_error)
+        reason = f"monitor: connection failed: {one_line(message)}"
+        if last_error and last_error not in reason:
+            reason += f" (last error: {last_error})"
+        self.failure = reason
+        self.stop(1, "the client gave up")
+
+    async def _watch_ticks(self, ticks: trio.MemoryReceiveChannel[Ticker]) -> None:
+        async with ticks:
+            async for ticker in ticks:
+                now = trio.current_time()
+                if (
+                    self.model.on_ticker(ticker, now)
+                    and self.options.ticks
+                    and not self.options.table
+                    and self.tick_limiter.should_log(ticker.inst_id, now)
+                ):
+                    self.log(format_tick_line(ticker))
+                if self.out.broken:
+                    self.stop(0, "output closed")
+
+    async def _watch_stats(self, updates: trio.MemoryReceiveChannel[ConnectionStats]) -> None:
+        async with updates:
+            async for stats in updates:
+                self.model.on_stats(stats, trio.current_time())
+                if self.stats_limiter.ready(trio.current_time()):
+                    self.log(format_stats_line(stats))
+
+    async def _watch_signals(self) -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                if signum == signal.SIGINT:
+                    self.stop(130, "interrupted (Ctrl-C)")
+                else:
+                    self.stop(143, "terminated (SIGTERM)")
+                return
+
+    async def _stop_after(self, seconds: float) -> None:
+        await trio.sleep(seconds)
+        self.stop(0, f"--duration {seconds:g} s over")
+
+    async def _read_lines(self, stdin: TextIO, send: trio.MemorySendChannel[str]) -> None:
+        """Read stdin in a worker thread (abandoned on cancel, so exit is never blocked)."""
+        async with send:
+            while True:
+                try:
+                    line = await trio.to_thread.run_sync(stdin.readline, abandon_on_cancel=True)
+                except UnicodeDecodeError:
+                    self.emit("error", "could not decode that input line")
+                    continue
+                except (OSError, ValueError):  # stdin closed or gone (terminal hung up)
+                    return
+                if not line:  # EOF: keep running, just stop reading
+                    return
+                await send.send(line)
+
+    async def _handle_commands(self, commands: trio.abc.ReceiveChannel[str]) -> None:
+        async with commands:
+            async for line in commands:
+                for command in parse_commands(line):
+                    self._apply(command)
+
+    def _apply(self, command: Command | CommandError) -> None:
+        if isinstance(command, CommandError):
+            self.emit("error", command.reason)
+        elif command.op == "quit":
+            self.emit("cmd", "quitting")
+            self.stop(0, "quit")
+        elif command.op == "help":
+            for text in HELP_LINES:
+                self.emit("help", text)
+        elif command.op == "add":
+            if command.inst_id in self.client.pairs:
+                self.emit("cmd", f"already watching {command.inst_id}")
+                return
+            try:
+                self.client.add_pair(command.inst_id)
+            except ValueError as exc:
+                self.emit("error", str(exc))
+                return
+            self.model.add_pair(command.inst_id)
+            self.tick_limiter.forget(command.inst_id)
+            self.emit("cmd", f"watching {command.inst_id}")
+        else:
+            if command.inst_id not in self.client.pairs and command.inst_id not in self.model.rows:
+                self.emit("error", f"not watching {command.inst_id}")
+                return
+            try:
+                self.client.remove_pair(command.inst_id)
+            except (ValueError, KeyError) as exc:
+                self.emit("error", str(exc))
+                return
+            self.model.remove_pair(command.inst_id)
+            self.emit("cmd", f"stopped watching {command.inst_id}")
+
+
+async def run(
+    options: Options,
+    *,
+    connector: Connector | None = None,
+    exchange: FakeExchange | None = None,
+    commands: trio.abc.ReceiveChannel[str] | None = None,
+    read_stdin: bool = True,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    handle_signals: bool = True,
+) -> int:
+    """Run the monitor until ``q``, ``--duration``, a signal or FAILED; returns the exit code.
+
+    With ``options.demo`` it serves *exchange* (default: a new seeded FakeExchange) on a
+    loopback port, unless a *connector* is given (tests: the in-memory one). Input lines come
+    from *commands*, else (if *read_stdin*) from ``sys.stdin``: on a terminal in table mode
+    key by key into the input line, else line by line in a worker thread. The FAILED reason
+    goes to *err* as one line, after the table (if any) is gone; a closing ``[bye]`` line
+    goes to *out*. A client setting the library refuses (e.g. a transport that is not
+    installed) is one line on *err* and exit code 2.
+    """
+    out_stream = out if out is not None else sys.stdout
+    err_stream = err if err is not None else sys.stderr
+    stdin = sys.stdin if commands is None and read_stdin else None
+    output = _Output(out_stream)
+    config = options.config
+    async with contextlib.AsyncExitStack() as stack:
+        if options.demo:
+            from okx_trio.testing import FakeExchange, open_fake_exchange_server
+
+            if exchange is None:
+                exchange = FakeExchange(tick_interval=options.tick_interval, seed=options.seed)
+            if connector is None:
+                url = await stack.enter_async_context(open_fake_exchange_server(exchange))
+                config = config.replace(url=url)  # the fake exchange alone, no failover
+        try:
+            client = await stack.enter_async_context(
+                open_okx_client(options.pairs, config=config, connector=connector)
+            )
+        except ValueError as exc:
+            print(f"monitor: {one_line(str(exc))}", file=err_stream, flush=True)
+            return 2
+        monitor = Monitor(
+            options, client, output, exchange=exchange, console_file=out_stream, url=config.url
+        )
+        if options.demo:
+            chaos = "no faults" if not options.chaos else "faults on"
+            monitor.emit(
+                "info", f"demo: fake exchange at {config.url} (seed {options.seed}, {chaos})"
+            )
+        else:
+            monitor.emit("info", f"connecting to {url_host(config.url)} ({config.url})")
+        code = await monitor.run(commands, stdin, handle_signals)
+        closing = monitor.closing_line()
+    if options.table:
+        output.line(closing)
+    else:
+        monitor.log(closing)
+    if monitor.failure is not None:
+        print(monitor.failure, file=err_stream, flush=True)
+    return code
