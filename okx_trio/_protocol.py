@@ -222,14 +222,23 @@ class OkxProtocol:
         return []
 
     def _tickers_received(self, tickers: Sequence[Record], now: float) -> list[ProtocolEvent]:
+        # The hottest path of all: one ticker per push, the common case inlined.
         events: list[ProtocolEvent] = []
         lookup = self._tickers
+        stale = self._stale
         for ticker in tickers:
             # A push for a pair the user just dropped (its unsubscribe in flight) is not
             # delivered: the consumer already said it does not want it.
             sub = lookup.get(ticker.inst_id)
-            if sub is not None:
-                self.ticks_received += 1
+            if sub is None:
+                continue
+            self.ticks_received += 1
+            if self.delivering and not self.guard:
+                self.records_received += 1
+                if stale:
+                    stale.updated(sub, now)
+                events.append(Records(sub, (ticker,)))
+            else:
                 self._accept(sub, (ticker,), now, events)
         return events
 

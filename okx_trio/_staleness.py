@@ -124,6 +124,8 @@ class StaleClocks:
     def __init__(self, stale_after: float | None) -> None:
         self._stale_after = stale_after
         self._detectors: dict[float, StaleDetector[Subscription]] = {}
+        # Which detector watches a subscription: one lookup per record, not one per age.
+        self._detector_of: dict[Subscription, StaleDetector[Subscription]] = {}
 
     def __bool__(self) -> bool:
         return bool(self._detectors)
@@ -143,13 +145,16 @@ class StaleClocks:
         if detector is None:
             detector = self._detectors[age] = StaleDetector(age)
         detector.watch(sub, now)
+        self._detector_of[sub] = detector
 
     def forget(self, sub: Subscription) -> None:
-        for detector in self._detectors.values():
+        detector = self._detector_of.pop(sub, None)
+        if detector is not None:
             detector.forget(sub)
 
     def updated(self, sub: Subscription, now: float) -> None:
-        for detector in self._detectors.values():
+        detector = self._detector_of.get(sub)
+        if detector is not None:
             detector.updated(sub, now)
 
     def due(self, now: float) -> list[tuple[float, list[Subscription]]]:
@@ -166,3 +171,4 @@ class StaleClocks:
 
     def clear(self) -> None:
         self._detectors.clear()
+        self._detector_of.clear()

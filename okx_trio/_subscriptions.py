@@ -92,6 +92,10 @@ class SubscriptionBook(Generic[K]):
         self._max_request_bytes = max_request_bytes
         self._by_subscription = by_subscription
         self._desired: set[K] = {self._validate(p) for p in pairs}
+        # By echoed arg: the instances the book was given (desired now, or still on the
+        # server), so an ack or an error maps back to the very object the caller holds.
+        self._known: dict[ArgKeyTuple, K] = {}
+        self._remember(self._desired)
         self._rejected: dict[K, str] = {}
         self._on_server: dict[K, _OnServer] = {}
         self._pending: dict[str, Request[K]] = {}
@@ -107,6 +111,11 @@ class SubscriptionBook(Generic[K]):
             return item  # type: ignore[return-value]  # K is Subscription in this mode
         return validate_inst_id(item)  # type: ignore[return-value]  # K is str here
 
+    def _remember(self, items: Iterable[K]) -> None:
+        if self._by_subscription:
+            for item in items:
+                self._known[item.arg_key] = item  # type: ignore[attr-defined]
+
     def item_for(self, arg_key: ArgKeyTuple) -> K | None:
         """The item an echoed arg stands for, or None if it is not one this book keys."""
         channel, inst_type, inst_family, inst_id, ccy = arg_key
@@ -114,6 +123,11 @@ class SubscriptionBook(Generic[K]):
             if channel != CHANNEL or inst_id is None or inst_type or inst_family or ccy:
                 return None
             return inst_id  # type: ignore[return-value]
+        # The book's own instance when it knows the arg: then every dict that holds it
+        # (staleness clocks, lookups on the per-message path) finds it by identity.
+        known = self._known.get(arg_key)
+        if known is not None:
+            return known
         try:
             return Subscription(  # type: ignore[return-value]
                 channel, inst_id, inst_type=inst_type, inst_family=inst_family, ccy=ccy
@@ -145,6 +159,7 @@ class SubscriptionBook(Generic[K]):
         """Want *inst_id*. Raises ValueError for a malformed id, changing nothing."""
         self._validate(inst_id)
         self._desired.add(inst_id)
+        self._remember((inst_id,))
         self._rejected.pop(inst_id, None)
 
     def remove(self, inst_id: K) -> None:
@@ -159,6 +174,14 @@ class SubscriptionBook(Generic[K]):
         for inst_id in new - self._desired:
             self._rejected.pop(inst_id, None)
         self._desired = new
+        if self._by_subscription:
+            # Forget what is neither wanted nor on the server any more; know the new ones.
+            self._known = {
+                key: item
+                for key, item in self._known.items()
+                if item in new or item in self._on_server
+            }
+            self._remember(new)
 
     def refresh(self, inst_ids: Iterable[K]) -> list[K]:
         """Resubscribe pairs whose subscription looks dead (no updates: a frozen price).
