@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import trio
 
-from .._okx import BUSINESS_PATH, PUBLIC_PATH
+from .._okx import BUSINESS_PATH, PRIVATE_PATH, PUBLIC_PATH
 from .._subscription import Subscription
 from ._faults import FaultsMixin
 from ._fidelity import Fidelity
@@ -233,7 +233,7 @@ class FakeExchange(FaultsMixin):
 
         Compatible with ``okx_trio._connection.Connector``. *url*'s path picks the endpoint:
         ``/ws/v5/business`` the business one, ``/ws/v5/public`` or any other path the public
-        one. ``get_message`` returns what was already sent and then raises
+        one (``/ws/v5/private`` is refused: login is not offered yet). ``get_message`` returns what was already sent and then raises
         ``okx_trio._connection.ConnectionClosed(code, reason)``.
 
         Leaving the block closes the connection (the exchange records code 1000) and cancels
@@ -241,14 +241,16 @@ class FakeExchange(FaultsMixin):
 
         Raises:
             ConnectionRefusedError: from ``__aenter__``, if :meth:`refuse_connections` or
-                ``max_connects_per_second`` says this attempt fails.
+                ``max_connects_per_second`` says this attempt fails, or for the private path.
         """
-        endpoint = endpoint_of_path(urlsplit(url).path) or "public"
-        return self._connect(endpoint)
+        path = urlsplit(url).path
+        return self._connect(path, endpoint_of_path(path) or "public")
 
     @asynccontextmanager
-    async def _connect(self, endpoint: EndpointName) -> AsyncIterator[MemoryWebSocket]:
+    async def _connect(self, path: str, endpoint: EndpointName) -> AsyncIterator[MemoryWebSocket]:
         await trio.lowlevel.checkpoint()
+        if path.rstrip("/") == PRIVATE_PATH:
+            raise ConnectionRefusedError(f"the fake exchange does not serve {PRIVATE_PATH} yet")
         self.admit()
         async with open_memory_connection(lambda t: self.accept(t, endpoint).run) as ws:
             yield ws
@@ -295,6 +297,18 @@ class FakeExchange(FaultsMixin):
         self.accepted_connections += 1
         self._notify()
         return session
+
+    def server_protocol(
+        self, endpoint: EndpointName = "public", now: float = 0.0
+    ) -> FakeServerProtocol:
+        """A sans-IO protocol for one connection on *endpoint* opened at *now*, sharing this
+        exchange's market, faults and records but served by no transport (for unit tests
+        that drive it, or pair it with a client's sans-IO protocol, with no sockets). It is
+        not in :attr:`connections`; the faults that pick connections do not reach it.
+        """
+        conn_id = f"{self._conn_ids.getrandbits(32):08x}"
+        record = FakeConnection(conn_id=conn_id, opened_at=now, endpoint=endpoint)
+        return FakeServerProtocol(self._venue, record, now)
 
     def _forget(self, session: ExchangeSession) -> None:
         if session in self._sessions:
