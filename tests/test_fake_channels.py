@@ -108,7 +108,7 @@ async def connection(
             if message.get("event") == "subscribe":
                 acks += 1
             else:
-                assert "error" != message.get("event"), message
+                assert message.get("event") != "error", message
                 pending.append(message)
         yield ws
 

@@ -18,7 +18,6 @@ import trio.testing
 import trio_websocket
 
 from okx_trio._connection import ConnectionClosed
-
 from okx_trio.testing import (
     FakeConnection,
     FakeExchange,

@@ -78,7 +78,9 @@ async def test_wrong_endpoint_gets_64001_and_64002(autojump_clock: trio.testing.
         assert exchange.subscriptions() == {"BTC-USDT"}
 
 
-async def test_login_channels_are_refused_with_60011(autojump_clock: trio.testing.MockClock) -> None:
+async def test_login_channels_are_refused_with_60011(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     exchange = FakeExchange(tick_interval=math.inf)
     async with exchange.connector(PUBLIC) as ws:
         for sub in (Subscription("books-l2-tbt", "BTC-USDT"), Subscription("account")):
@@ -162,8 +164,10 @@ async def test_an_idle_connection_is_closed_with_4004_after_30_s(
 async def test_a_subscribed_or_switched_off_connection_is_not_closed_idle(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    for exchange, subscribe in ((FakeExchange(tick_interval=math.inf), True),
-                                (FakeExchange(tick_interval=math.inf, idle_timeout=None), False)):
+    for exchange, subscribe in (
+        (FakeExchange(tick_interval=math.inf), True),
+        (FakeExchange(tick_interval=math.inf, idle_timeout=None), False),
+    ):
         async with exchange.connector(PUBLIC) as ws:
             if subscribe:
                 await ws.send_message(sub_text(Subscription("tickers", "BTC-USDT")))
@@ -212,7 +216,9 @@ async def test_error_key_order_and_conn_id_switches(autojump_clock: trio.testing
         assert list(await recv(ws)) == ["event", "msg", "code"]
 
 
-async def test_instruments_are_not_all_stamped_alike(autojump_clock: trio.testing.MockClock) -> None:
+async def test_instruments_are_not_all_stamped_alike(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     pairs = ["BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT", "ADA-USDT", "DOGE-USDT"]
     subs = [Subscription("tickers", p) for p in pairs]
     for stagger, distinct in ((5, True), (0, False)):

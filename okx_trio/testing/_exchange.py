@@ -233,7 +233,8 @@ class FakeExchange(FaultsMixin):
 
         Compatible with ``okx_trio._connection.Connector``. *url*'s path picks the endpoint:
         ``/ws/v5/business`` the business one, ``/ws/v5/public`` or any other path the public
-        one (``/ws/v5/private`` is refused: login is not offered yet). ``get_message`` returns what was already sent and then raises
+        one (``/ws/v5/private`` is refused: login is not offered yet). ``get_message``
+        returns what was already sent and then raises
         ``okx_trio._connection.ConnectionClosed(code, reason)``.
 
         Leaving the block closes the connection (the exchange records code 1000) and cancels
