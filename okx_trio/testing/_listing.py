@@ -164,8 +164,8 @@ class Listing:
             return False
         if channel == "funding-rate":
             return inst.inst_type == "SWAP"
-        if channel in ("open-interest", "price-limit") or channel.startswith("mark-price"):
-            return inst.inst_type != "SPOT" or channel == "price-limit"
+        if channel == "open-interest":
+            return inst.inst_type != "SPOT"
         if channel == "estimated-price":
             return inst.inst_type == sub.inst_type
         return True
