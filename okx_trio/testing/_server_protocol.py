@@ -144,7 +144,7 @@ class FakeServerProtocol:
 
     # -- input ------------------------------------------------------------------------------
 
-    def receive(self, message: str | bytes, now: float) -> list[str | bytes]:
+    def receive(self, message: str | bytes, now: float) -> list[str]:
         """Handle one client frame; returns the replies to send, in order. Never raises."""
         host = self._host
         self._last_inbound = now
@@ -164,7 +164,7 @@ class FakeServerProtocol:
             # One error for the whole request, and none of its arguments is applied.
             host.request_refused()
             return [self._error(TOO_FREQUENT_CODE, TOO_FREQUENT_MSG, parsed.id)]
-        out: list[str | bytes] = []
+        out: list[str] = []
         for arg in parsed.args:
             out.extend(self._answer(parsed, arg, now))
         return out
