@@ -44,8 +44,8 @@ def test_sans_io_modules_import_no_trio(module: str) -> None:
     assert not imported & {"trio", "trio_websocket", "socket", "time", "asyncio"}, imported
 
 
-def ms(*args: int) -> int:
-    return round(datetime(*args, tzinfo=UTC).timestamp() * 1000)
+def ms(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return round(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp() * 1000)
 
 
 @pytest.mark.parametrize(
