@@ -54,6 +54,9 @@ def test_ping_errors_and_the_idle_close() -> None:
     [error] = proto.receive(subscribe(Subscription("candle1m", "BTC-USDT")), 7.0)
     assert list(json.loads(error)) == ["id", "event", "msg", "code", "connId"]
     assert json.loads(error)["code"] == "64001"
+    uly = json.dumps({"op": "subscribe", "args": [{"channel": "opt-summary", "uly": "BTC-USD"}]})
+    [error] = proto.receive(uly, 7.5)
+    assert json.loads(error)["code"] == "64000"
     proto.receive(subscribe(TICKERS), 8.0)
     assert proto.close_due(100.0) is None  # subscribed: never idle
 

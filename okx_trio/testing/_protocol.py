@@ -29,6 +29,7 @@ __all__ = [
     "PONG",
     "TOO_FREQUENT_CODE",
     "TOO_FREQUENT_MSG",
+    "UNDERLYING_CODE",
     "Arg",
     "IllegalRequest",
     "Ping",
@@ -51,6 +52,7 @@ _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9]{1,32}")
 
 ILLEGAL_CODE: Final = "60012"
 NOT_FOUND_CODE: Final = "60018"
+UNDERLYING_CODE: Final = "64000"
 LOGIN_CODE: Final = "60011"
 NOTICE_UPGRADE_CODE: Final = "64008"
 NOTICE_UPGRADE_MSG: Final = (
@@ -79,11 +81,13 @@ class Arg:
 
     ``raw`` is the arg as the client sent it (echoed in acks, in the client's key order);
     ``subscription`` is what it asks for, or ``None`` for a channel OKX does not have (or
-    arguments that do not make one, e.g. a lower-case ``instId``): OKX answers those 60018.
+    arguments that do not make one, e.g. a lower-case ``instId``): OKX answers those
+    ``code``, 60018 (64000 for an arg that still uses ``uly``).
     """
 
     raw: Mapping[str, str]
     subscription: Subscription | None
+    code: str = "60018"
 
     @property
     def channel(self) -> str:
@@ -165,6 +169,8 @@ def _parse_arg(raw: object) -> Arg | None:
     channel = raw.get("channel")
     if not channel:
         return None
+    if "uly" in raw:
+        return Arg(raw, None, UNDERLYING_CODE)  # dropped for instFamily in 2023
     spec = CHANNELS.get(channel)
     if spec is None:
         return Arg(raw, None)  # an unknown channel is 60018, not an illegal request

@@ -23,7 +23,6 @@ from ._limits import REQUEST_WINDOW, admit_into_window
 from ._protocol import (
     ILLEGAL_CODE,
     LOGIN_CODE,
-    NOT_FOUND_CODE,
     NOTICE_UPGRADE_CODE,
     PONG,
     TOO_FREQUENT_CODE,
@@ -53,6 +52,7 @@ _MESSAGES: Final = {
     "64002": f"channel:{{arg}}: this channel is not served on {BUSINESS_PATH}; "
     f"please use {PUBLIC_PATH} or the private URL.",
     LOGIN_CODE: "Please log in",
+    "64000": "Parameter uly is no longer supported, please use instFamily instead.",
     "64003": "channel:{arg}: your trading fee tier doesn't meet the requirement for this channel.",
 }
 
@@ -176,7 +176,7 @@ class FakeServerProtocol:
     def _answer(self, request: Request, arg: Arg, now: float) -> list[str]:
         sub = arg.subscription
         if sub is None:
-            return [self._error(NOT_FOUND_CODE, error_text(NOT_FOUND_CODE, arg.raw), request.id)]
+            return [self._error(arg.code, error_text(arg.code, arg.raw), request.id)]
         ack = encode_ack(request.op, arg.raw, request.id, self.conn_id)
         if request.op == "unsubscribe":
             # OKX acks an unsubscribe of something not subscribed, too.
