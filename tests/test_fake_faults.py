@@ -91,3 +91,17 @@ async def test_reject_instruments_reaches_every_channel(
         error = json.loads(await ws.get_message())
         assert (error["id"], error["code"]) == ("9", "60013")
         assert exchange.subscribed() == set()
+
+
+async def test_reject_subscriptions_reaches_one_channel(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=0.5)
+    exchange.reject_subscriptions("trades:BTC-USDT", code="64003")
+    async with exchange.connector(PUBLIC) as ws:
+        await ws.send_message(json.dumps({"op": "subscribe", "args": [TRADES.arg]}))
+        assert json.loads(await ws.get_message())["code"] == "64003"
+        await subscribe(ws, Subscription("tickers", "BTC-USDT"))
+        exchange.accept_subscriptions(TRADES)
+        await subscribe(ws, TRADES)
+        assert exchange.subscribed() == {TRADES, Subscription("tickers", "BTC-USDT")}

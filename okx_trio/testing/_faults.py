@@ -148,6 +148,23 @@ class FaultsMixin:
             self._venue.rejected.pop(inst_id, None)
         self._notify()
 
+    def reject_subscriptions(self, *subs: Subscription | str, code: str = "60018") -> None:
+        """Answer future subscribes of exactly *subs* (``Subscription`` or ``"trades:BTC-USDT"``)
+        with a per-argument error *code*; the instrument's other channels are served.
+
+        Raises:
+            ValueError: for a text that is not a subscription.
+        """
+        for item in subs:
+            self._venue.rejected_subscriptions[_subscription(item)] = code
+        self._notify()
+
+    def accept_subscriptions(self, *subs: Subscription | str) -> None:
+        """Undo :meth:`reject_subscriptions` for *subs*."""
+        for item in subs:
+            self._venue.rejected_subscriptions.pop(_subscription(item), None)
+        self._notify()
+
     def ignore_requests(self, ignore: bool = True) -> None:
         """Keep pushing and ponging, but never answer (or act on) subscribe/unsubscribe.
 
@@ -207,8 +224,7 @@ class FaultsMixin:
             ValueError: for a *sub* text that is not a subscription.
             TypeError, IndexError, ValueError: for a bad *only* (see :meth:`send_notice`).
         """
-        if isinstance(sub, str):
-            sub = Subscription.parse(sub)
+        sub = _subscription(sub)
         for session in self._select(only, None):
             if sub in session.record.subscribed:
                 session.push(sub, data)
@@ -281,6 +297,10 @@ class FaultsMixin:
             raise ValueError(f"endpoint must be 'public', 'business' or None, got {endpoint!r}")
         chosen = sessions if only is None else _chosen(sessions, only)
         return [s for s in chosen if endpoint is None or s.record.endpoint == endpoint]
+
+
+def _subscription(item: Subscription | str) -> Subscription:
+    return Subscription.parse(item) if isinstance(item, str) else item
 
 
 def _chosen(sessions: list[ExchangeSession], only: Iterable[Any]) -> list[ExchangeSession]:

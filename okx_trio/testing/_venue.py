@@ -126,6 +126,7 @@ class Venue:
         self.silent = False
         self.ignoring_requests = False
         self.rejected: dict[str, str] = {}
+        self.rejected_subscriptions: dict[Subscription, str] = {}
         # inst_id -> whether resubscribing cures it (see freeze_instruments).
         self.frozen: dict[str, bool] = {}
         self.requests: list[RecordedRequest] = []
@@ -143,6 +144,9 @@ class Venue:
     # -- Host -------------------------------------------------------------------------------
 
     def refusal(self, sub: Subscription) -> str | None:
+        code = self.rejected_subscriptions.get(sub)
+        if code is not None:
+            return code
         inst_id = sub.inst_id
         if inst_id is not None and inst_id in self.rejected:
             return self.rejected[inst_id]
