@@ -275,6 +275,22 @@ async def test_blackhole_stalls_everything_until_resume(
         assert trio.current_time() == 40.0
 
 
+async def test_a_blackholed_idle_connection_is_closed_only_once_the_stall_ends(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=math.inf)
+    async with exchange.connector(PUBLIC) as ws:
+        [conn] = exchange.connections
+        exchange.send_notice()
+        await recv(ws)
+        exchange.blackhole()
+        await assert_quiet(ws, 100)  # neither the idle nor the upgrade close gets through
+        exchange.resume()
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.get_message()
+        assert (info.value.code, conn.closed_at) == (1001, 100.0)
+
+
 @pytest.mark.realtime
 async def test_blackhole_on_the_socket_leaves_websocket_pings_unanswered() -> None:
     exchange = FakeExchange(tick_interval=math.inf)

@@ -295,6 +295,8 @@ class FakeServerProtocol:
     def next_deadline(self) -> float:
         """When :meth:`pushes_due` or :meth:`close_due` next has something (inf: never)."""
         due = min((s.due for s in self._schedule.values()), default=math.inf)
+        if self.record.blackholed:
+            return due  # no close can happen on a stalled stream (see close_due)
         return min(due, self._notice_close_at, self._idle_deadline())
 
     def connection_lost(self) -> None:
