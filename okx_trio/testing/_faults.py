@@ -231,7 +231,12 @@ class FaultsMixin:
         self._notify()
 
     def push_ticker(self, inst_id: str, *, only: Only = None) -> None:
-        """``push(Subscription("tickers", inst_id), only=only)``."""
+        """``push(Subscription("tickers", inst_id), only=only)``.
+
+        Raises:
+            ValueError: for an *inst_id* that is not an instrument id (``BTC-USDT``).
+            TypeError, IndexError, ValueError: for a bad *only* (see :meth:`send_notice`).
+        """
         self.push(Subscription("tickers", inst_id), only=only)
 
     def freeze_instruments(self, *inst_ids: str, cured_by_resubscribe: bool = True) -> None:
