@@ -95,7 +95,7 @@ def test_bad_window_raises(bad: float) -> None:
 async def test_latency_in_stats_and_a_warning_past_the_threshold(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    exchange = FakeExchange(tick_interval=1.0)
+    exchange = FakeExchange(tick_interval=1.0, stagger_ms=0)
     exchange.latency = 6.0  # from the start: the market's ts never goes backwards
     config = make_config(latency_warning=5.0)
     pairs = ["BTC-USDT", "ETH-USDT"]

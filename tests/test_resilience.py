@@ -202,7 +202,7 @@ MANY = [f"C{i:04d}-USDT" for i in range(2000)]
 async def test_two_thousand_pairs_over_four_connections_survive_one_drop(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    exchange = FakeExchange(tick_interval=1.0)
+    exchange = FakeExchange(tick_interval=1.0, reject_unlisted=False)
     config = make_config(max_pairs_per_connection=500)
     log = TickLog()
     async with open_okx_client(
@@ -243,7 +243,7 @@ async def test_two_thousand_pairs_over_four_connections_survive_one_drop(
 
 
 async def test_pool_changes_move_no_pair_that_stays(autojump_clock: trio.testing.MockClock) -> None:
-    exchange = FakeExchange(tick_interval=5.0)
+    exchange = FakeExchange(tick_interval=5.0, reject_unlisted=False)
     config = make_config(max_pairs_per_connection=500, max_connects_per_second=None)
     async with open_okx_client(MANY[:1000], config=config, connector=exchange.connector) as client:
         await client.wait_subscribed()
@@ -303,7 +303,7 @@ async def test_a_spent_request_budget_waits_instead_of_being_cut_off(
 async def test_every_pooled_connection_hands_over_on_its_own_upgrade_notice(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    exchange = FakeExchange(tick_interval=1.0, epoch_ms=0)
+    exchange = FakeExchange(tick_interval=1.0, epoch_ms=0, reject_unlisted=False)
     pairs = MANY[:40]
     config = make_config(max_pairs_per_connection=10)
     log = TickLog()

@@ -1,10 +1,13 @@
 """A fake OKX v5 public WebSocket exchange for testing OKX clients, Trio-native.
 
-:class:`FakeExchange` serves the ``tickers`` channel from a seeded :class:`MarketSimulator`,
-in memory through :meth:`FakeExchange.connector` (deterministic under
+:class:`FakeExchange` serves every public and business market channel (tickers, trades,
+books, candles, mark and index prices, funding, ...) from a seeded :class:`MarketSimulator`,
+on both endpoints, in memory through :meth:`FakeExchange.connector` (deterministic under
 ``trio.testing.MockClock``) or over a real socket with :func:`open_fake_exchange_server`, and
 lets a test inject the faults a real exchange produces: dropped and refused connections, a
-silent half-open server, rejected instruments, lost requests, upgrade notices and garbage.
+silent half-open server, a stalled stream, rejected instruments, lost requests, upgrade
+notices and garbage. Each connection is a sans-IO :class:`FakeServerProtocol`; how closely
+it follows OKX is set by the :class:`Fidelity` switches.
 :class:`ReplayExchange` plays back a recorded session (see :func:`load_capture`).
 :func:`run_chaos` soaks a client in a seeded :class:`ChaosSchedule` of faults, holding it to
 its invariants throughout (the wire rules are :class:`Auditor`'s).
@@ -25,6 +28,7 @@ from ._chaos_schedule import ChaosSchedule as ChaosSchedule
 from ._chaos_schedule import Fault as Fault
 from ._chaos_schedule import FaultKind as FaultKind
 from ._exchange import FakeExchange as FakeExchange
+from ._fidelity import Fidelity as Fidelity
 from ._market import MarketSimulator as MarketSimulator
 from ._memory import MemoryWebSocket as MemoryWebSocket
 from ._record import RecordSummary as RecordSummary
@@ -36,6 +40,7 @@ from ._replay import ReplayExchange as ReplayExchange
 from ._replay import load_capture as load_capture
 from ._replay import parse_capture as parse_capture
 from ._server import open_fake_exchange_server as open_fake_exchange_server
+from ._server_protocol import FakeServerProtocol as FakeServerProtocol
 
 #: Recorded OKX traffic and OKX's documentation samples, shipped with the package (see its
 #: README.md): ``CAPTURE_DIR / "okx-public-2022-05-13.txt"`` replays with ReplayExchange.
@@ -50,8 +55,10 @@ __all__ = [
     "ChaosSchedule",
     "FakeConnection",
     "FakeExchange",
+    "FakeServerProtocol",
     "Fault",
     "FaultKind",
+    "Fidelity",
     "MarketSimulator",
     "MemoryWebSocket",
     "RecordSummary",

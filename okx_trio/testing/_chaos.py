@@ -606,7 +606,7 @@ class _Soak:
             await trio.sleep_until(self._start + k * every - 1.0)
             # The fake keeps every request it ever saw for tests to assert on; over a day
             # that log is the soak's own growth, not the client's.
-            del self.exchange._requests[:]
+            self.exchange.clear_requests()
             if self._trace_memory:
                 gc.collect()
                 self.report.memory.append(tracemalloc.get_traced_memory()[0])

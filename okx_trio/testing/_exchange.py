@@ -1,74 +1,75 @@
-"""The fake OKX exchange: state, fault injection, observation, and the in-memory connector."""
+"""The fake OKX exchange: construction, connecting, observation (faults: ``_faults``)."""
 
 from __future__ import annotations
 
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Final
+from urllib.parse import urlsplit
 
 import trio
 
+from .._okx import BUSINESS_PATH, PRIVATE_PATH, PUBLIC_PATH
+from .._subscription import Subscription
+from ._faults import FaultsMixin
+from ._fidelity import Fidelity
+from ._limits import CONNECT_WINDOW, admit_into_window, check_limit
+from ._listing import DEFAULT_LISTING, Listing
 from ._market import MarketSimulator
 from ._memory import MemoryWebSocket, open_memory_connection
-from ._protocol import NOTICE_UPGRADE_CODE, NOTICE_UPGRADE_MSG, encode_notice
-from ._records import FakeConnection, RecordedRequest
-from ._session import ExchangeSession, admit_into_window
+from ._records import EndpointName, FakeConnection, RecordedRequest
+from ._server_protocol import FakeServerProtocol
+from ._session import ExchangeSession
 from ._transport import ServerTransport
+from ._venue import Venue
 
-__all__ = ["FakeExchange"]
+__all__ = ["FakeExchange", "endpoint_of_path"]
 
-# OKX counts connection attempts per second.
-_CONNECT_WINDOW: Final = 1.0
-
-Only = Iterable[FakeConnection | int] | None
-"""Which open connections a fault reaches: records, or indices into ``connections``."""
+_PATHS: dict[str, EndpointName] = {PUBLIC_PATH: "public", BUSINESS_PATH: "business"}
 
 
-def _check_limit(name: str, value: int | None) -> int | None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise ValueError(f"{name} must be an int >= 1 or None, got {value!r}")
-    return value
+def endpoint_of_path(path: str) -> EndpointName | None:
+    """``"public"`` / ``"business"`` for OKX's URL paths, None for any other path."""
+    return _PATHS.get(path.rstrip("/") or "/")
 
 
-class FakeExchange:
-    """An in-process OKX v5 public WebSocket endpoint serving the ``tickers`` channel.
+class FakeExchange(FaultsMixin):
+    """An in-process OKX v5 exchange serving every public and business market channel.
 
     Connect through :meth:`connector` (in memory, deterministic under Trio's ``MockClock``)
     or through :func:`open_fake_exchange_server` (a real WebSocket on a local port). Both
-    run the same server logic against this object, so faults injected here reach every
-    connection, however it was made.
+    route by URL path (``/ws/v5/public``, ``/ws/v5/business``) and run the same sans-IO
+    ``FakeServerProtocol`` per connection, so faults injected here reach every connection,
+    however it was made.
 
-    Every subscribed instrument gets one push per *tick_interval* seconds on every connection
-    subscribed to it, the first right after the subscribe ack. With ``tick_interval`` of 0
-    or ``math.inf`` nothing is pushed automatically; use :meth:`push_ticker`.
+    Each subscription gets its first push right after its ack, then one per its channel's
+    cadence: ``tick_interval`` for tickers, trades and books (twice that for mark and index
+    prices), 1 s for candles, 3 s open interest, 60 s funding, the full list only once for
+    ``instruments``; *cadence* overrides any (by channel, or ``"candle"`` for every candle
+    channel). With ``tick_interval`` of 0 or ``math.inf`` nothing is pushed automatically;
+    use :meth:`push` / :meth:`push_ticker`.
 
-    Fault injection and observation are plain synchronous methods and attributes, usable
-    from any task of the Trio run that serves the exchange. Timestamps are
-    ``epoch_ms + round((trio.current_time() - latency) * 1000)``, and never decrease from one
-    push of an instrument to the next.
+    Fidelity switches (all OKX's behaviour by default; see :class:`Fidelity`):
+    *reject_unlisted*, *idle_timeout*, *notice_close_after*, *msg_before_code*, *conn_id*,
+    *stagger_ms*, *data_before_ack*. The listing is *listed* (instrument ids) and *indexes*
+    (for the index channels); default: see ``okx_trio.testing._listing``.
 
-    Faults aimed at single connections take ``only``: an iterable of :class:`FakeConnection`
-    records and/or indices into :attr:`connections` as it is at the call (negative indices
-    count from the newest). ``None``, the default, means every open connection. Records of
-    connections that have closed since are skipped.
+    Timestamps are ``epoch_ms + round((trio.current_time() - latency) * 1000)``, less a
+    stable per-instrument stagger of up to *stagger_ms*, and never decrease from one push
+    of an instrument to the next.
 
     OKX's rate limits are off unless asked for; set them at construction or later through
     the attributes of the same names. An event at time ``t`` counts against its window until
     ``t + window`` and not at that instant; refused events do not count at all.
 
     Args:
-        tick_interval: Seconds between automatic pushes per instrument and connection.
+        tick_interval: Seconds between automatic pushes of the fast channels.
         seed: Seeds the default market and the ``connId`` sequence.
         epoch_ms: Added to the Trio clock (in ms) for each push's ``ts``. By default
-            *wall_clock* when the exchange is made, less the Trio clock, so that in real
-            time ``ts`` is the real time (the client's latency figures read true); pass a
-            number for ``ts`` values that repeat from run to run.
-        wall_clock: Seconds since the epoch, read once, only when *epoch_ms* is not given:
-            the exchange's side of the client's ``wall_clock`` (exchange timestamps against
-            the wall clock are the one thing that is not virtual time).
+            *wall_clock* when the exchange is made, less the Trio clock.
+        wall_clock: Seconds since the epoch, read once, only when *epoch_ms* is not given.
         market: Where tickers come from; default ``MarketSimulator(seed)``.
         max_connects_per_second: Refuse a connection attempt when this many were let through
             in the last second (OKX: 3 per IP), as :meth:`refuse_connections` refuses.
@@ -77,8 +78,9 @@ class FakeExchange:
             same connection were let through in the last 3600 s (OKX: 480).
 
     Raises:
-        ValueError: if *tick_interval* is negative or NaN, or a limit is not an int >= 1
-            or ``None``.
+        ValueError: if *tick_interval* is negative or NaN, a limit is not an int >= 1 or
+            ``None``, a *cadence* entry is unknown or not > 0, a switch is out of range, or
+            an id in *listed*/*indexes* is not an instrument id.
     """
 
     def __init__(
@@ -91,12 +93,18 @@ class FakeExchange:
         max_connects_per_second: int | None = None,
         max_requests_per_hour: int | None = None,
         wall_clock: Callable[[], float] = time.time,
+        listed: Iterable[str] | None = None,
+        indexes: Iterable[str] | None = None,
+        cadence: Mapping[str, float] | None = None,
+        reject_unlisted: bool = True,
+        idle_timeout: float | None = 30.0,
+        notice_close_after: float | None = 60.0,
+        msg_before_code: bool = True,
+        conn_id: bool = True,
+        stagger_ms: int = 5,
+        data_before_ack: bool = False,
     ) -> None:
-        if not tick_interval >= 0:  # also rejects NaN
-            raise ValueError(f"tick_interval must be >= 0, got {tick_interval!r}")
         self.max_connects_per_second = max_connects_per_second
-        self.max_requests_per_hour = max_requests_per_hour
-        self._tick_interval = tick_interval
         if epoch_ms is None:
             try:
                 trio_now = trio.current_time()
@@ -104,17 +112,33 @@ class FakeExchange:
                 trio_now = 0.0
             # Exchange timestamps are wall-clock time: the one fair use, read once here.
             epoch_ms = round((wall_clock() - trio_now) * 1000)
-        self.epoch_ms = epoch_ms
-        self.market = market if market is not None else MarketSimulator(seed)
+        fidelity = Fidelity(
+            reject_unlisted=reject_unlisted,
+            idle_timeout=idle_timeout,
+            notice_close_after=notice_close_after,
+            msg_before_code=msg_before_code,
+            conn_id=conn_id,
+            stagger_ms=stagger_ms,
+            data_before_ack=data_before_ack,
+        )
+        listing = Listing(
+            DEFAULT_LISTING[0] if listed is None else listed,
+            DEFAULT_LISTING[1] if indexes is None else indexes,
+        )
+        self._venue = Venue(
+            tick_interval=tick_interval,
+            seed=seed,
+            epoch_ms=epoch_ms,
+            market=market if market is not None else MarketSimulator(seed),
+            listing=listing,
+            fidelity=fidelity,
+            cadence=cadence or {},
+            max_requests_per_hour=max_requests_per_hour,
+            changed=self._notify,
+        )
         self._conn_ids = random.Random(f"okx-trio-conn-ids:{seed}")
         self._sessions: list[ExchangeSession] = []
-        self._requests: list[RecordedRequest] = []
-        self._rejected: dict[str, str] = {}
         self._refuse = 0
-        self._silent = False
-        self._ignoring = False
-        # inst_id -> whether resubscribing cures it (see freeze_instruments).
-        self._frozen: dict[str, bool] = {}
         # When the connection attempts the rate limit let through arrived.
         self._connect_window: deque[float] = deque()
         self._changed = trio.Event()
@@ -124,25 +148,41 @@ class FakeExchange:
         """``trio.current_time()`` of every connection attempt, refused ones included."""
         self.connects_refused_by_limit = 0
         """Connection attempts refused by ``max_connects_per_second``."""
-        self.requests_refused_by_limit = 0
-        """Subscribe/unsubscribe requests answered 60014 because of ``max_requests_per_hour``."""
         self.accepted_connections = 0
         """Connection attempts that were accepted."""
-        self.pushes = 0
-        """Ticker pushes sent so far, over all connections."""
-        self.latency = 0.0
-        """Seconds each push's ``ts`` lags :meth:`wall_clock` (latency injection)."""
+
+    # -- settings ----------------------------------------------------------------------------
 
     @property
     def tick_interval(self) -> float:
-        """Seconds between automatic pushes (fixed at construction)."""
-        return self._tick_interval
+        """Seconds between automatic pushes of the fast channels (fixed at construction)."""
+        return self._venue.tick_interval
+
+    @property
+    def fidelity(self) -> Fidelity:
+        """The fidelity switches (fixed at construction)."""
+        return self._venue.fidelity
+
+    @property
+    def market(self) -> MarketSimulator:
+        return self._venue.market
+
+    @property
+    def epoch_ms(self) -> int:
+        return self._venue.epoch_ms
+
+    @property
+    def latency(self) -> float:
+        """Seconds each push's ``ts`` lags :meth:`wall_clock` (latency injection; settable)."""
+        return self._venue.latency
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        self._venue.latency = value
 
     @property
     def max_connects_per_second(self) -> int | None:
         """Connection attempts let through per sliding second, or ``None`` for no limit.
-
-        Settable at any time; attempts made while it was ``None`` still count.
 
         Raises:
             ValueError: on setting anything but an int >= 1 or ``None``.
@@ -151,54 +191,73 @@ class FakeExchange:
 
     @max_connects_per_second.setter
     def max_connects_per_second(self, value: int | None) -> None:
-        self._max_connects = _check_limit("max_connects_per_second", value)
+        self._max_connects = check_limit("max_connects_per_second", value)
 
     @property
     def max_requests_per_hour(self) -> int | None:
         """Subscribe/unsubscribe requests let through per connection per sliding 3600 s.
 
-        ``None`` means no limit. Settable at any time; requests made while it was ``None``
-        still count. Pings, illegal requests and requests that :meth:`ignore_requests` or
-        :meth:`go_silent` leave unanswered are not counted.
+        ``None`` means no limit. Pings, illegal requests and requests that
+        :meth:`ignore_requests` or :meth:`go_silent` leave unanswered are not counted.
 
         Raises:
             ValueError: on setting anything but an int >= 1 or ``None``.
         """
-        return self._max_requests
+        return self._venue.max_requests_per_hour
 
     @max_requests_per_hour.setter
     def max_requests_per_hour(self, value: int | None) -> None:
-        self._max_requests = _check_limit("max_requests_per_hour", value)
+        self._venue.max_requests_per_hour = value
+
+    @property
+    def listed(self) -> frozenset[str]:
+        """The instrument ids the market lists (indexes: :attr:`listed_indexes`)."""
+        return self._venue.listing.inst_ids
+
+    @property
+    def listed_indexes(self) -> frozenset[str]:
+        return self._venue.listing.indexes
+
+    def list_instruments(self, *inst_ids: str, indexes: Iterable[str] = ()) -> None:
+        """List more instruments (and *indexes*); later subscribes of them are served.
+
+        Raises:
+            ValueError: naming the id, for one that is not an OKX instrument id.
+        """
+        self._venue.list_instruments(inst_ids, indexes)
 
     # -- connecting --------------------------------------------------------------------------
 
     def connector(self, url: str) -> AbstractAsyncContextManager[MemoryWebSocket]:
         """Open an in-memory connection; use as ``async with exchange.connector(url) as ws``.
 
-        Compatible with ``Callable[[str], AbstractAsyncContextManager[Any]]``, the shape of
-        ``trio_websocket.open_websocket_url``. *url* is accepted and ignored. The yielded
-        :class:`MemoryWebSocket` has ``send_message``, ``get_message``, ``aclose`` and
-        ``closed``; after the exchange closes the connection, ``get_message`` returns what
-        was already sent and then raises ``trio_websocket.ConnectionClosed``.
+        Compatible with ``okx_trio._connection.Connector``. *url*'s path picks the endpoint:
+        ``/ws/v5/business`` the business one, ``/ws/v5/public`` or any other path the public
+        one (``/ws/v5/private`` is refused: login is not offered yet). ``get_message``
+        returns what was already sent and then raises
+        ``okx_trio._connection.ConnectionClosed(code, reason)``.
 
-        The server side runs in a nursery owned by the context manager. Leaving the block
-        closes the connection (the exchange records code 1000) and cancels the server side.
+        Leaving the block closes the connection (the exchange records code 1000) and cancels
+        the server side.
 
         Raises:
             ConnectionRefusedError: from ``__aenter__``, if :meth:`refuse_connections` or
-                ``max_connects_per_second`` says this attempt fails.
+                ``max_connects_per_second`` says this attempt fails, or for the private path.
         """
-        return self._connect()
+        path = urlsplit(url).path
+        return self._connect(path, endpoint_of_path(path) or "public")
 
     @asynccontextmanager
-    async def _connect(self) -> AsyncIterator[MemoryWebSocket]:
+    async def _connect(self, path: str, endpoint: EndpointName) -> AsyncIterator[MemoryWebSocket]:
         await trio.lowlevel.checkpoint()
-        self._admit()
-        async with open_memory_connection(lambda t: self._open_session(t).run) as ws:
+        if path.rstrip("/") == PRIVATE_PATH:
+            raise ConnectionRefusedError(f"the fake exchange does not serve {PRIVATE_PATH} yet")
+        self.admit()
+        async with open_memory_connection(lambda t: self.accept(t, endpoint).run) as ws:
             yield ws
 
-    def _admit(self) -> None:
-        """Count a connection attempt (internal).
+    def admit(self) -> None:
+        """Count a connection attempt (for transports: the loopback server calls it).
 
         The rate limit is checked first: an attempt it refuses does not use up a
         :meth:`refuse_connections` count.
@@ -209,9 +268,7 @@ class FakeExchange:
         now = trio.current_time()
         self.connection_attempts += 1
         self.connect_times.append(now)
-        if not admit_into_window(
-            self._connect_window, now, _CONNECT_WINDOW, self.max_connects_per_second
-        ):
+        if not admit_into_window(self._connect_window, now, CONNECT_WINDOW, self._max_connects):
             self.connects_refused_by_limit += 1
             self._notify()
             raise ConnectionRefusedError(
@@ -223,223 +280,63 @@ class FakeExchange:
             raise ConnectionRefusedError("connection refused by FakeExchange.refuse_connections")
         self._notify()
 
-    def _open_session(self, transport: ServerTransport) -> ExchangeSession:
-        """Register an admitted connection served over *transport* (internal).
+    def accept(self, transport: ServerTransport, endpoint: EndpointName) -> ExchangeSession:
+        """Register an admitted connection on *endpoint* served over *transport* (for
+        transports); the caller runs ``session.run()``.
 
         Synchronous, so the connection is in :attr:`connections` before the client's
-        connect returns; the caller runs ``session.run()`` in its own nursery.
+        connect returns.
         """
-        conn_id = f"{self._conn_ids.getrandbits(32):08x}"
-        record = FakeConnection(conn_id=conn_id, opened_at=trio.current_time())
-        session = ExchangeSession(self, record, transport)
+        now = trio.current_time()
+        record = FakeConnection(
+            conn_id=f"{self._conn_ids.getrandbits(32):08x}", opened_at=now, endpoint=endpoint
+        )
+        session = ExchangeSession(
+            FakeServerProtocol(self._venue, record, now), transport, self._forget
+        )
         self._sessions.append(session)
         self.accepted_connections += 1
         self._notify()
         return session
 
-    # -- fault injection ---------------------------------------------------------------------
-
-    def drop_connections(self, code: int = 1006, reason: str = "", *, only: Only = None) -> int:
-        """Close the open connections now (or those in *only*), with *code*; returns how many.
-
-        Code 1006 (the default) aborts without a closing handshake, like a dead network
-        path; other codes send a close frame. Messages queued before the drop are still
-        delivered first. The connections leave :attr:`connections` immediately. Clients see
-        ``CloseReason(code, reason)``, with an empty *reason* as ``None`` (as trio-websocket
-        reports it).
-
-        Raises:
-            TypeError, IndexError, ValueError: for a bad *only* (see :meth:`send_notice`);
-                nothing is dropped then.
+    def server_protocol(
+        self, endpoint: EndpointName = "public", now: float = 0.0
+    ) -> FakeServerProtocol:
+        """A sans-IO protocol for one connection on *endpoint* opened at *now*, sharing this
+        exchange's market, faults and records but served by no transport (for unit tests
+        that drive it, or pair it with a client's sans-IO protocol, with no sockets). It is
+        not in :attr:`connections`; the faults that pick connections do not reach it.
         """
-        sessions = self._select(only)
-        for session in sessions:
-            session.close_nowait(code, reason)
-        self._notify()
-        return len(sessions)
+        conn_id = f"{self._conn_ids.getrandbits(32):08x}"
+        record = FakeConnection(conn_id=conn_id, opened_at=now, endpoint=endpoint)
+        return FakeServerProtocol(self._venue, record, now)
 
-    def go_silent(self, *, only: Only = None) -> None:
-        """Become a half-open server: stop pushing and stop answering anything.
-
-        Connections stay open and requests are still recorded, but there is no ``pong``, no
-        ack and no error. Explicit :meth:`push_ticker`, :meth:`send_notice` and
-        :meth:`send_raw` calls still go out. WebSocket-level ping frames on the real-socket
-        server are still answered by trio-websocket; OKX clients use the text ``ping``.
-
-        With *only*, just those connections go half-open (their ``FakeConnection.silent``
-        becomes true), for good: a connection made later is not silent, and :attr:`silent`
-        stays false.
-
-        Raises:
-            TypeError, IndexError, ValueError: for a bad *only* (see :meth:`send_notice`).
-        """
-        if only is None:
-            self._silent = True
-        else:
-            for session in self._select(only):
-                session.record.silent = True
+    def _forget(self, session: ExchangeSession) -> None:
+        if session in self._sessions:
+            self._sessions.remove(session)
         self._notify()
 
-    def resume(self, *, only: Only = None) -> None:
-        """Undo :meth:`go_silent`: pushes continue on their schedule and requests get answers.
-
-        Without *only* this ends every silence, exchange-wide and per connection. With
-        *only*, it ends those connections' own silence; an exchange-wide silence stays.
-
-        Raises:
-            TypeError, IndexError, ValueError: for a bad *only* (see :meth:`send_notice`).
-        """
-        if only is None:
-            self._silent = False
-        for session in self._select(only):
-            session.record.silent = False
-        self._notify()
+    # -- observation -------------------------------------------------------------------------
 
     @property
     def silent(self) -> bool:
         """Whether the exchange-wide :meth:`go_silent` is in effect."""
-        return self._silent
+        return self._venue.silent
 
     @property
     def ignoring_requests(self) -> bool:
         """Whether :meth:`ignore_requests` is in effect."""
-        return self._ignoring
-
-    def refuse_connections(self, n: int) -> None:
-        """Make the next *n* connection attempts fail (replacing any earlier count).
-
-        In memory the attempt raises ``ConnectionRefusedError``; the real-socket server
-        rejects the handshake with HTTP 503.
-
-        Raises:
-            ValueError: if *n* is negative.
-        """
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n!r}")
-        self._refuse = n
-        self._notify()
-
-    def reject_instruments(self, *inst_ids: str, code: str = "60018") -> None:
-        """Answer future subscribes of *inst_ids* with a per-argument error *code*.
-
-        Other arguments of the same request are acked normally. Existing subscriptions are
-        not touched.
-        """
-        for inst_id in inst_ids:
-            self._rejected[inst_id] = code
-        self._notify()
-
-    def accept_instruments(self, *inst_ids: str) -> None:
-        """Undo :meth:`reject_instruments` for *inst_ids*."""
-        for inst_id in inst_ids:
-            self._rejected.pop(inst_id, None)
-        self._notify()
-
-    def ignore_requests(self, ignore: bool = True) -> None:
-        """Keep pushing and ponging, but never answer (or act on) subscribe/unsubscribe.
-
-        Ignored requests are still recorded; they change no subscription. Malformed requests
-        still get error 60012.
-        """
-        self._ignoring = ignore
-        self._notify()
-
-    def send_notice(
-        self, code: str = NOTICE_UPGRADE_CODE, msg: str = NOTICE_UPGRADE_MSG, *, only: Only = None
-    ) -> None:
-        """Send a ``notice`` event (default: 64008, service upgrade) to the open connections.
-
-        Raises:
-            TypeError: if *only* is not an iterable, or holds something other than records
-                and ints.
-            IndexError: if an index in *only* is out of range for :attr:`connections`.
-            ValueError: if a record in *only* is open but not a connection of this exchange.
-        """
-        for session in self._select(only):
-            session.send_nowait(encode_notice(code, msg, session.record.conn_id))
-        self._notify()
-
-    def send_raw(self, payload: str | bytes, *, only: Only = None) -> None:
-        """Send *payload* to the open connections: ``str`` as a text frame, ``bytes`` as binary.
-
-        Raises:
-            TypeError: if *payload* is neither ``str`` nor ``bytes``.
-            TypeError, IndexError, ValueError: for a bad *only* (see :meth:`send_notice`).
-        """
-        if not isinstance(payload, str | bytes):
-            raise TypeError(f"payload must be str or bytes, not {type(payload).__name__}")
-        for session in self._select(only):
-            session.send_nowait(payload)
-        self._notify()
-
-    def push_ticker(self, inst_id: str, *, only: Only = None) -> None:
-        """Push one ticker for *inst_id* now, to every open connection subscribed to it.
-
-        Connections on which *inst_id* is frozen get nothing; a silent one still gets it.
-
-        Raises:
-            TypeError, IndexError, ValueError: for a bad *only* (see :meth:`send_notice`).
-        """
-        for session in self._select(only):
-            if inst_id in session.record.subscriptions:
-                session.push(inst_id)
-        self._notify()
-
-    def freeze_instruments(self, *inst_ids: str, cured_by_resubscribe: bool = True) -> None:
-        """Stop pushing *inst_ids* on every connection, while they stay subscribed.
-
-        The "frozen price" fault: subscribes are still acked and ``subscriptions`` does not
-        change, but the subscriptions of *inst_ids* that exist now get no push, automatic
-        or from :meth:`push_ticker`, until :meth:`thaw_instruments`. Automatic pushes keep
-        their schedule meanwhile, so a thaw resumes them on the same grid.
-
-        By default the fault is per subscription, like a stuck server-side feed: a new
-        subscribe of a frozen instrument (on a new connection, or after an unsubscribe on
-        the same one) is served normally. A repeated subscribe without an unsubscribe
-        changes nothing, so it cures nothing. With *cured_by_resubscribe* false, every
-        subscription of *inst_ids*, now or later, stays frozen until the thaw.
-
-        Raises:
-            ValueError: if no instrument is named (:meth:`thaw_instruments` with none thaws
-                all; freezing all is not offered).
-        """
-        if not inst_ids:
-            raise ValueError("name at least one instrument to freeze")
-        for inst_id in inst_ids:
-            self._frozen[inst_id] = cured_by_resubscribe
-        for session in self._sessions:
-            record = session.record
-            record.frozen |= record.subscriptions.intersection(inst_ids)
-        self._notify()
-
-    def thaw_instruments(self, *inst_ids: str) -> None:
-        """Undo :meth:`freeze_instruments` for *inst_ids* (none: for every instrument).
-
-        Automatic pushes resume at the next point of their schedule.
-        """
-        thawed = set(inst_ids) if inst_ids else None
-        if thawed is None:
-            self._frozen.clear()
-        else:
-            for inst_id in thawed:
-                self._frozen.pop(inst_id, None)
-        for session in self._sessions:
-            if thawed is None:
-                session.record.frozen.clear()
-            else:
-                session.record.frozen -= thawed
-        self._notify()
+        return self._venue.ignoring_requests
 
     @property
-    def frozen_instruments(self) -> frozenset[str]:
-        """The instruments frozen and not thawed since.
+    def pushes(self) -> int:
+        """Data pushes sent so far, over all connections and channels."""
+        return self._venue.pushes
 
-        Whether a subscription is still frozen is per connection: see
-        ``FakeConnection.frozen``.
-        """
-        return frozenset(self._frozen)
-
-    # -- observation -------------------------------------------------------------------------
+    @property
+    def requests_refused_by_limit(self) -> int:
+        """Subscribe/unsubscribe requests answered 60014 because of ``max_requests_per_hour``."""
+        return self._venue.requests_refused_by_limit
 
     @property
     def connections(self) -> list[FakeConnection]:
@@ -449,13 +346,25 @@ class FakeExchange:
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received on any connection, in arrival order (a new list)."""
-        return list(self._requests)
+        return list(self._venue.requests)
+
+    def clear_requests(self) -> None:
+        """Forget the requests recorded so far (exchange-wide list; per connection they stay)."""
+        self._venue.requests.clear()
 
     def subscriptions(self) -> set[str]:
-        """The union of server-side subscribed instruments over all open connections."""
+        """The ``tickers`` shortcut: instruments subscribed to ``tickers`` on any open
+        connection."""
         out: set[str] = set()
         for session in self._sessions:
             out |= session.record.subscriptions
+        return out
+
+    def subscribed(self, endpoint: EndpointName | None = None) -> set[Subscription]:
+        """Every subscription of any open connection (on *endpoint*, if given)."""
+        out: set[Subscription] = set()
+        for session in self._select(None, endpoint):
+            out |= session.record.subscribed
         return out
 
     async def wait_until(self, predicate: Callable[[], bool]) -> None:
@@ -471,8 +380,6 @@ class FakeExchange:
         while not predicate():
             await self._changed.wait()
 
-    # -- used by sessions (internal) ---------------------------------------------------------
-
     def _notify(self) -> None:
         """Wake every :meth:`wait_until` to re-check its predicate."""
         self._changed.set()
@@ -485,64 +392,3 @@ class FakeExchange:
         figures are exact under the autojump clock.
         """
         return self.epoch_ms / 1000 + trio.current_time()
-
-    def _now_ms(self) -> int:
-        return self.epoch_ms + round((trio.current_time() - self.latency) * 1000)
-
-    def _next_ticker(self, inst_id: str) -> dict[str, str]:
-        return self.market.next_ticker(inst_id, self._now_ms())
-
-    def _count_push(self) -> None:
-        self.pushes += 1
-        self._notify()
-
-    def _record_request(self, record: FakeConnection, request: RecordedRequest) -> None:
-        record.requests.append(request)
-        self._requests.append(request)
-        self._notify()
-
-    def _rejection_code(self, inst_id: str) -> str | None:
-        return self._rejected.get(inst_id)
-
-    def _frozen_for_new_subscriptions(self, inst_id: str) -> bool:
-        return self._frozen.get(inst_id) is False
-
-    def _select(self, only: Only) -> list[ExchangeSession]:
-        """The open sessions *only* names, oldest first, each once (internal).
-
-        Validates all of *only* before returning, so a fault with a bad *only* does nothing.
-        """
-        sessions = list(self._sessions)
-        if only is None:
-            return sessions
-        if isinstance(only, FakeConnection | int | str | bytes):
-            raise TypeError(
-                "only must be an iterable of FakeConnection records or indices into "
-                f"connections, not {type(only).__name__}"
-            )
-        by_record = {session.record: session for session in sessions}
-        chosen: set[ExchangeSession] = set()
-        for item in only:
-            if isinstance(item, FakeConnection):
-                session = by_record.get(item)
-                if session is not None:
-                    chosen.add(session)
-                elif item.closed_at is None:
-                    raise ValueError(f"{item!r} is not a connection of this exchange")
-            elif isinstance(item, int) and not isinstance(item, bool):
-                try:
-                    chosen.add(sessions[item])
-                except IndexError:
-                    raise IndexError(
-                        f"no connection at index {item}: {len(sessions)} open"
-                    ) from None
-            else:
-                raise TypeError(
-                    f"only must hold FakeConnection records or ints, not {type(item).__name__}"
-                )
-        return [session for session in sessions if session in chosen]
-
-    def _forget(self, session: ExchangeSession) -> None:
-        if session in self._sessions:
-            self._sessions.remove(session)
-        self._notify()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-__all__ = ["MarketSimulator", "inst_type"]
+__all__ = ["MarketSimulator", "format_decimal", "inst_type"]
 
 # Rough USD levels, late 2025. Only the order of magnitude matters for realism.
 _USD_LEVELS: Final[dict[str, float]] = {
@@ -59,7 +59,8 @@ _EIGHT_PLACES: Final = Decimal("0.00000001")
 def inst_type(inst_id: str) -> str:
     """OKX's ``instType`` for an instrument id.
 
-    ``AAA-BBB`` is ``SPOT``, ``AAA-BBB-SWAP`` is ``SWAP``, ``AAA-BBB-YYMMDD`` is ``FUTURES``;
+    ``AAA-BBB`` is ``SPOT``, ``AAA-BBB-SWAP`` is ``SWAP``, ``AAA-BBB-YYMMDD`` is ``FUTURES``,
+    ``AAA-BBB-YYMMDD-STRIKE-C`` (or ``-P``) is ``OPTION``;
     anything else is treated as ``SPOT``.
     """
     parts = inst_id.split("-")
@@ -67,6 +68,8 @@ def inst_type(inst_id: str) -> str:
         return "SWAP"
     if len(parts) == 3 and len(parts[2]) == 6 and parts[2].isdigit():
         return "FUTURES"
+    if len(parts) == 5 and parts[4] in ("C", "P"):
+        return "OPTION"
     return "SPOT"
 
 
@@ -153,15 +156,31 @@ class MarketSimulator:
         again with the same (or an older) ``ts_ms`` does not step the walk: it returns the
         same ticker again, so several connections served at one instant see one market.
         """
-        book = self._books.get(inst_id)
-        if book is None:
-            book = self._books[inst_id] = self._new_book(inst_id)
+        book = self._book(inst_id)
         if book.last_ticker is not None and book.last_ts is not None and ts_ms <= book.last_ts:
             return dict(book.last_ticker)
         ticker = self._step(inst_id, book, ts_ms)
         book.last_ts = ts_ms
         book.last_ticker = ticker
         return dict(ticker)
+
+    def tick_size(self, inst_id: str) -> Decimal:
+        """The price grid of *inst_id* (its ``tickSz``)."""
+        return self._book(inst_id).tick
+
+    def lot_size(self, inst_id: str) -> Decimal:
+        """The size grid of *inst_id* (its ``lotSz``: contracts, or base currency for spot)."""
+        return self._book(inst_id).lot
+
+    def contract_value(self, inst_id: str) -> Decimal:
+        """Base currency per contract (1 for spot)."""
+        return self._book(inst_id).contract_value
+
+    def _book(self, inst_id: str) -> _Book:
+        book = self._books.get(inst_id)
+        if book is None:
+            book = self._books[inst_id] = self._new_book(inst_id)
+        return book
 
     def _new_book(self, inst_id: str) -> _Book:
         # Seeding Random with a str hashes it with SHA-512: stable across runs and platforms.
@@ -251,6 +270,9 @@ class MarketSimulator:
         base = Decimal(str(notional)) / price
         units = base if book.kind == "SPOT" else base / book.contract_value
         return max(book.lot, units.quantize(book.lot))
+
+
+format_decimal = _fmt
 
 
 def _to_ticks(price: float, tick: Decimal) -> int:

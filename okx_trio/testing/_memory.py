@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import trio
 from trio_websocket import CloseReason, ConnectionClosed
 
+from .._connection import ConnectionClosed as ClientConnectionClosed
 from ._groups import raise_single
 from ._transport import ServerTransport
 
@@ -46,7 +47,10 @@ class MemoryWebSocket:
     """The client end of an in-memory connection, shaped like trio-websocket's connection.
 
     Only the subset an OKX client needs: :meth:`send_message`, :meth:`get_message`,
-    :meth:`aclose` and :attr:`closed`.
+    :meth:`aclose` and :attr:`closed`. It raises the client's own
+    ``okx_trio._connection.ConnectionClosed(code, reason)``, as every transport does. (The
+    server end keeps raising ``trio_websocket.ConnectionClosed``: the ``ServerTransport``
+    contract the replay exchange also serves.)
     """
 
     def __init__(self, link: _Link) -> None:
@@ -63,26 +67,32 @@ class MemoryWebSocket:
         Messages the server sent before it closed are still returned, in order.
 
         Raises:
-            trio_websocket.ConnectionClosed: once the connection is closed and nothing is left
-                to read (immediately if this side closed it).
+            okx_trio._connection.ConnectionClosed: once the connection is closed and nothing is left
+                to read (immediately if this side closed it), with its code and reason.
         """
         try:
             return await self._link.to_client_recv.receive()
         except (trio.EndOfChannel, trio.ClosedResourceError):
-            raise ConnectionClosed(self._link.reason) from None
+            raise self._closed_error() from None
+
+    def _closed_error(self) -> ClientConnectionClosed:
+        reason = self._link.reason
+        if reason is None:  # pragma: no cover - a closed channel always has a reason
+            return ClientConnectionClosed(None, "")
+        return ClientConnectionClosed(reason.code, reason.reason or "")
 
     async def send_message(self, message: str | bytes) -> None:
         """Send one text (``str``) or binary (``bytes``) message to the server.
 
         Raises:
-            trio_websocket.ConnectionClosed: if the connection is closed.
+            okx_trio._connection.ConnectionClosed: if the connection is closed.
             ValueError: if *message* is neither ``str`` nor ``bytes``.
         """
         if not isinstance(message, str | bytes):
             raise ValueError("message must be str or bytes")
         await trio.lowlevel.checkpoint()
         if self._link.reason is not None:
-            raise ConnectionClosed(self._link.reason)
+            raise self._closed_error()
         self._link.to_server_send.send_nowait(message)
 
     async def aclose(self, code: int = 1000, reason: str | None = None) -> None:

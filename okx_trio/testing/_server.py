@@ -12,6 +12,7 @@ import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
+from urllib.parse import urlsplit
 
 import trio
 from trio_websocket import (
@@ -23,12 +24,11 @@ from trio_websocket import (
     wrap_server_stream,
 )
 
-from ._exchange import FakeExchange
+from .._okx import PUBLIC_PATH
+from ._exchange import FakeExchange, endpoint_of_path
 from ._groups import raise_single
 
 __all__ = ["open_fake_exchange_server"]
-
-PATH: Final = "/ws/v5/public"
 
 # Real-time bounds for peers that stall. Generous for loopback, short enough that a broken
 # client cannot keep the server's context manager from exiting for long.
@@ -39,13 +39,54 @@ _CLOSE_TIMEOUT: Final = 1.0
 _LOCAL_ONLY_CODES: Final = frozenset({1005, 1006, 1015})
 
 
+class _StallableStream(trio.abc.Stream):
+    """A TCP stream that can stall entirely (``FakeExchange.blackhole``): while stalled,
+    nothing it receives reaches trio-websocket (so not even a WebSocket ping is answered)
+    and nothing is sent. End of stream still passes, so a client that leaves is seen."""
+
+    def __init__(self, inner: trio.abc.Stream) -> None:
+        self._inner = inner
+        self._open = trio.Event()
+        self._open.set()
+
+    def stall(self, stalled: bool) -> None:
+        if stalled and self._open.is_set():
+            self._open = trio.Event()
+        elif not stalled:
+            self._open.set()
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        data = await self._inner.receive_some(max_bytes)
+        while data and not self._open.is_set():
+            await self._open.wait()
+        return data
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        while not self._open.is_set():
+            await self._open.wait()
+        await self._inner.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self._inner.wait_send_all_might_not_block()
+
+    async def send_eof(self) -> None:  # pragma: no cover - trio-websocket never half-closes
+        raise trio.BrokenResourceError("half-close is not supported")
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class _WebSocketTransport:
     """``ServerTransport`` over an accepted trio-websocket connection and its raw stream."""
 
-    def __init__(self, ws: WebSocketConnection, stream: trio.abc.Stream) -> None:
+    def __init__(self, ws: WebSocketConnection, stream: _StallableStream) -> None:
         self._ws = ws
         self._stream = stream
         self._aborted: CloseReason | None = None
+
+    def stall(self, stalled: bool) -> None:
+        """Stall (or release) the TCP stream under the WebSocket."""
+        self._stream.stall(stalled)
 
     @property
     def close_reason(self) -> CloseReason | None:
@@ -70,8 +111,9 @@ class _WebSocketTransport:
         await trio.aclose_forcefully(self._stream)
 
 
-async def _serve_connection(exchange: FakeExchange, stream: trio.abc.Stream) -> None:
+async def _serve_connection(exchange: FakeExchange, raw: trio.abc.Stream) -> None:
     """Handle one TCP connection; never raises for anything the peer does."""
+    stream = _StallableStream(raw)
     try:
         # trio-websocket's reader task for this connection lives here, so it cannot
         # outlive the connection.
@@ -85,20 +127,24 @@ async def _serve_connection(exchange: FakeExchange, stream: trio.abc.Stream) -> 
 
 
 async def _handshake_and_serve(
-    exchange: FakeExchange, nursery: trio.Nursery, stream: trio.abc.Stream
+    exchange: FakeExchange, nursery: trio.Nursery, stream: _StallableStream
 ) -> None:
     request: WebSocketRequest | None = None
     with trio.move_on_after(_HANDSHAKE_TIMEOUT):
         request = await wrap_server_stream(nursery, stream)
     if request is None:  # not a WebSocket client, or too slow to be one
         return
+    endpoint = endpoint_of_path(urlsplit(request.path).path)
+    if endpoint is None:
+        await request.reject(404, body=f"no endpoint at {request.path}".encode())
+        return
     try:
-        exchange._admit()
+        exchange.admit()
     except ConnectionRefusedError as exc:
         await request.reject(503, body=str(exc).encode())
         return
     ws = await request.accept()
-    session = exchange._open_session(_WebSocketTransport(ws, stream))
+    session = exchange.accept(_WebSocketTransport(ws, stream), endpoint)
     await session.run()
 
 
@@ -121,7 +167,8 @@ async def open_fake_exchange_server(
     """Serve *exchange* over a real WebSocket and yield its URL.
 
     The URL is ``ws://HOST:PORT/ws/v5/public`` (``wss://`` with *ssl_context*); *port* 0
-    picks a free port. Every path is served the same way. Use a numeric *host*: a name
+    picks a free port. ``/ws/v5/business`` on the same port is the business endpoint; any
+    other path is refused with HTTP 404. Use a numeric *host*: a name
     that resolves to several addresses would get several listeners, and only the first
     one's port is in the URL.
 
@@ -147,7 +194,7 @@ async def open_fake_exchange_server(
         )
         scheme = "wss"
     url_host = f"[{host}]" if ":" in host else host
-    url = f"{scheme}://{url_host}:{_bound_port(listeners[0])}{PATH}"
+    url = f"{scheme}://{url_host}:{_bound_port(listeners[0])}{PUBLIC_PATH}"
 
     async def handler(stream: trio.abc.Stream) -> None:
         await _serve_connection(exchange, stream)
