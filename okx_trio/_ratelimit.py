@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Final
+
+# OKX's limits themselves are facts, kept in _okx with the others (re-exported here).
+from ._okx import CONNECTS_PER_SECOND, REQUESTS_PER_HOUR
 
 __all__ = ["CONNECTS_PER_SECOND", "REQUESTS_PER_HOUR", "SlidingWindowLimit"]
-
-#: OKX: connection attempts per second per IP.
-CONNECTS_PER_SECOND: Final = 3
-#: OKX: subscribe/unsubscribe requests per connection per hour.
-REQUESTS_PER_HOUR: Final = 480
 
 
 class SlidingWindowLimit:

@@ -269,10 +269,14 @@ async def test_blackhole_stalls_everything_until_resume(
         assert await other.get_message() == "pong"
         await assert_quiet(ws, 20)
         assert [r.op for r in conn.requests] == ["subscribe"]  # the ping was never read
+        # Resume between two pushes: at a whole second the resume and the push due then
+        # would race (Trio varies the order of tasks that are ready at the same instant).
+        await trio.sleep(0.5)
         exchange.resume()
         assert await ws.get_message() == "pong"
+        assert trio.current_time() == 40.5
         assert (await recv(ws))["arg"] == sub.arg
-        assert trio.current_time() == 40.0
+        assert trio.current_time() == 41.0  # the next push, on its own schedule
 
 
 async def test_a_blackholed_idle_connection_is_closed_only_once_the_stall_ends(

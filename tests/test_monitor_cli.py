@@ -112,7 +112,7 @@ def test_a_bad_config_file_exits_2_naming_file_and_key(
         (["--ping-interval", "-1"], "--ping-interval must be"),
         (["--ping-interval", "40"], "--ping-interval must be < connection_timeout"),
         (["--connection-timeout", "nan"], "--connection-timeout must be"),
-        (["--max-retries", "-1"], "--max-retries must be >= 0"),
+        (["--max-retries", "-1"], "--max-retries must be an int >= 0"),
         (["--max-retries", "two"], "invalid int value"),
         (["--url", "http://example.com"], "--url must be"),
         (["--demo", "--url", "ws://127.0.0.1:1"], "not allowed with argument"),

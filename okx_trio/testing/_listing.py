@@ -45,6 +45,16 @@ _CRYPTO: Final = [
     "PEPE",
     "SHIB",
     "OKB",
+    "AAVE",
+    "INJ",
+    "XLM",
+    "HBAR",
+    "ICP",
+    "ALGO",
+    "CRV",
+    "WLD",
+    "POL",
+    "TIA",
 ]
 _EXPIRIES: Final = ("220527", "220624", "220930", "250627", "250926", "251226", "260327")
 _OPTION_STRIKES: Final = {"BTC": ("90000", "95000", "100000"), "ETH": ("3200", "3400", "3600")}

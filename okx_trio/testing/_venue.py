@@ -172,7 +172,8 @@ class Venue:
         stagger = self.fidelity.stagger_ms
         if inst_id is None or stagger == 0:
             return ts
-        return ts - int(_stable_fraction(inst_id) * (stagger + 1))
+        # Never before the epoch: a ts is a count of milliseconds since 1970, not negative.
+        return max(0, ts - int(_stable_fraction(inst_id) * (stagger + 1)))
 
     def render(self, sub: Subscription, cursor: Cursor, now: float) -> list[str]:
         return self.data.pushes(sub, cursor, self.stamp(sub.inst_id, now))
