@@ -13,6 +13,7 @@ from ._config import ClientConfig as ClientConfig
 from ._connection import Connection as Connection
 from ._connection import ConnectionClosed as ConnectionClosed
 from ._connection import Connector as Connector
+from ._credentials import Credentials as Credentials
 from ._fanout import Gap as Gap
 from ._instruments import validate_inst_id as validate_inst_id
 from ._state import TRANSITIONS as TRANSITIONS
@@ -35,6 +36,7 @@ __all__ = [
     "ConnectionState",
     "ConnectionStats",
     "Connector",
+    "Credentials",
     "Gap",
     "OkxClient",
     "ReconnectStrategy",
