@@ -35,10 +35,8 @@ _SHOWN: Final = 4
 _HIDDEN: Final = "***"
 
 
-def _problem(value: object) -> str | None:
+def _problem(value: str) -> str | None:
     """What is wrong with one field's value, in words that never quote the value."""
-    if not isinstance(value, str):
-        return f"must be a str, not {type(value).__name__}"
     if not value:
         return "is empty"
     if any(ch.isspace() for ch in value):
@@ -51,10 +49,17 @@ def _problem(value: object) -> str | None:
 
 
 def _check(values: Mapping[str, object], names: Mapping[str, str]) -> None:
+    wrong_type = [
+        f"{names[field]} must be a str, not {type(values[field]).__name__}"
+        for field in _FIELDS
+        if not isinstance(values[field], str)
+    ]
+    if wrong_type:
+        raise TypeError("invalid OKX credentials: " + "; ".join(wrong_type))
     problems = [
         f"{names[field]} {problem}"
         for field in _FIELDS
-        if (problem := _problem(values[field])) is not None
+        if (problem := _problem(str(values[field]))) is not None
     ]
     if problems:
         # Raised from a fresh frame: no exception context holds a value.
@@ -106,7 +111,7 @@ class Credentials:
     Raises:
         ValueError: naming every field that is empty, holds whitespace or a character that is
             not printable ASCII (never quoting the value).
-        TypeError: on pickling (secrets are never serialised; build credentials in the other
+        TypeError: naming every field that is not a str; on pickling (secrets are never serialised; build credentials in the other
             process, e.g. with :meth:`from_env`).
     """
 
