@@ -111,8 +111,8 @@ class Credentials:
     Raises:
         ValueError: naming every field that is empty, holds whitespace or a character that is
             not printable ASCII (never quoting the value).
-        TypeError: naming every field that is not a str; on pickling (secrets are never serialised; build credentials in the other
-            process, e.g. with :meth:`from_env`).
+        TypeError: naming every field that is not a str; on pickling (secrets are never
+            serialised; build credentials in the other process, e.g. with :meth:`from_env`).
     """
 
     __slots__ = ("_passphrase", "_secret_key", "api_key")

@@ -42,28 +42,28 @@ _SIGNED_HEADERS: Final = frozenset({"OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE"})
 _METHODS: Final = frozenset({"GET", "POST"})
 # Unix seconds from 2001-09-09 to 5138: below is a monotonic clock passed by mistake,
 # above is milliseconds passed as seconds.
-_MIN_UNIX: Final = 1e9
-_MAX_UNIX: Final = 1e11
+_MIN_UNIX: Final = 1_000_000_000
+_MAX_UNIX: Final = 100_000_000_000
 
 
 def _unix_millis(wall_time: float, offset: float) -> int:
     """``wall_time + offset`` as whole Unix milliseconds, truncated.
 
-    Truncated from the shortest decimal that is the float (``1607418537.715`` gives 715 ms,
-    not the 714 that ``floor(t * 1000)`` can give), so the time reads as it was written.
+    Summed as the shortest decimals that are the two floats, so the time reads as it was
+    written: ``1607418537.715 + 0.3`` is 1607418538.015 s, not the float sum's ...538.0149999.
     """
     _check_time("wall_time", wall_time)
     if isinstance(offset, bool) or not isinstance(offset, int | float):
         raise TypeError(f"offset must be seconds as a float, not {type(offset).__name__}")
     if not math.isfinite(offset):
         raise ValueError(f"offset must be a finite number of seconds, got {offset!r}")
-    corrected = float(wall_time) + float(offset)
+    corrected = Decimal(repr(wall_time)) + Decimal(repr(offset))
     if not _MIN_UNIX <= corrected < _MAX_UNIX:
         raise ValueError(
-            f"wall_time {wall_time!r} + offset {offset!r} = {corrected!r} is not a Unix time "
-            "in seconds: is the offset in seconds?"
+            f"wall_time {wall_time!r} + offset {offset!r} = {float(corrected)!r} is not a Unix "
+            "time in seconds: is the offset in seconds?"
         )
-    return math.floor(Decimal(repr(corrected)) * 1000)
+    return math.floor(corrected * 1000)
 
 
 def _check_time(name: str, value: float) -> None:
