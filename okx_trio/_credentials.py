@@ -48,21 +48,21 @@ def _problem(value: str) -> str | None:
     return None
 
 
-def _check(values: Mapping[str, object], names: Mapping[str, str]) -> None:
+def _check(values: Mapping[str, _Secret], names: Mapping[str, str]) -> None:
+    # Values arrive sealed, so a traceback printer that shows locals sees only ***.
     wrong_type = [
-        f"{names[field]} must be a str, not {type(values[field]).__name__}"
+        f"{names[field]} must be a str, not {values[field].type_name}"
         for field in _FIELDS
-        if not isinstance(values[field], str)
+        if not values[field].is_str
     ]
     if wrong_type:
         raise TypeError("invalid OKX credentials: " + "; ".join(wrong_type))
     problems = [
         f"{names[field]} {problem}"
         for field in _FIELDS
-        if (problem := _problem(str(values[field]))) is not None
+        if (problem := _problem(values[field].reveal())) is not None
     ]
     if problems:
-        # Raised from a fresh frame: no exception context holds a value.
         raise ValueError("invalid OKX credentials: " + "; ".join(problems))
 
 
@@ -71,17 +71,27 @@ class _Secret:
     """One secret string, shown as ``***`` however it is printed or serialised."""
 
     __slots__ = ("_value",)
-    _value: str
+    _value: object  # a str once validated; sealed before, so a bad value is not shown either
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: object) -> None:
         object.__setattr__(self, "_value", value)
 
+    @property
+    def is_str(self) -> bool:
+        return isinstance(self._value, str)
+
+    @property
+    def type_name(self) -> str:
+        return type(self._value).__name__
+
     def reveal(self) -> str:
+        if not isinstance(self._value, str):
+            raise TypeError(f"a secret must be a str, not {self.type_name}")
         return self._value
 
     def matches(self, other: _Secret) -> bool:
         # Constant time, so a comparison cannot be timed into a guess.
-        return hmac.compare_digest(self._value.encode(), other._value.encode())
+        return hmac.compare_digest(self.reveal().encode(), other.reveal().encode())
 
     def __repr__(self) -> str:
         return _HIDDEN
@@ -122,13 +132,18 @@ class Credentials:
     _passphrase: _Secret
 
     def __init__(self, api_key: str, secret_key: str, passphrase: str) -> None:
-        _check(
-            {"api_key": api_key, "secret_key": secret_key, "passphrase": passphrase},
-            {field: field for field in _FIELDS},
-        )
-        object.__setattr__(self, "api_key", api_key)
-        object.__setattr__(self, "_secret_key", _Secret(secret_key))
-        object.__setattr__(self, "_passphrase", _Secret(passphrase))
+        sealed = {
+            "api_key": _Secret(api_key),
+            "secret_key": _Secret(secret_key),
+            "passphrase": _Secret(passphrase),
+        }
+        # Dropped before anything can raise: a traceback printed with its frames' locals
+        # (pytest -l, error reporters) then shows only the sealed values.
+        del api_key, secret_key, passphrase
+        _check(sealed, {field: field for field in _FIELDS})
+        object.__setattr__(self, "api_key", sealed["api_key"].reveal())
+        object.__setattr__(self, "_secret_key", sealed["secret_key"])
+        object.__setattr__(self, "_passphrase", sealed["passphrase"])
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
@@ -142,16 +157,19 @@ class Credentials:
                 naming every variable whose value is malformed (never quoting it).
         """
         env = os.environ if environ is None else environ
+        present = {variable for variable in ENV_VARIABLES.values() if variable in env}
+        sealed = {field: _Secret(env.get(variable)) for field, variable in ENV_VARIABLES.items()}
+        # The environment holds the secrets: out of the frame before anything can raise.
+        del env, environ
         missing = [
-            f"{variable} is {'empty' if variable in env else 'not set'}"
-            for variable in ENV_VARIABLES.values()
-            if not env.get(variable)
+            f"{variable} is {'empty' if variable in present else 'not set'}"
+            for field, variable in ENV_VARIABLES.items()
+            if not (sealed[field].is_str and sealed[field].reveal())
         ]
         if missing:
             raise ValueError("OKX credentials missing from the environment: " + "; ".join(missing))
-        values = {field: env[variable] for field, variable in ENV_VARIABLES.items()}
-        _check(values, ENV_VARIABLES)
-        return cls(values["api_key"], values["secret_key"], values["passphrase"])
+        _check(sealed, ENV_VARIABLES)
+        return cls(*(sealed[field].reveal() for field in _FIELDS))
 
     @property
     def masked_api_key(self) -> str:
@@ -173,6 +191,9 @@ class Credentials:
         return self._passphrase.reveal()
 
     def __repr__(self) -> str:
+        if not hasattr(self, "api_key"):
+            # Shown by a traceback printer while __init__ is refusing the values.
+            return "Credentials(<not built>)"
         return (
             f"Credentials(api_key={self.masked_api_key!r}, "
             f"secret_key={_HIDDEN}, passphrase={_HIDDEN})"

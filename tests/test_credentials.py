@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import hashlib
 import hmac
+import io
 import logging
 import pickle
 import string
@@ -15,6 +16,9 @@ import traceback
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from rich import inspect as rich_inspect
+from rich.console import Console
+from rich.pretty import pretty_repr
 
 import okx_trio
 from okx_trio import Credentials
@@ -235,6 +239,46 @@ def test_from_env_names_the_variable_of_a_malformed_value() -> None:
     assert message.startswith("invalid OKX credentials: OKX_SECRET_KEY contains whitespace")
     assert "; OKX_PASSPHRASE contains whitespace" in message
     assert_hidden(message)
+
+
+def with_locals(exc: BaseException) -> str:
+    """The traceback as a reporter that captures each frame's locals would show it."""
+    return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+
+
+def test_a_traceback_with_locals_does_not_show_a_rejected_secret() -> None:
+    with pytest.raises(ValueError) as caught:
+        Credentials(API_KEY, SECRET + " ", PASSPHRASE + "\n")
+    text = with_locals(caught.value)
+    assert "sealed = " in text  # the locals are there, shown as ***
+    assert_hidden(text)
+
+
+def test_a_traceback_with_locals_does_not_show_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OKX_SECRET_KEY", SECRET)
+    monkeypatch.setenv("OKX_PASSPHRASE", PASSPHRASE)
+    monkeypatch.delenv("OKX_API_KEY", raising=False)
+    with pytest.raises(ValueError, match="OKX_API_KEY is not set") as missing:
+        Credentials.from_env()
+    assert_hidden(with_locals(missing.value))
+    monkeypatch.setenv("OKX_API_KEY", " " + API_KEY)
+    with pytest.raises(ValueError, match="OKX_API_KEY contains whitespace") as malformed:
+        Credentials.from_env()
+    assert_hidden(with_locals(malformed.value))
+
+
+def test_rich_renders_only_the_masked_form() -> None:
+    creds = make()
+    assert pretty_repr(creds) == repr(creds)
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    console.print(creds)
+    rich_inspect(creds, console=console, private=True, dunder=True)
+    text = out.getvalue()
+    assert "985d…" in text
+    assert_hidden(text)
 
 
 # -- properties --------------------------------------------------------------------------
