@@ -8,9 +8,11 @@ show the API key masked (``Credentials(api_key='a1b2…', secret_key=***, passph
 passphrase only through :meth:`Credentials.reveal_passphrase`, which the login request and
 the REST headers call and nothing else should.
 
-What this cannot do: Python has no private memory. A debugger, a traceback printer that
-shows frame locals (``pytest -l``, error reporters capturing locals) or code reaching into
-``_secret_key`` can still see the strings. Keep such tools away from credentials.
+The values are sealed (shown as ``***``) before they are validated, so even a traceback
+printed with its frames' locals (``pytest -l``, error reporters) shows none of them from
+this module's frames. What this cannot do: Python has no private memory. A debugger, the
+caller's own frames (where the strings came from), or code reaching into ``_secret_key``
+can still see them.
 """
 
 from __future__ import annotations

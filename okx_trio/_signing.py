@@ -57,7 +57,8 @@ def _unix_millis(wall_time: float, offset: float) -> int:
         raise TypeError(f"offset must be seconds as a float, not {type(offset).__name__}")
     if not math.isfinite(offset):
         raise ValueError(f"offset must be a finite number of seconds, got {offset!r}")
-    corrected = Decimal(repr(wall_time)) + Decimal(repr(offset))
+    # float() first: a float subclass (numpy's) may not repr as a bare number.
+    corrected = Decimal(repr(float(wall_time))) + Decimal(repr(float(offset)))
     if not _MIN_UNIX <= corrected < _MAX_UNIX:
         raise ValueError(
             f"wall_time {wall_time!r} + offset {offset!r} = {float(corrected)!r} is not a Unix "
