@@ -16,6 +16,7 @@ from ._config import ClientConfig as ClientConfig
 from ._connection import Connection as Connection
 from ._connection import ConnectionClosed as ConnectionClosed
 from ._connection import Connector as Connector
+from ._credentials import Credentials as Credentials
 from ._fanout import Gap as Gap
 from ._instrument_record import Instrument as Instrument
 from ._instrument_record import InstrumentChange as InstrumentChange
@@ -55,6 +56,7 @@ __all__ = [
     "ConnectionState",
     "ConnectionStats",
     "Connector",
+    "Credentials",
     "EstimatedPrice",
     "FundingRate",
     "Gap",
