@@ -114,3 +114,36 @@ async def test_stream_of_an_unknown_channel_is_a_value_error(
     async with open_okx_client(connector=exchange.connector) as client:
         with pytest.raises(ValueError, match="unknown channel 'candle7m'"):
             client.stream("candle7m")
+
+
+async def test_data_that_arrives_before_its_ack_is_delivered(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=1.0, data_before_ack=True)
+    trades = Subscription("trades", "BTC-USDT")
+    async with open_okx_client(
+        subscriptions=[trades], config=make_config(), connector=exchange.connector
+    ) as client:
+        stream = client.stream("trades")
+        first = await stream.receive()
+        assert trio.current_time() == 0.0  # the very first push, ahead of its ack
+        assert first.inst_id == "BTC-USDT"
+        await client.wait_subscribed()
+        assert client.acknowledged == {trades}
+        assert client.get_stats().bad_messages == 0
+
+
+async def test_business_channels_get_a_connection_of_their_own(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=1.0)
+    candle = Subscription("candle1m", "BTC-USDT")
+    async with open_okx_client(
+        ["BTC-USDT"], subscriptions=[candle], config=make_config(), connector=exchange.connector
+    ) as client:
+        await client.wait_subscribed()
+        by_endpoint = {c.endpoint: c.subscribed for c in exchange.connections}
+        assert by_endpoint == {"public": {TICKER}, "business": {candle}}
+        client.remove(candle)
+        await exchange.wait_until(lambda: [c.endpoint for c in exchange.connections] == ["public"])
+        assert client.subscriptions == {TICKER}
