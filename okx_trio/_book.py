@@ -248,15 +248,18 @@ class BookEngine:
         for side, levels in ((self._bids, bids), (self._asks, asks)):
             _check_side(levels)
             merged = side.levels
+            zeros: set[float] = set()
             for level in levels:
                 try:
                     key, size, raw = parse_level(level)
                 except BadLevel as bad:
                     raise _Invalid(InvalidReason.BAD_MESSAGE, str(bad)) from None
-                if key in merged:
+                if key in merged or key in zeros:
                     raise _Invalid(InvalidReason.BAD_SNAPSHOT, f"price {raw.price} twice")
-                if size != 0:  # a zero level in a snapshot says nothing
+                if size != 0:
                     merged[key] = raw
+                else:  # a zero level in a snapshot says nothing, but still counts as a price
+                    zeros.add(key)
             side.keys = sorted(merged)
         self._finish(seq_id, ts, checksum)
         self._recent.clear()
