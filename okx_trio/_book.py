@@ -28,9 +28,18 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
-from ._book_levels import CHECKSUM_DEPTH, BadLevel, OrderBook, Side, checksum_of, parse_level
+from ._book_levels import (
+    CHECKSUM_DEPTH,
+    PRICE,
+    BadLevel,
+    OrderBook,
+    Side,
+    checksum_of,
+    parse_level,
+    top_levels,
+)
 from ._book_seq import (
     ApplyOutcome,
     ApplyResult,
@@ -158,7 +167,7 @@ class BookEngine:
         view = self._view
         if view is None:
             view = self._view = OrderBook(
-                self.inst_id, self.channel, self._seq_id, self._ts, self._bids, self._asks
+                self.inst_id, self.channel, self._seq_id, self._ts, self._bids.raws, self._asks.raws
             )
             self._bids.shared = self._asks.shared = True
         return view
@@ -247,7 +256,7 @@ class BookEngine:
         self._asks.clear()
         for side, levels in ((self._bids, bids), (self._asks, asks)):
             _check_side(levels)
-            merged = side.levels
+            merged: dict[float, list[Any]] = {}
             zeros: set[float] = set()
             for level in levels:
                 try:
@@ -255,12 +264,12 @@ class BookEngine:
                 except BadLevel as bad:
                     raise _Invalid(InvalidReason.BAD_MESSAGE, str(bad)) from None
                 if key in merged or key in zeros:
-                    raise _Invalid(InvalidReason.BAD_SNAPSHOT, f"price {raw.price} twice")
+                    raise _Invalid(InvalidReason.BAD_SNAPSHOT, f"price {raw[PRICE]} twice")
                 if size != 0:
                     merged[key] = raw
                 else:  # a zero level in a snapshot says nothing, but still counts as a price
                     zeros.add(key)
-            side.keys = sorted(merged)
+            side.install(merged)
         self._finish(seq_id, ts, checksum)
         self._recent.clear()
         self._status = BookStatus.VALID
@@ -297,16 +306,11 @@ class BookEngine:
     ) -> None:
         for side, levels in ((self._bids, bids), (self._asks, asks)):
             _check_side(levels)
-            if not levels:
-                continue
-            side.unshare()
-            merge = side.merge
-            for level in levels:
+            if levels:
                 try:
-                    key, size, raw = parse_level(level)
+                    side.merge_all(levels)
                 except BadLevel as bad:
                     raise _Invalid(InvalidReason.BAD_MESSAGE, str(bad)) from None
-                merge(key, size, raw)
         self._finish(seq_id, ts, checksum)
         self._recent.append((prev_seq_id, seq_id))
 
@@ -317,7 +321,8 @@ class BookEngine:
             raise _Invalid(InvalidReason.CROSSED, f"best bid {bid} >= best ask {ask}")
         if checksum != 0:
             ours = checksum_of(
-                self._bids.top_raw(CHECKSUM_DEPTH), self._asks.top_raw(CHECKSUM_DEPTH)
+                top_levels(self._bids.raws, True, CHECKSUM_DEPTH),
+                top_levels(self._asks.raws, False, CHECKSUM_DEPTH),
             )
             if ours != checksum:
                 raise _Invalid(InvalidReason.CHECKSUM, f"checksum {checksum} != book's {ours}")
@@ -423,9 +428,7 @@ class BookEngine:
             max_depth=self.max_depth,
             seed_buffer=self._buffer.maxlen or DEFAULT_SEED_BUFFER,
         )
-        for mine, theirs in ((self._bids, twin._bids), (self._asks, twin._asks)):
-            theirs.keys = mine.keys.copy()
-            theirs.levels = mine.levels.copy()
+        twin._bids, twin._asks = self._bids.copy(), self._asks.copy()
         twin._status = self._status
         twin._seq_id = self._seq_id
         twin._ts = self._ts

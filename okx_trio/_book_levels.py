@@ -20,12 +20,12 @@ refused as bad input rather than risk two prices sharing a key.
 
 from __future__ import annotations
 
-import bisect
 import math
 import zlib
+from bisect import bisect_left
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 __all__ = ["BookLevel", "OrderBook", "checksum_of", "parse_level"]
 
@@ -48,23 +48,16 @@ class BookLevel(NamedTuple):
     orders: int
 
 
-class Raw:
-    """A level as OKX sent it; ``level`` is its :class:`BookLevel`, made on first read.
-
-    Views share these objects with the engine; only ``level`` is ever set after creation,
-    and always to the same value, so sharing is safe.
-    """
-
-    __slots__ = ("level", "orders", "price", "size")
-
-    def __init__(self, price: str, size: str, orders: str) -> None:
-        self.price = price
-        self.size = size
-        self.orders = orders
-        self.level: BookLevel | None = None
-
-    def __repr__(self) -> str:
-        return f"Raw({self.price!r}, {self.size!r}, {self.orders!r})"
+#: A level as OKX sent it, ``[price, size, orders, level]``: three strings and the
+#: :class:`BookLevel`, None until first read. A list rather than an object because the
+#: engine makes one per level it applies (measured: a slotted class costs several times
+#: more). Views share these lists with the engine; only ``level`` is ever set after
+#: creation, and always to the same value, so sharing is safe.
+Raw = list[Any]
+PRICE: Final = 0
+SIZE: Final = 1
+ORDERS: Final = 2
+LEVEL: Final = 3
 
 
 class BadLevel(ValueError):
@@ -72,87 +65,135 @@ class BadLevel(ValueError):
 
 
 def _significant_digits(text: str) -> int:
-    digits = Decimal(text).normalize().as_tuple().digits
-    return len(digits)
+    return len(Decimal(text).normalize().as_tuple().digits)
 
 
-def parse_level(level: object) -> tuple[float, float, Raw]:
-    """``(price key, size, raw)`` for one OKX level ``[price, size, "0", orders]``.
+def level_error(level: object) -> str | None:
+    """What is wrong with one OKX level ``[price, size, "0", orders]``, or None.
 
-    Raises:
-        BadLevel: naming the level, for a wrong arity, a value that is not a string, a
-            price or size that is not a finite number, a negative size, an orders count
-            that is not a non-negative integer, or a price too precise to key exactly.
+    A price must be a finite non-zero number of magnitude within 1e-100..1e100 with at most
+    15 significant digits (so that its float key is exact), a size a finite number >= 0,
+    orders a non-negative integer, all three strings.
     """
     if not isinstance(level, list | tuple) or len(level) != 4:
-        raise BadLevel(f"level {level!r}: expected [price, size, '0', orders]")
+        return f"level {level!r}: expected [price, size, '0', orders]"
     px, sz, _, orders = level
     if not (isinstance(px, str) and isinstance(sz, str) and isinstance(orders, str)):
-        raise BadLevel(f"level {level!r}: price, size and orders must be strings")
+        return f"level {level!r}: price, size and orders must be strings"
     try:
         key = float(px)
         size = float(sz)
     except ValueError:
-        raise BadLevel(f"level {level!r}: price and size must be numbers") from None
-    if not (math.isfinite(key) and math.isfinite(size)):
-        raise BadLevel(f"level {level!r}: price and size must be finite")
-    if key != 0 and not _MIN_MAGNITUDE < abs(key) < _MAX_MAGNITUDE:
-        raise BadLevel(f"level {level!r}: price out of range")
-    if size < 0:
-        raise BadLevel(f"level {level!r}: size must not be negative")
-    if not (orders.isascii() and orders.isdigit()):
-        raise BadLevel(f"level {level!r}: orders must be a non-negative integer")
+        return f"level {level!r}: price and size must be numbers"
+    if not _MIN_MAGNITUDE < abs(key) < _MAX_MAGNITUDE:
+        return f"level {level!r}: price must be a non-zero finite number within 1e±100"
+    if not 0 <= size < math.inf:
+        return f"level {level!r}: size must be a finite number >= 0"
+    if not orders.isdecimal():
+        return f"level {level!r}: orders must be a non-negative integer"
     if len(px) > _SHORT_PRICE and _significant_digits(px) > _MAX_DIGITS:
-        raise BadLevel(f"level {level!r}: price has more than {_MAX_DIGITS} significant digits")
-    return key, size, Raw(px, sz, orders)
+        return f"level {level!r}: price has more than {_MAX_DIGITS} significant digits"
+    return None
+
+
+def parse_level(level: object) -> tuple[float, float, Raw]:
+    """``(price key, size, raw)`` for one OKX level; the engine's hot loop inlines this.
+
+    Raises:
+        BadLevel: with :func:`level_error`'s message.
+    """
+    error = level_error(level)
+    if error is not None:
+        raise BadLevel(error)
+    assert isinstance(level, list | tuple)
+    px, sz, orders = level[0], level[1], level[3]
+    return float(px), float(sz), [px, sz, orders, None]
 
 
 def make_level(raw: Raw) -> BookLevel:
     """The :class:`BookLevel` of a level :func:`parse_level` accepted (never raises)."""
-    level = raw.level
+    level: BookLevel | None = raw[LEVEL]
     if level is None:
-        level = raw.level = BookLevel(Decimal(raw.price), Decimal(raw.size), int(raw.orders))
+        level = raw[LEVEL] = BookLevel(Decimal(raw[PRICE]), Decimal(raw[SIZE]), int(raw[ORDERS]))
     return level
 
 
 class Side:
-    """One side of a book: levels by key, and the keys ascending (bids read from the end).
+    """One side of a book: ``keys`` (float prices) ascending and ``raws`` in the same order,
+    so bids read from the end. No dict: a bisect finds a price, and a view then needs only
+    ``raws``, the one list the engine copies before changing it after handing a view out.
 
-    Mutable; owned by the engine. ``shared`` says an :class:`OrderBook` holds the current
-    ``keys``/``levels`` objects, so the engine copies them before its next change.
+    Mutable; owned by the engine. ``shared`` says an :class:`OrderBook` holds ``raws``.
     """
 
-    __slots__ = ("bids", "keys", "levels", "shared")
+    __slots__ = ("bids", "keys", "raws", "shared")
 
     def __init__(self, bids: bool) -> None:
         self.bids = bids
         self.keys: list[float] = []
-        self.levels: dict[float, Raw] = {}
+        self.raws: list[Raw] = []
         self.shared = False
 
     def clear(self) -> None:
-        # New objects, never clear(): a view may hold the old ones.
+        # New objects, never list.clear(): a view may hold the old ones.
         self.keys = []
-        self.levels = {}
+        self.raws = []
         self.shared = False
 
     def unshare(self) -> None:
         if self.shared:
-            self.keys = self.keys.copy()
-            self.levels = self.levels.copy()
+            self.raws = self.raws.copy()
             self.shared = False
 
-    def merge(self, key: float, size: float, raw: Raw) -> None:
-        """OKX's merge rule for one level (call :meth:`unshare` first)."""
-        levels = self.levels
-        if size == 0:
-            if levels.pop(key, None) is not None:
-                keys = self.keys
-                del keys[bisect.bisect_left(keys, key)]
-        else:
-            if key not in levels:
-                bisect.insort(self.keys, key)
-            levels[key] = raw
+    def merge_all(self, levels: Sequence[Any]) -> None:
+        """OKX's merge rule for each of an update's levels, in order: size 0 deletes the price
+        (harmless if absent), another size replaces it, a new price is inserted in order.
+
+        The engine's hot loop: :func:`level_error`'s checks, written out inline.
+
+        Raises:
+            BadLevel: for the first level :func:`level_error` refuses (the side is then
+                partly merged; the engine drops the whole book).
+        """
+        self.unshare()
+        keys = self.keys
+        raws = self.raws
+        for level in levels:
+            kind = type(level)
+            try:
+                px, sz, _, orders = level
+                key = float(px)
+                size = float(sz)
+            except (TypeError, ValueError):
+                raise BadLevel(level_error(level) or f"level {level!r}") from None
+            if not (
+                (kind is list or kind is tuple)
+                and type(px) is str
+                and type(sz) is str
+                and type(orders) is str
+                and _MIN_MAGNITUDE < abs(key) < _MAX_MAGNITUDE
+                and 0 <= size < math.inf
+                and orders.isdecimal()
+                and (len(px) <= _SHORT_PRICE or _significant_digits(px) <= _MAX_DIGITS)
+            ):
+                raise BadLevel(level_error(level) or f"level {level!r}: not plain strings")
+            i = bisect_left(keys, key)
+            found = i < len(keys) and keys[i] == key
+            if size == 0:
+                if found:
+                    del keys[i]
+                    del raws[i]
+            elif found:
+                raws[i] = [px, sz, orders, None]
+            else:
+                keys.insert(i, key)
+                raws.insert(i, [px, sz, orders, None])
+
+    def install(self, levels: dict[float, Raw]) -> None:
+        """Replace the side by these levels (a snapshot)."""
+        self.keys = sorted(levels)
+        self.raws = [levels[key] for key in self.keys]
+        self.shared = False
 
     def best(self) -> float | None:
         keys = self.keys
@@ -162,38 +203,41 @@ class Side:
 
     def trim(self, depth: int) -> None:
         """Keep the best ``depth`` levels (call :meth:`unshare` first)."""
-        keys = self.keys
-        extra = len(keys) - depth
+        extra = len(self.keys) - depth
         if extra <= 0:
             return
-        levels = self.levels
-        dropped = keys[:extra] if self.bids else keys[depth:]
-        for key in dropped:
-            del levels[key]
         if self.bids:
-            del keys[:extra]
+            del self.keys[:extra]
+            del self.raws[:extra]
         else:
-            del keys[depth:]
+            del self.keys[depth:]
+            del self.raws[depth:]
 
-    def top_raw(self, n: int) -> list[Raw]:
-        keys = self.keys
-        levels = self.levels
-        best = keys[: -n - 1 : -1] if self.bids else keys[:n]
-        return [levels[key] for key in best]
+    def copy(self) -> Side:
+        twin = Side(self.bids)
+        twin.keys = self.keys.copy()
+        twin.raws = self.raws.copy()
+        return twin
 
 
-def checksum_of(bids: Sequence[Raw], asks: Sequence[Raw]) -> int:
+def top_levels(raws: list[Raw], bids: bool, n: int) -> list[Raw]:
+    """The best ``n`` (>= 0) of a side's ascending ``raws``."""
+    return raws[: -n - 1 : -1] if bids else raws[:n]
+
+
+def checksum_of(bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]]) -> int:
     """OKX's checksum: CRC32 as a signed 32-bit integer over the best 25 levels of each side,
     interleaved ``bidPx:bidSz:askPx:askSz:...`` in OKX's original strings (a side with fewer
-    levels simply runs out)."""
+    levels simply runs out). Levels are sequences starting with the price and size strings
+    (OKX's ``[price, size, "0", orders]`` or a :data:`Raw`)."""
     parts: list[str] = []
     for i in range(CHECKSUM_DEPTH):
         if i < len(bids):
-            parts.append(bids[i].price)
-            parts.append(bids[i].size)
+            parts.append(bids[i][0])
+            parts.append(bids[i][1])
         if i < len(asks):
-            parts.append(asks[i].price)
-            parts.append(asks[i].size)
+            parts.append(asks[i][0])
+            parts.append(asks[i][1])
     crc = zlib.crc32(":".join(parts).encode())
     return crc - 0x1_0000_0000 if crc >= 0x8000_0000 else crc
 
@@ -203,60 +247,65 @@ class OrderBook:
 
     ``bids`` and ``asks`` are tuples of :class:`BookLevel`, best first (bids descending, asks
     ascending), with exact Decimals parsed from OKX's strings. A view never changes: the
-    engine copies its structures before it changes them after handing a view out, so a
-    reader holding a view sees one book however many updates arrive meanwhile. The best
-    ``n`` levels (:meth:`depth`, :attr:`best_bid`, ...) cost O(n), not O(depth); the full
-    ``bids``/``asks`` tuples are built on first use.
+    engine copies a side's list before it changes it after handing a view out, so a reader
+    holding a view sees one book however many updates arrive meanwhile. The best ``n``
+    levels (:meth:`depth`, :attr:`best_bid`, ...) cost O(n), not O(depth); the full
+    ``bids``/``asks`` tuples cost O(depth).
 
     ``seq_id`` is OKX's ``seqId`` of the last message applied, or None for a recording made
     before OKX sent one; ``ts`` is OKX's book time of that message, in Unix milliseconds.
+    Made by the engine (:meth:`~okx_trio._book.BookEngine.book`), not by users.
     """
 
     __slots__ = ("_asks", "_bids", "channel", "inst_id", "seq_id", "ts")
 
     def __init__(
-        self, inst_id: str, channel: str, seq_id: int | None, ts: int, bids: Side, asks: Side
+        self,
+        inst_id: str,
+        channel: str,
+        seq_id: int | None,
+        ts: int,
+        bids: list[Raw],
+        asks: list[Raw],
     ) -> None:
         self.inst_id = inst_id
         self.channel = channel
         self.seq_id = seq_id
         self.ts = ts
-        # Sides detached from the engine: the objects are the engine's own until it next
-        # changes them, at which point it copies (Side.shared).
-        self._bids = Side(True)
-        self._bids.keys, self._bids.levels = bids.keys, bids.levels
-        self._asks = Side(False)
-        self._asks.keys, self._asks.levels = asks.keys, asks.levels
+        # Both ascending, as in the engine's sides (which may still hold these very lists).
+        self._bids = bids
+        self._asks = asks
 
-    def _levels(self, side: Side, n: int | None) -> tuple[BookLevel, ...]:
-        count = len(side.keys) if n is None else max(n, 0)
-        return tuple([make_level(raw) for raw in side.top_raw(count)])
+    def _top(self, bids: bool, n: int | None) -> list[Raw]:
+        raws = self._bids if bids else self._asks
+        return top_levels(raws, bids, len(raws) if n is None else max(n, 0))
 
     @property
     def bids(self) -> tuple[BookLevel, ...]:
         """Every bid level, best (highest price) first."""
-        return self._levels(self._bids, None)
+        return tuple([make_level(raw) for raw in self._top(True, None)])
 
     @property
     def asks(self) -> tuple[BookLevel, ...]:
         """Every ask level, best (lowest price) first."""
-        return self._levels(self._asks, None)
+        return tuple([make_level(raw) for raw in self._top(False, None)])
 
     def depth(self, n: int) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
         """``(bids, asks)``: the best ``n`` levels of each side (fewer if the side is shorter)."""
-        return self._levels(self._bids, n), self._levels(self._asks, n)
+        return (
+            tuple([make_level(raw) for raw in self._top(True, n)]),
+            tuple([make_level(raw) for raw in self._top(False, n)]),
+        )
 
     @property
     def best_bid(self) -> BookLevel | None:
         """The highest bid, or None if there are no bids."""
-        top = self._levels(self._bids, 1)
-        return top[0] if top else None
+        return make_level(self._bids[-1]) if self._bids else None
 
     @property
     def best_ask(self) -> BookLevel | None:
         """The lowest ask, or None if there are no asks."""
-        top = self._levels(self._asks, 1)
-        return top[0] if top else None
+        return make_level(self._asks[0]) if self._asks else None
 
     @property
     def spread(self) -> Decimal | None:
@@ -278,35 +327,35 @@ class OrderBook:
         """Whether an update with this ``prevSeqId`` follows this book (OKX's identity rule)."""
         return self.seq_id is not None and prev_seq_id == self.seq_id
 
-    def raw_depth(self, n: int) -> tuple[list[Raw], list[Raw]]:
-        """The best ``n`` levels of each side as OKX's original strings (price, size, orders)."""
-        return self._bids.top_raw(max(n, 0)), self._asks.top_raw(max(n, 0))
+    def raw_depth(self, n: int) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+        """The best ``n`` levels of each side as OKX's original ``(price, size, orders)``."""
+        return (
+            [(r[PRICE], r[SIZE], r[ORDERS]) for r in self._top(True, n)],
+            [(r[PRICE], r[SIZE], r[ORDERS]) for r in self._top(False, n)],
+        )
 
     def checksum(self) -> int:
         """OKX's checksum of this book (:func:`checksum_of` over its best 25 levels)."""
-        return checksum_of(*self.raw_depth(CHECKSUM_DEPTH))
+        return checksum_of(self._top(True, CHECKSUM_DEPTH), self._top(False, CHECKSUM_DEPTH))
 
     def snapshot(self, n: int | None = None) -> OrderBook:
         """An independent copy holding the best ``n`` levels of each side (all if None)."""
-        copies = []
-        for side in (self._bids, self._asks):
-            copy = Side(side.bids)
-            keys = side.keys
-            count = len(keys) if n is None else min(max(n, 0), len(keys))
-            # Bids are ascending too: their best levels are the last ones.
-            copy.keys = keys[len(keys) - count :] if side.bids else keys[:count]
-            copy.levels = {key: side.levels[key] for key in copy.keys}
-            copies.append(copy)
-        return OrderBook(self.inst_id, self.channel, self.seq_id, self.ts, *copies)
+        bids, asks = self._bids, self._asks
+        nb = len(bids) if n is None else min(max(n, 0), len(bids))
+        na = len(asks) if n is None else max(n, 0)
+        # Bids are ascending too: their best levels are the last ones.
+        return OrderBook(
+            self.inst_id, self.channel, self.seq_id, self.ts, bids[len(bids) - nb :], asks[:na]
+        )
 
     def __len__(self) -> int:
         """The number of levels on both sides."""
-        return len(self._bids.keys) + len(self._asks.keys)
+        return len(self._bids) + len(self._asks)
 
     def __repr__(self) -> str:
         bid, ask = self.best_bid, self.best_ask
         return (
             f"OrderBook({self.channel}:{self.inst_id} seq_id={self.seq_id} ts={self.ts} "
-            f"bids={len(self._bids.keys)} asks={len(self._asks.keys)} "
+            f"bids={len(self._bids)} asks={len(self._asks)} "
             f"best_bid={bid.price if bid else None} best_ask={ask.price if ask else None})"
         )

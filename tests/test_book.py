@@ -19,7 +19,7 @@ from okx_trio._book import (
     SeedOutcome,
     splice_index,
 )
-from okx_trio._book_levels import BookLevel, OrderBook, Raw, checksum_of
+from okx_trio._book_levels import BookLevel, OrderBook, checksum_of
 
 from .conftest import CAPTURES
 
@@ -120,8 +120,8 @@ def test_same_number_written_differently_is_the_same_level_and_keeps_the_new_str
     book = book_of(engine)
     assert book.bids == (L("63913", "2"),)
     bids, asks = book.raw_depth(5)
-    assert [(r.price, r.size) for r in bids] == [("63913", "2")]
-    assert [(r.price, r.size) for r in asks] == [("63914.00", "0.5000")]
+    assert bids == [("63913", "2", "1")]
+    assert asks == [("63914.00", "0.5000", "1")]
 
 
 def test_zero_for_an_unknown_price_is_harmless() -> None:
@@ -208,6 +208,9 @@ def test_bad_snapshots() -> None:
         ["100", "inf", "0", "1"],
         ["1e-300", "1", "0", "1"],
         ["12345678.123456789", "1", "0", "1"],
+        ["0", "1", "0", "1"],
+        ["100", "1", "0", "²"],
+        "1234",
         "100",
         None,
     ],
@@ -249,10 +252,10 @@ def test_invalidate_from_outside() -> None:
 
 
 def test_checksum_docs_vectors() -> None:
-    bids = [Raw("3366.1", "7", "3"), Raw("3366", "6", "4")]
-    asks = [Raw("3366.8", "9", "3"), Raw("3368", "8", "4")]
+    bids = [["3366.1", "7", "3"], ["3366", "6", "4"]]
+    asks = [["3366.8", "9", "3"], ["3368", "8", "4"]]
     assert checksum_of(bids, asks) == -1881014294
-    asks2 = [Raw("3366.8", "9", "3"), Raw("3368", "8", "4"), Raw("3372", "8", "4")]
+    asks2 = [["3366.8", "9", "3"], ["3368", "8", "4"], ["3372", "8", "4"]]
     assert checksum_of(bids[:1], asks2) == 831078360
 
 
@@ -276,7 +279,7 @@ def test_zero_checksum_is_not_checked() -> None:
 
 def test_checksum_uses_the_original_strings() -> None:
     engine = BookEngine("ETH-USDT", "books")
-    good = checksum_of([Raw("1.50", "0.5000", "1")], [Raw("2", "1", "1")])
+    good = checksum_of([["1.50", "0.5000", "1"]], [["2", "1", "1"]])
     assert engine.apply("snapshot", -1, 1, 1, [lv("1.50", "0.5000")], [lv("2", "1")], good) == (
         APPLIED
     )

@@ -240,8 +240,7 @@ def test_the_book_is_the_model_or_none(messages: list[Any]) -> None:
             raw_bids, raw_asks = book.raw_depth(25)
             want_bids = model.sorted_side(model.bids, True)[:25]
             want_asks = model.sorted_side(model.asks, False)[:25]
-            assert [(r.price, r.size, r.orders) for r in raw_bids] == want_bids
-            assert [(r.price, r.size, r.orders) for r in raw_asks] == want_asks
+            assert (raw_bids, raw_asks) == (want_bids, want_asks)
             held.append((book, *expected))
     # Every view handed out still shows the book it showed then.
     for view, bids_then, asks_then in held:
