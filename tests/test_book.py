@@ -209,6 +209,7 @@ def test_bad_snapshots() -> None:
         ["1e-300", "1", "0", "1"],
         ["12345678.123456789", "1", "0", "1"],
         ["0", "1", "0", "1"],
+        ["-5", "1", "0", "1"],
         ["100", "1", "0", "²"],
         "1234",
         "100",
@@ -221,6 +222,12 @@ def test_bad_levels_invalidate_and_never_raise(level: Any) -> None:
     snap = BookEngine("BTC-USDT", "books")
     result = snap.apply("snapshot", -1, 1, 1, [], [level])
     assert result == invalidated(InvalidReason.BAD_MESSAGE)
+
+
+def test_levels_may_be_tuples() -> None:
+    engine = seeded(10)
+    assert engine.apply("update", 10, 11, 2, [("99.5", "1", "0", "2")], ()) == APPLIED
+    assert book_of(engine).bids[1] == L("99.5", "1", 2)
 
 
 def test_long_price_with_few_significant_digits_is_fine() -> None:

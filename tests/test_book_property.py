@@ -108,7 +108,7 @@ def _good(level: Any) -> bool:
         px, sz = Decimal(level[0]), Decimal(level[1])
     except ArithmeticError:
         return False
-    return px.is_finite() and sz.is_finite() and sz >= 0 and level[3].isdigit()
+    return px.is_finite() and px > 0 and sz.is_finite() and sz >= 0 and level[3].isdigit()
 
 
 @dataclass
