@@ -321,8 +321,8 @@ class BookEngine:
             raise _Invalid(InvalidReason.CROSSED, f"best bid {bid} >= best ask {ask}")
         if checksum != 0:
             ours = checksum_of(
-                top_levels(self._bids.raws, True, CHECKSUM_DEPTH),
-                top_levels(self._asks.raws, False, CHECKSUM_DEPTH),
+                top_levels(self._bids.raws, CHECKSUM_DEPTH),
+                top_levels(self._asks.raws, CHECKSUM_DEPTH),
             )
             if ours != checksum:
                 raise _Invalid(InvalidReason.CHECKSUM, f"checksum {checksum} != book's {ours}")

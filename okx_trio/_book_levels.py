@@ -120,9 +120,12 @@ def make_level(raw: Raw) -> BookLevel:
 
 
 class Side:
-    """One side of a book: ``keys`` (float prices) ascending and ``raws`` in the same order,
-    so bids read from the end. No dict: a bisect finds a price, and a view then needs only
-    ``raws``, the one list the engine copies before changing it after handing a view out.
+    """One side of a book: ``keys`` ascending and ``raws`` in the same order, the best level
+    last on both sides: a bid's key is its price, an ask's the negated price (most updates
+    touch the top of the book, and an insert or delete near a list's end moves little). No
+    dict: a bisect finds a price, and a view then needs only ``raws``, the one list the
+    engine copies before changing it after handing a view out (measured: a dict per side
+    saves the bisect of a replaced price but costs more to copy for a view per update).
 
     Mutable; owned by the engine. ``shared`` says an :class:`OrderBook` holds ``raws``.
     """
@@ -159,6 +162,7 @@ class Side:
         self.unshare()
         keys = self.keys
         raws = self.raws
+        negate = not self.bids
         for level in levels:
             try:
                 px, sz, _, orders = level
@@ -178,6 +182,8 @@ class Side:
             if not fast:  # the careful way: refuses with a message, or accepts (a tuple)
                 key, size, raw = parse_level(level)
                 px, sz, orders = raw[PRICE], raw[SIZE], raw[ORDERS]
+            if negate:
+                key = -key
             i = bisect_left(keys, key)
             found = i < len(keys) and keys[i] == key
             if size == 0:
@@ -191,28 +197,28 @@ class Side:
                 raws.insert(i, [px, sz, orders, None])
 
     def install(self, levels: dict[float, Raw]) -> None:
-        """Replace the side by these levels (a snapshot)."""
-        self.keys = sorted(levels)
-        self.raws = [levels[key] for key in self.keys]
+        """Replace the side by these levels (a snapshot), keyed by price."""
+        if self.bids:
+            self.keys = sorted(levels)
+            self.raws = [levels[key] for key in self.keys]
+        else:
+            self.keys = sorted(-price for price in levels)
+            self.raws = [levels[-key] for key in self.keys]
         self.shared = False
 
     def best(self) -> float | None:
         keys = self.keys
         if not keys:
             return None
-        return keys[-1] if self.bids else keys[0]
+        return keys[-1] if self.bids else -keys[-1]
 
     def trim(self, depth: int) -> None:
         """Keep the best ``depth`` levels (call :meth:`unshare` first)."""
         extra = len(self.keys) - depth
         if extra <= 0:
             return
-        if self.bids:
-            del self.keys[:extra]
-            del self.raws[:extra]
-        else:
-            del self.keys[depth:]
-            del self.raws[depth:]
+        del self.keys[:extra]
+        del self.raws[:extra]
 
     def copy(self) -> Side:
         twin = Side(self.bids)
@@ -221,9 +227,9 @@ class Side:
         return twin
 
 
-def top_levels(raws: list[Raw], bids: bool, n: int) -> list[Raw]:
-    """The best ``n`` (>= 0) of a side's ascending ``raws``."""
-    return raws[: -n - 1 : -1] if bids else raws[:n]
+def top_levels(raws: list[Raw], n: int) -> list[Raw]:
+    """The best ``n`` (>= 0) of a side's ``raws`` (best last), best first."""
+    return raws[: -n - 1 : -1]
 
 
 def checksum_of(bids: Sequence[Sequence[Any]], asks: Sequence[Sequence[Any]]) -> int:
@@ -279,7 +285,7 @@ class OrderBook:
 
     def _top(self, bids: bool, n: int | None) -> list[Raw]:
         raws = self._bids if bids else self._asks
-        return top_levels(raws, bids, len(raws) if n is None else max(n, 0))
+        return top_levels(raws, len(raws) if n is None else max(n, 0))
 
     @property
     def bids(self) -> tuple[BookLevel, ...]:
@@ -306,7 +312,7 @@ class OrderBook:
     @property
     def best_ask(self) -> BookLevel | None:
         """The lowest ask, or None if there are no asks."""
-        return make_level(self._asks[0]) if self._asks else None
+        return make_level(self._asks[-1]) if self._asks else None
 
     @property
     def spread(self) -> Decimal | None:
@@ -343,10 +349,15 @@ class OrderBook:
         """An independent copy holding the best ``n`` levels of each side (all if None)."""
         bids, asks = self._bids, self._asks
         nb = len(bids) if n is None else min(max(n, 0), len(bids))
-        na = len(asks) if n is None else max(n, 0)
-        # Bids are ascending too: their best levels are the last ones.
+        na = len(asks) if n is None else min(max(n, 0), len(asks))
+        # The best levels are the last ones.
         return OrderBook(
-            self.inst_id, self.channel, self.seq_id, self.ts, bids[len(bids) - nb :], asks[:na]
+            self.inst_id,
+            self.channel,
+            self.seq_id,
+            self.ts,
+            bids[len(bids) - nb :],
+            asks[len(asks) - na :],
         )
 
     def __len__(self) -> int:
