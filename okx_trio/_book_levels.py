@@ -163,6 +163,7 @@ class Side:
         keys = self.keys
         raws = self.raws
         negate = not self.bids
+        count = len(keys)
         for level in levels:
             try:
                 px, sz, _, orders = level
@@ -185,16 +186,18 @@ class Side:
             if negate:
                 key = -key
             i = bisect_left(keys, key)
-            found = i < len(keys) and keys[i] == key
+            found = i < count and keys[i] == key
             if size == 0:
                 if found:
                     del keys[i]
                     del raws[i]
+                    count -= 1
             elif found:
                 raws[i] = [px, sz, orders, None]
             else:
                 keys.insert(i, key)
                 raws.insert(i, [px, sz, orders, None])
+                count += 1
 
     def install(self, levels: dict[float, Raw]) -> None:
         """Replace the side by these levels (a snapshot), keyed by price."""
