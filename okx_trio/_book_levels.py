@@ -25,7 +25,11 @@ import zlib
 from bisect import bisect_left
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
+
+# One level type for the whole library: the records the codec makes and the books the engine
+# keeps hand consumers the same BookLevel.
+from ._book_records import BookLevel
 
 __all__ = ["BookLevel", "OrderBook", "checksum_of", "parse_level"]
 
@@ -39,14 +43,6 @@ _MAX_DIGITS: Final = 15
 # (Written as literals in Side.merge_all, where a constant is cheaper than a global.)
 _MIN_PRICE: Final = 1e-100
 _MAX_PRICE: Final = 1e100
-
-
-class BookLevel(NamedTuple):
-    """One price level: ``price`` and ``size`` as exact Decimals, ``orders`` at that price."""
-
-    price: Decimal
-    size: Decimal
-    orders: int
 
 
 #: A level as OKX sent it, ``[price, size, orders, level]``: three strings and the
