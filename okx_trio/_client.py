@@ -15,6 +15,8 @@ budget::
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -56,7 +58,9 @@ _ENDPOINT_ORDER: Final[dict[str, int]] = {"public": 0, "business": 1, "private":
 Item = Record | Gap
 
 
+@functools.lru_cache(maxsize=65536)
 def _ticker_sub(inst_id: str) -> Subscription:
+    # Cached: the tickers shortcuts (latest("BTC-USDT") in a predicate, say) run often.
     return Subscription("tickers", validate_inst_id(inst_id))
 
 
@@ -102,6 +106,8 @@ class OkxClient:
         self._wall_clock = wall_clock
         self._desired: set[Subscription] = set(subscriptions)
         self._rejected: dict[Subscription, str] = {}
+        self._place_pending = False
+        self._place_wake_send, self._place_wake_receive = trio.open_memory_channel[None](1)
         self._pool = Pool(
             self, config.max_subscriptions_per_connection, lambda link: nursery.start_soon(link.run)
         )
@@ -222,9 +228,27 @@ class OkxClient:
     # -- placement -------------------------------------------------------------------------
 
     def _place(self) -> None:
-        """Bring the links in line with the desired set: place, start, update, retire."""
-        self._pool.place(self._desired)
+        """Have the links brought in line with the desired set, once per burst of changes.
+
+        Placing looks at every subscription, so a loop of a thousand ``add_pair`` calls
+        would cost a million steps if each placed at once: they are placed together, by a
+        task that runs at the next scheduling point (before any request could go out).
+        """
+        if self._closing:
+            return
+        if not self._place_pending:
+            self._place_pending = True
+            # Holds one wake-up at most: one pending placement covers any number of changes.
+            with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
+                self._place_wake_send.send_nowait(None)
         self.notify()
+
+    async def _placer(self) -> None:
+        """The client's placement task: places each burst of changes in one step."""
+        async for _ in self._place_wake_receive:
+            self._place_pending = False
+            self._pool.place(self._desired)
+            self.notify()
 
     # -- public: streams ---------------------------------------------------------------------
 
@@ -350,6 +374,8 @@ class OkxClient:
         await self.wait_until(self._settled)
 
     def _settled(self) -> bool:
+        if self._place_pending:
+            return False
         if not self._desired:
             return not self._links
         return bool(self._links) and all(
@@ -381,7 +407,9 @@ class OkxClient:
 
     def deliver(self, sub: Subscription, records: tuple[Record, ...]) -> None:
         """Hand records to the consumers (the per-message path: keep it lean)."""
-        self._streams.deliver(sub, records)
+        if sub in self._desired:
+            # (Not: dropped by the user a moment ago, its connection not told yet.)
+            self._streams.deliver(sub, records)
         self.notify()
 
     def subscription_rejected(self, sub: Subscription, reason: str) -> None:
@@ -422,7 +450,7 @@ class OkxClient:
             self._stats.publish(self.get_stats())
 
     def _start(self) -> None:
-        self._place()
+        self._pool.place(self._desired)
 
     def _close(self) -> None:
         self._closing = True
@@ -477,6 +505,7 @@ async def open_okx_client(
     async with trio.open_nursery() as nursery:
         client = OkxClient(subs, config, connector, nursery, wall_clock)
         client._start()
+        nursery.start_soon(client._placer)
         nursery.start_soon(client._publish_stats)
         try:
             yield client

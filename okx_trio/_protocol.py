@@ -24,7 +24,6 @@ from ._codec import (
     DataPush,
     ErrorEvent,
     Notice,
-    OtherEvent,
     Pong,
     TickerPush,
     decode,
@@ -193,37 +192,51 @@ class OkxProtocol:
 
     def receive(self, message: str | bytes, now: float) -> list[ProtocolEvent]:
         """Handle one message from the server; return what it meant, in order."""
+        events: list[ProtocolEvent] = []
+        self._receive(message, now, events)
+        return events
+
+    def receive_all(self, messages: Iterable[str | bytes], now: float) -> list[ProtocolEvent]:
+        """:meth:`receive` for a burst of messages that arrived together at *now*."""
+        events: list[ProtocolEvent] = []
+        receive = self._receive
+        for message in messages:
+            receive(message, now, events)
+        return events
+
+    def _receive(self, message: str | bytes, now: float, events: list[ProtocolEvent]) -> None:
         self.last_message_at = now
         self.messages_received += 1
-        self.heartbeat.message_received(now)
+        self.heartbeat.last_message_at = now  # Heartbeat.message_received, inlined
         event = decode(message)
         kind = type(event)
         if kind is TickerPush:
-            return self._tickers_received(event.tickers, now)  # type: ignore[union-attr]
-        if kind is DataPush:
-            return self._data_received(event, now)  # type: ignore[arg-type]
-        if kind is Pong:
-            return []
-        if kind is Ack:
-            return self._ack(event, now)  # type: ignore[arg-type]
-        if kind is ErrorEvent:
-            return self._error(event)  # type: ignore[arg-type]
-        if kind is Notice:
+            self._tickers_received(event.tickers, now, events)  # type: ignore[union-attr]
+        elif kind is DataPush:
+            self._data_received(event, now, events)  # type: ignore[arg-type]
+        elif kind is Pong:
+            pass
+        elif kind is Ack:
+            events.extend(self._ack(event, now))  # type: ignore[arg-type]
+        elif kind is ErrorEvent:
+            events.extend(self._error(event))  # type: ignore[arg-type]
+        elif kind is Notice:
             assert isinstance(event, Notice)
             if event.code == UPGRADE_NOTICE_CODE:
-                return [UpgradeAnnounced(event.code, event.msg)]
-            return [ServerNotice(event.code, event.msg)]
-        if kind is BadMessage:
+                events.append(UpgradeAnnounced(event.code, event.msg))
+            else:
+                events.append(ServerNotice(event.code, event.msg))
+        elif kind is BadMessage:
             assert isinstance(event, BadMessage)
             self.bad_messages += 1
-            return [Garbage(event.reason, event.raw)]
-        assert isinstance(event, OtherEvent)
-        self.ignored_messages += 1
-        return []
+            events.append(Garbage(event.reason, event.raw))
+        else:
+            self.ignored_messages += 1
 
-    def _tickers_received(self, tickers: Sequence[Record], now: float) -> list[ProtocolEvent]:
+    def _tickers_received(
+        self, tickers: Sequence[Record], now: float, events: list[ProtocolEvent]
+    ) -> None:
         # The hottest path of all: one ticker per push, the common case inlined.
-        events: list[ProtocolEvent] = []
         lookup = self._tickers
         stale = self._stale
         for ticker in tickers:
@@ -240,24 +253,22 @@ class OkxProtocol:
                 events.append(Records(sub, (ticker,)))
             else:
                 self._accept(sub, (ticker,), now, events)
-        return events
 
-    def _data_received(self, push: DataPush, now: float) -> list[ProtocolEvent]:
+    def _data_received(self, push: DataPush, now: float, events: list[ProtocolEvent]) -> None:
         sub = self._by_key.get(push.arg_key)
         if sub is None:
             # Another channel's push, or one the user just dropped: not decoded at all.
             self.ignored_messages += 1
-            return []
+            return
         try:
             records = push_records(push)
         except PushError as exc:
             self.bad_messages += 1
             raw = push.text if push.text is not None else repr(push.obj)
-            return [Garbage(f"malformed {push.channel} push: {exc}", raw)]
-        events: list[ProtocolEvent] = []
+            events.append(Garbage(f"malformed {push.channel} push: {exc}", raw))
+            return
         if records:
             self._accept(sub, records, now, events)
-        return events
 
     def _accept(
         self,

@@ -85,33 +85,36 @@ class Session:
     async def receiver(self) -> None:
         conn = self.conn
         drain = getattr(conn, "get_messages_nowait", None)
+        protocol = self.protocol
         while True:
-            message = await conn.get_message()
-            changed = self._feed(message)
+            batch = [await conn.get_message()]
             if drain is not None:
                 # Whatever arrived meanwhile is handled now, without a checkpoint per
-                # message: the scheduler hand-off is most of a small message's cost.
-                for message in drain(_BATCH):
-                    changed = self._feed(message) or changed
-            if changed:
+                # message: the scheduler hand-off is most of a small message's cost. It all
+                # arrived by this instant, so one reading of the clock serves the batch.
+                batch += drain(_BATCH)
+            if log.isEnabledFor(logging.DEBUG):
+                for message in batch:
+                    log.debug("<- %.500r", message)
+            events = protocol.receive_all(batch, trio.current_time())
+            if events and self._dispatch(events):
                 self.poke()
 
-    def _feed(self, message: str | bytes) -> bool:
-        """Hand *message* to the protocol and its events on; True if anything but
-        records came of it (the other tasks may have something to do)."""
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("<- %.500r", message)
-        events = self.protocol.receive(message, trio.current_time())
-        if not events:
-            return False
-        host = self.host
+    def _dispatch(self, events: list[ProtocolEvent]) -> bool:
+        """Hand the records on and the other events to the host; True if anything but
+        records came (the other tasks may have something to do)."""
+        deliver = self._deliver
+        protocol = self.protocol
         changed = False
         for event in events:
             if type(event) is Records:
-                self._deliver(event.sub, event.records)
+                # A handover earlier in this batch may have made another connection the
+                # one that delivers: what this one received after that point is not ours.
+                if protocol.delivering:
+                    deliver(event.sub, event.records)
             else:
                 changed = True
-                host.session_event(self, event)
+                self.host.session_event(self, event)
         return changed
 
     async def watchdog(self) -> None:

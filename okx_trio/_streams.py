@@ -74,7 +74,7 @@ class Streams:
 
     def deliver(self, sub: Subscription, records: tuple[Record, ...]) -> None:
         """Hand *records* of *sub* to every consumer of its channel; never blocks."""
-        channel = sub.channel
+        channel = sub[0]  # sub.channel, without the property call on the per-record path
         self._last[sub] = records[-1]
         fan = self.fans.get(channel)
         if fan is not None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ._okx import ArgKey, ChannelSpec, Endpoint, channel_spec
+from ._okx import CHANNELS, ArgKey, ChannelSpec, Endpoint, channel_spec
 
 __all__ = ["ArgKeyTuple", "Subscription", "arg_key_of"]
 
@@ -41,7 +41,7 @@ _FROM_OKX: Final = {okx: ours for ours, okx in _OKX_KEYS}
 _ECHO_ONLY: Final = frozenset({"uid", "extraParams"})
 
 
-class Subscription:
+class Subscription(tuple):  # type: ignore[type-arg]
     """One OKX channel argument: ``Subscription("trades", "BTC-USDT")``.
 
     ``Subscription(channel, inst_id=None, *, inst_type=None, inst_family=None, ccy=None)``.
@@ -50,43 +50,27 @@ class Subscription:
     (``{"channel":"trades","instId":"BTC-USDT"}``); :meth:`parse` reads the short form
     ``trades:BTC-USDT`` (and ``instruments:SPOT``, ``opt-summary:BTC-USD``).
 
+    It is a tuple underneath, ``(channel, inst_type, inst_family, inst_id, ccy)`` (its
+    :attr:`arg_key`), so hashing and comparing cost what a tuple's do (the client keys every
+    per-message lookup by it); it therefore also equals that plain tuple.
+
     Raises:
         ValueError: naming the channel and the argument, for an unknown channel, an
             argument the channel needs that is missing, one it does not take, or a value
             of the wrong shape (instrument ids are upper case: ``BTC-USDT``).
     """
 
-    __slots__ = (
-        "_hash",
-        "arg_key",
-        "ccy",
-        "channel",
-        "inst_family",
-        "inst_id",
-        "inst_type",
-        "spec",
-    )
+    __slots__ = ()
 
-    channel: str
-    inst_id: str | None
-    inst_type: str | None
-    inst_family: str | None
-    ccy: str | None
-    spec: ChannelSpec
-    #: ``(channel, inst_type, inst_family, inst_id, ccy)``, None where absent: what an
-    #: echoed ``arg`` is matched by (see :func:`arg_key_of`).
-    arg_key: ArgKeyTuple
-    _hash: int
-
-    def __init__(
-        self,
+    def __new__(
+        cls,
         channel: str,
         inst_id: str | None = None,
         *,
         inst_type: str | None = None,
         inst_family: str | None = None,
         ccy: str | None = None,
-    ) -> None:
+    ) -> Subscription:
         spec = channel_spec(channel)
         values: dict[ArgKey, str | None] = {
             "inst_id": inst_id,
@@ -116,16 +100,40 @@ class Subscription:
                 f"channel {channel!r}: invalid inst_type {inst_type!r}: expected one of "
                 f"{', '.join(sorted(spec.inst_types))}"
             )
-        setattr_ = object.__setattr__
-        setattr_(self, "channel", channel)
-        setattr_(self, "inst_id", inst_id)
-        setattr_(self, "inst_type", inst_type)
-        setattr_(self, "inst_family", inst_family)
-        setattr_(self, "ccy", ccy)
-        setattr_(self, "spec", spec)
-        arg_key = (channel, inst_type, inst_family, inst_id, ccy)
-        setattr_(self, "arg_key", arg_key)
-        setattr_(self, "_hash", hash(arg_key))
+        return tuple.__new__(cls, (channel, inst_type, inst_family, inst_id, ccy))
+
+    # -- the fields ---------------------------------------------------------------------------
+
+    @property
+    def channel(self) -> str:
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def inst_type(self) -> str | None:
+        return self[1]  # type: ignore[no-any-return]
+
+    @property
+    def inst_family(self) -> str | None:
+        return self[2]  # type: ignore[no-any-return]
+
+    @property
+    def inst_id(self) -> str | None:
+        return self[3]  # type: ignore[no-any-return]
+
+    @property
+    def ccy(self) -> str | None:
+        return self[4]  # type: ignore[no-any-return]
+
+    @property
+    def spec(self) -> ChannelSpec:
+        """The channel's row of the channel table."""
+        return CHANNELS[self[0]]
+
+    @property
+    def arg_key(self) -> ArgKeyTuple:
+        """``(channel, inst_type, inst_family, inst_id, ccy)``, None where absent: what an
+        echoed ``arg`` is matched by (see :func:`arg_key_of`)."""
+        return tuple.__new__(tuple, self)
 
     # -- construction from text and from OKX ------------------------------------------------
 
@@ -197,30 +205,31 @@ class Subscription:
     @property
     def key(self) -> str:
         """The short form :meth:`parse` reads: ``trades:BTC-USDT``, ``instruments:SPOT``."""
-        values = [v for _, okx in _OKX_KEYS if (v := self.arg.get(okx)) is not None]
-        return ":".join([self.channel, *values])
+        # The tuple holds the channel, then the arguments in OKX's order: join what is set.
+        return ":".join([v for v in self if v is not None])
 
     # -- value semantics --------------------------------------------------------------------
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Subscription is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Subscription is immutable; cannot delete {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Subscription:
-            return NotImplemented
-        return self._hash == other._hash and self.arg_key == other.arg_key
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __lt__(self, other: Subscription) -> bool:
+    def __lt__(self, other: object) -> bool:
         """Ordered by channel, then the arguments (for sorted output and requests)."""
         if type(other) is not Subscription:
             return NotImplemented
         return self._order() < other._order()
+
+    def __le__(self, other: object) -> bool:
+        if type(other) is not Subscription:
+            return NotImplemented
+        return self._order() <= other._order()
+
+    def __gt__(self, other: object) -> bool:
+        if type(other) is not Subscription:
+            return NotImplemented
+        return self._order() > other._order()
+
+    def __ge__(self, other: object) -> bool:
+        if type(other) is not Subscription:
+            return NotImplemented
+        return self._order() >= other._order()
 
     def _order(self) -> tuple[str, ...]:
         return (

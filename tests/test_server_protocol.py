@@ -35,9 +35,11 @@ def test_subscribe_ack_then_pushes_on_the_cadence() -> None:
     assert json.loads(push)["data"][0]["ts"] == "1700000001000"
     assert proto.pushes_due(1.2) == []
     assert proto.next_deadline() == 1.25
-    assert len(proto.pushes_due(1.75)) == 3  # 1.25, 1.5 and 1.75 were due
+    # Called late (1.25 and 1.5 went by): one push, the current one, not a burst of three
+    # that would make a driver on a loaded machine later still.
+    assert len(proto.pushes_due(1.75)) == 1
     assert proto.next_deadline() == 2.0
-    assert proto.record.pushes == 4 and exchange.pushes == 4
+    assert proto.record.pushes == 2 and exchange.pushes == 2
     assert [r.subscriptions for r in exchange.requests] == [(TICKERS,)]
     assert proto.receive(subscribe(TICKERS, op="unsubscribe"), 2.0)[0].count("unsubscribe") == 1
     assert proto.pushes_due(10.0) == [] and proto.record.subscribed == set()
