@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import trio
 import trio_websocket
 
-from ._connection import Connection
+from ._connection import Connection, ConnectionClosed
 
 __all__ = ["ConnectorSettings", "WebSocketConnector"]
 
@@ -174,25 +174,38 @@ class _TrioWebsocketConnection:
     """What :class:`WebSocketConnector` yields: the trio-websocket connection, plus
     ``get_messages_nowait``.
 
-    ``send_message`` and ``get_message`` are trio-websocket's own bound methods (no extra
-    frame per call); any other attribute is looked up on the wrapped
-    :class:`trio_websocket.WebSocketConnection` (``ws``).
+    ``send_message`` and ``get_message`` raise :class:`okx_trio.ConnectionClosed` in place
+    of trio-websocket's own type (one frame more per call: the receiver calls
+    ``get_message`` once per batch, not per message); any other attribute is looked up on
+    the wrapped :class:`trio_websocket.WebSocketConnection` (``ws``).
     """
 
-    __slots__ = ("_receive_nowait", "get_message", "send_message", "ws")
-
-    send_message: Callable[[str], Coroutine[Any, Any, None]]
-    get_message: Callable[[], Coroutine[Any, Any, str | bytes]]
+    __slots__ = ("_get", "_receive_nowait", "_send", "ws")
 
     def __init__(self, ws: trio_websocket.WebSocketConnection) -> None:
         self.ws = ws
         if _EAGER_READER:
             ws._send_channel = _EagerSendChannel(ws._send_channel)  # type: ignore[assignment]
-        self.send_message = ws.send_message
-        self.get_message = ws.get_message
+        self._send: Callable[[str], Coroutine[Any, Any, None]] = ws.send_message
+        self._get: Callable[[], Coroutine[Any, Any, str | bytes]] = ws.get_message
         # trio-websocket's reader task puts each whole message into this memory channel
         # (``message_queue_size`` deep); ``get_message`` is ``await receive()`` on it.
         self._receive_nowait: Callable[[], str | bytes] = ws._recv_channel.receive_nowait
+
+    async def send_message(self, message: str) -> None:
+        """Send one text message. Raises :class:`okx_trio.ConnectionClosed` once closed."""
+        try:
+            await self._send(message)
+        except trio_websocket.ConnectionClosed as exc:
+            raise _closed(exc) from exc
+
+    async def get_message(self) -> str | bytes:
+        """The next message. Raises :class:`okx_trio.ConnectionClosed` once closed (after
+        every message received before the close)."""
+        try:
+            return await self._get()
+        except trio_websocket.ConnectionClosed as exc:
+            raise _closed(exc) from exc
 
     def get_messages_nowait(self, limit: int) -> list[str | bytes]:
         """Up to *limit* messages already received, in order; ``[]`` if none. No checkpoint.
@@ -215,6 +228,13 @@ class _TrioWebsocketConnection:
         if name in self.__slots__:  # not set yet (e.g. a copy being made): no recursion
             raise AttributeError(name)
         return getattr(self.ws, name)
+
+
+def _closed(exc: trio_websocket.ConnectionClosed) -> ConnectionClosed:
+    reason = exc.reason
+    if reason is None:
+        return ConnectionClosed(None)
+    return ConnectionClosed(reason.code, reason.reason or "")
 
 
 def _sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:

@@ -7,8 +7,8 @@ apart:
 * certificates are verified for ``wss://`` (Python's default context) unless a
   ``ssl_context`` of your own is given; there is no switch that turns verification off;
 * ``get_message`` returns ``str`` for text frames and raises
-  :class:`trio_websocket.ConnectionClosed` with a :class:`trio_websocket.CloseReason`
-  once the peer closed (code 1006 when the connection died without a closing handshake);
+  :class:`okx_trio.ConnectionClosed` (``code``, ``reason``) once the peer closed (code 1006
+  when the connection died without a closing handshake);
 * a handshake the server refuses raises :class:`trio_websocket.ConnectionRejected`, any other
   broken handshake :class:`trio_websocket.HandshakeError`; network and TLS failures come out
   as ``OSError`` / :class:`trio.BrokenResourceError`, a connect that takes too long as
@@ -35,7 +35,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.frames import Frame, Opcode
 from websockets.trio.client import ClientConnection, connect
 
-from ._connection import Connection
+from ._connection import Connection, ConnectionClosed
 from ._transport_trio_websocket import ConnectorSettings
 
 __all__ = ["WebsocketsConnector"]
@@ -46,16 +46,13 @@ _ABNORMAL_CLOSURE: Final = 1006
 _MAX_QUEUE: Final = 256
 
 
-def _close_reason(exc: _WsConnectionClosed) -> trio_websocket.CloseReason:
-    """The peer's close frame as trio-websocket reports it; 1006 if there was none."""
+def _closed(exc: _WsConnectionClosed) -> ConnectionClosed:
+    """Our ConnectionClosed for websockets' own: the peer's close frame, 1006 if none."""
     received = exc.rcvd
     if received is None:
-        return trio_websocket.CloseReason(_ABNORMAL_CLOSURE, None)
-    return trio_websocket.CloseReason(int(received.code), received.reason or None)
-
-
-def _closed(exc: _WsConnectionClosed) -> trio_websocket.ConnectionClosed:
-    closed = trio_websocket.ConnectionClosed(_close_reason(exc))
+        closed = ConnectionClosed(_ABNORMAL_CLOSURE)
+    else:
+        closed = ConnectionClosed(int(received.code), received.reason or "")
     closed.__cause__ = exc
     return closed
 
