@@ -9,7 +9,6 @@ from ._book_records import BookLevel as BookLevel
 from ._book_records import BookSnapshot as BookSnapshot
 from ._book_records import BookUpdate as BookUpdate
 from ._client import OkxClient as OkxClient
-from ._client import open_okx_client as open_okx_client
 from ._config import AWS_URL as AWS_URL
 from ._config import DEFAULT_URL as DEFAULT_URL
 from ._config import ClientConfig as ClientConfig
@@ -21,6 +20,7 @@ from ._fanout import Gap as Gap
 from ._instrument_record import Instrument as Instrument
 from ._instrument_record import InstrumentChange as InstrumentChange
 from ._instruments import validate_inst_id as validate_inst_id
+from ._open import open_okx_client as open_okx_client
 from ._records import Candle as Candle
 from ._records import EstimatedPrice as EstimatedPrice
 from ._records import FundingRate as FundingRate

@@ -16,11 +16,10 @@ budget::
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Final
 
 import trio
@@ -28,19 +27,18 @@ import trio
 from ._client_stats import client_stats
 from ._config import ClientConfig
 from ._connection import Connection, Connector
-from ._connectors import default_connector
 from ._decoders import Record
 from ._fanout import Fanout, Gap
-from ._instruments import validate_inst_id
 from ._pool import Pool
 from ._ratelimit import SlidingWindowLimit
 from ._state import ConnectionState, StateChange
 from ._stats import ConnectionStats
 from ._streams import Streams
 from ._subscription import Subscription
+from ._subscription_input import as_subscription, ticker_subscription
 from ._ticker import Ticker
 
-__all__ = ["OkxClient", "open_okx_client"]
+__all__ = ["OkxClient"]
 
 log = logging.getLogger("okx_trio")
 
@@ -56,28 +54,6 @@ _HEALTH: Final = {
 _ENDPOINT_ORDER: Final[dict[str, int]] = {"public": 0, "business": 1, "private": 2}
 
 Item = Record | Gap
-
-
-@functools.lru_cache(maxsize=65536)
-def _ticker_sub(inst_id: str) -> Subscription:
-    # Cached: the tickers shortcuts (latest("BTC-USDT") in a predicate, say) run often.
-    return Subscription("tickers", validate_inst_id(inst_id))
-
-
-def _as_subscription(item: object) -> Subscription:
-    """A Subscription from a Subscription or its short form ("trades:BTC-USDT")."""
-    if isinstance(item, Subscription):
-        sub = item
-    elif isinstance(item, str):
-        sub = Subscription.parse(item)
-    else:
-        raise ValueError(f"expected a Subscription or text like 'trades:BTC-USDT', got {item!r}")
-    if sub.endpoint == "private":
-        raise ValueError(
-            f"channel {sub.channel!r} is private: it needs a login, which this client "
-            "does not do yet"
-        )
-    return sub
 
 
 class OkxClient:
@@ -159,7 +135,7 @@ class OkxClient:
         Raises:
             ValueError: for a bad subscription (nothing changes then).
         """
-        new = [_as_subscription(s) for s in subs]
+        new = [as_subscription(s) for s in subs]
         for sub in new:
             self._rejected.pop(sub, None)
         self._desired.update(new)
@@ -167,7 +143,7 @@ class OkxClient:
 
     def remove(self, *subs: Subscription | str) -> None:
         """Unsubscribe *subs*; one not held is a no-op. Raises ValueError for a bad one."""
-        gone = [_as_subscription(s) for s in subs]
+        gone = [as_subscription(s) for s in subs]
         for sub in gone:
             self._desired.discard(sub)
             self._rejected.pop(sub, None)
@@ -178,7 +154,7 @@ class OkxClient:
         """Make *subs* the desired set. Raises ValueError (changing nothing) for a bad one."""
         if isinstance(subs, str | Subscription):
             raise TypeError("replace() takes an iterable of subscriptions; wrap one in a list")
-        new = {_as_subscription(s) for s in subs}
+        new = {as_subscription(s) for s in subs}
         for sub in new - self._desired:
             self._rejected.pop(sub, None)
         for sub in self._desired - new:
@@ -210,18 +186,18 @@ class OkxClient:
 
     def add_pair(self, inst_id: str) -> None:
         """Subscribe *inst_id*'s tickers on the live connection. ValueError if malformed."""
-        self.add(_ticker_sub(inst_id))
+        self.add(ticker_subscription(inst_id))
 
     def remove_pair(self, inst_id: str) -> None:
         """Unsubscribe *inst_id*'s tickers. ValueError if malformed; one not held: no-op."""
-        self.remove(_ticker_sub(inst_id))
+        self.remove(ticker_subscription(inst_id))
 
     def subscribe(self, pairs: Iterable[str]) -> None:
         """Make *pairs* the desired ``tickers`` set (other channels stay as they are).
 
         Raises ValueError (changing nothing) if one is bad.
         """
-        new = {_ticker_sub(p) for p in pairs}
+        new = {ticker_subscription(p) for p in pairs}
         others = {s for s in self._desired if s.channel != "tickers"}
         self.replace(others | new)
 
@@ -312,7 +288,7 @@ class OkxClient:
         """The last record received for *sub* (a Subscription, its short form, or a bare
         instrument id for its ticker), or None."""
         if isinstance(sub, str):
-            sub = _ticker_sub(sub) if ":" not in sub else Subscription.parse(sub)
+            sub = ticker_subscription(sub) if ":" not in sub else Subscription.parse(sub)
         return self._streams.latest(sub)
 
     def get_stats(self) -> ConnectionStats:
@@ -464,61 +440,3 @@ class OkxClient:
 
 def _tickers_ids(subs: Iterable[Subscription]) -> Iterable[str]:
     return (s.inst_id for s in subs if s.channel == "tickers" and s.inst_id is not None)
-
-
-@asynccontextmanager
-async def open_okx_client(
-    pairs: Iterable[str] = (),
-    *,
-    subscriptions: Iterable[Subscription | str] = (),
-    config: ClientConfig | None = None,
-    connector: Connector | None = None,
-    wall_clock: Callable[[], float] = time.time,
-) -> AsyncIterator[OkxClient]:
-    """Run a client for the block's lifetime and yield it.
-
-    *pairs* are instrument ids for the ``tickers`` channel; *subscriptions* any channels'
-    (:class:`Subscription`, or the short form ``"trades:BTC-USDT"``). The client connects in
-    the background; the block does not wait for it (watch :meth:`OkxClient.state_changes`
-    or the streams). Leaving the block, by any means, cancels every task of the client,
-    closes the sockets and ends every channel it handed out; an exception raised in the
-    block comes out as itself, not wrapped in a group.
-
-    *wall_clock* (seconds since the epoch) is what exchange timestamps are measured
-    against for latency; tests pass the fake exchange's
-    (:meth:`okx_trio.testing.FakeExchange.wall_clock`).
-
-    Raises:
-        TypeError: if *pairs* or *subscriptions* is a single string (pass a list).
-        ValueError: for a malformed instrument id or subscription.
-    """
-    if isinstance(pairs, str) or isinstance(subscriptions, str | Subscription):
-        raise TypeError(
-            "open_okx_client takes a list of pairs (and of subscriptions), not one string: "
-            "open_okx_client(['BTC-USDT'])"
-        )
-    config = config if config is not None else ClientConfig()
-    subs = [_ticker_sub(p) for p in pairs] + [_as_subscription(s) for s in subscriptions]
-    if connector is None:
-        connector = default_connector(config.transport, connect_timeout=config.connect_timeout)
-    body_error: BaseException | None = None
-    async with trio.open_nursery() as nursery:
-        client = OkxClient(subs, config, connector, nursery, wall_clock)
-        client._start()
-        nursery.start_soon(client._placer)
-        nursery.start_soon(client._publish_stats)
-        try:
-            yield client
-        except BaseException as exc:
-            # Re-raised below, outside the nursery, so the caller sees their own exception
-            # rather than an ExceptionGroup around it.
-            body_error = exc
-        finally:
-            nursery.cancel_scope.cancel()
-            client._close()
-    if body_error is not None:
-        try:
-            raise body_error
-        finally:
-            body_error = None
-

@@ -1,0 +1,75 @@
+"""``open_okx_client``: the client's lifetime as an ``async with`` block."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+
+import trio
+
+from ._client import OkxClient
+from ._config import ClientConfig
+from ._connection import Connector
+from ._connectors import default_connector
+from ._subscription import Subscription
+from ._subscription_input import as_subscription, ticker_subscription
+
+__all__ = ["open_okx_client"]
+
+
+@asynccontextmanager
+async def open_okx_client(
+    pairs: Iterable[str] = (),
+    *,
+    subscriptions: Iterable[Subscription | str] = (),
+    config: ClientConfig | None = None,
+    connector: Connector | None = None,
+    wall_clock: Callable[[], float] = time.time,
+) -> AsyncIterator[OkxClient]:
+    """Run a client for the block's lifetime and yield it.
+
+    *pairs* are instrument ids for the ``tickers`` channel; *subscriptions* any channels'
+    (:class:`Subscription`, or the short form ``"trades:BTC-USDT"``). The client connects in
+    the background; the block does not wait for it (watch :meth:`OkxClient.state_changes`
+    or the streams). Leaving the block, by any means, cancels every task of the client,
+    closes the sockets and ends every channel it handed out; an exception raised in the
+    block comes out as itself, not wrapped in a group.
+
+    *wall_clock* (seconds since the epoch) is what exchange timestamps are measured
+    against for latency; tests pass the fake exchange's
+    (:meth:`okx_trio.testing.FakeExchange.wall_clock`).
+
+    Raises:
+        TypeError: if *pairs* or *subscriptions* is a single string (pass a list).
+        ValueError: for a malformed instrument id or subscription.
+    """
+    if isinstance(pairs, str) or isinstance(subscriptions, str | Subscription):
+        raise TypeError(
+            "open_okx_client takes a list of pairs (and of subscriptions), not one string: "
+            "open_okx_client(['BTC-USDT'])"
+        )
+    config = config if config is not None else ClientConfig()
+    subs = [ticker_subscription(p) for p in pairs] + [as_subscription(s) for s in subscriptions]
+    if connector is None:
+        connector = default_connector(config.transport, connect_timeout=config.connect_timeout)
+    body_error: BaseException | None = None
+    async with trio.open_nursery() as nursery:
+        client = OkxClient(subs, config, connector, nursery, wall_clock)
+        client._start()
+        nursery.start_soon(client._placer)
+        nursery.start_soon(client._publish_stats)
+        try:
+            yield client
+        except BaseException as exc:
+            # Re-raised below, outside the nursery, so the caller sees their own exception
+            # rather than an ExceptionGroup around it.
+            body_error = exc
+        finally:
+            nursery.cancel_scope.cancel()
+            client._close()
+    if body_error is not None:
+        try:
+            raise body_error
+        finally:
+            body_error = None
