@@ -60,9 +60,10 @@ class OkxClient:
     """A self-healing client for OKX's public channels. Made by :func:`open_okx_client`.
 
     Methods that change subscriptions are synchronous and never block: they update the
-    desired set at once (raising ``ValueError`` for a bad one, changing nothing) and wake the
-    command task of each connection concerned, which sends one subscribe and one unsubscribe
-    for everything changed since it last looked. The desired set survives reconnects.
+    desired set at once (raising ``ValueError`` for a bad one, changing nothing); at the
+    next scheduling point the client's placer hands a whole burst of changes to each
+    connection concerned, whose command task sends one subscribe and one unsubscribe for
+    everything changed since it last looked. The desired set survives reconnects.
     Public and business subscriptions live on separate connections; with
     ``max_subscriptions_per_connection`` each endpoint's are sharded over several
     connections, each supervised on its own. The client's state is the least healthy one's.
@@ -79,7 +80,6 @@ class OkxClient:
         self._config = config
         self._connector = connector
         self._nursery = nursery
-        self._wall_clock = wall_clock
         self._desired: set[Subscription] = set(subscriptions)
         self._rejected: dict[Subscription, str] = {}
         self._place_pending = False
