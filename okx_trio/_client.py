@@ -363,10 +363,6 @@ class OkxClient:
     def connect(self, url: str) -> AbstractAsyncContextManager[Connection]:
         return self._connector(url)
 
-    @property
-    def connector(self) -> Connector:
-        return self._connector
-
     def notify(self) -> None:
         if self._progress is not None:
             self._progress.set()

@@ -120,7 +120,6 @@ class OkxProtocol:
         self._budget_noted = False
         self._ready_reported = False
         self._budget_until = math.inf
-        self._closed = False
         # Per-message lookups: the desired subscriptions by their echoed arg, and tickers
         # by instrument (the ticker fast path carries no arg).
         self._by_key: dict[ArgKeyTuple, Subscription] = {}
@@ -445,7 +444,6 @@ class OkxProtocol:
 
     def connection_lost(self) -> None:
         """The connection is gone: nothing on the server any more, no clocks running."""
-        self._closed = True
         self.book.connection_lost()
         self._stale.clear()
 
