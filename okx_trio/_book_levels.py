@@ -166,7 +166,7 @@ class Side:
                 key = float(px)
                 size = float(sz)
                 fast = (
-                    type(level) is list
+                    (type(level) is list or type(level) is tuple)
                     and type(px) is str
                     and type(sz) is str
                     and 1e-100 < key < 1e100  # literals: cheaper than globals here

@@ -28,6 +28,10 @@ class InvalidReason(enum.Enum):
     CHECKSUM = "checksum"  #: a non-zero checksum that does not match the book
     BAD_SNAPSHOT = "bad_snapshot"  #: a snapshot with prevSeqId not -1, or a price twice
     BAD_MESSAGE = "bad_message"  #: a malformed level or action, or ids that cannot be checked
+    # Set from outside the engine (by the keeper of a connection's books):
+    SNAPSHOT_TIMEOUT = "snapshot_timeout"  #: no snapshot (WebSocket or REST) within the deadline
+    REST_FAILED = "rest_failed"  #: the REST snapshot a seed needed could not be fetched
+    DISCONNECTED = "disconnected"  #: the connection that fed the book is gone
 
 
 class BookStatus(enum.Enum):

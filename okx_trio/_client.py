@@ -24,13 +24,17 @@ from typing import Any, Final
 
 import trio
 
+from ._book_levels import OrderBook
+from ._client_books import ClientBooks, book_subscription
 from ._client_stats import client_stats
 from ._config import ClientConfig
 from ._connection import Connection, Connector
 from ._decoders import Record
 from ._fanout import Fanout, Gap
 from ._pool import Pool
+from ._protocol_events import BookInvalid
 from ._ratelimit import SlidingWindowLimit
+from ._rest import RestBooks
 from ._state import ConnectionState, StateChange
 from ._stats import ConnectionStats
 from ._streams import Streams
@@ -76,6 +80,7 @@ class OkxClient:
         connector: Connector,
         nursery: trio.Nursery,
         wall_clock: Callable[[], float] = time.time,
+        rest: RestBooks | None = None,
     ) -> None:
         self._config = config
         self._connector = connector
@@ -95,12 +100,16 @@ class OkxClient:
         )
         self._connects_delayed = 0
         self._closing = False
+        if rest is None:
+            rest = RestBooks(None, config.rest_url, config.connect_timeout)
+        self._books = ClientBooks(rest, self._links.values, nursery.start_soon)
         self._streams = Streams(
             config.tick_buffer,
             nursery.start_soon,
             wall_clock=wall_clock,
             latency_warning=config.latency_warning,
             note=lambda message, level: self._note(message, level=level),
+            books=self._books.current,
         )
         self._state_changes: Fanout[StateChange] = Fanout(_STATE_BUFFER, nursery.start_soon)
         self._stats: Fanout[ConnectionStats] = Fanout(1, nursery.start_soon, key=lambda s: None)
@@ -241,6 +250,19 @@ class OkxClient:
             ValueError: for a channel OKX does not have.
         """
         return self._streams.subscribe(channel)
+
+    def book(self, inst_id: str, channel: str = "books") -> OrderBook | None:
+        """The order book of *inst_id* on *channel* (``books``, ``books-l2-tbt``,
+        ``books50-l2-tbt``) as an immutable :class:`OrderBook`, or None whenever no valid
+        book exists: not subscribed, before the first snapshot, during a resync, while its
+        connection is down. A book is never wrong: one that breaks OKX's sequence rules is
+        None at once and resubscribed on its own. Each call between two updates returns the
+        same consistent view; hold it as long as you like (it never changes).
+
+        Raises:
+            ValueError: for another channel or a malformed instrument id.
+        """
+        return self._books.book(book_subscription(inst_id, channel))
 
     def ticks(self) -> trio.MemoryReceiveChannel[Ticker]:
         """``stream("tickers")``: every ticker of every pair from now on.
@@ -383,6 +405,14 @@ class OkxClient:
             # (Not: dropped by the user a moment ago, its connection not told yet.)
             self._streams.deliver(sub, records)
         self.notify()
+
+    def book_invalid(self, event: BookInvalid) -> None:
+        if event.sub in self._desired:
+            self._streams.book_gap(event.sub, event.reason)
+        self.notify()
+
+    def want_rest_book(self, link: Any, sub: Subscription, depth: int) -> None:
+        self._books.want(link, sub, depth)
 
     def subscription_rejected(self, sub: Subscription, reason: str) -> None:
         """The server refused *sub*: stop wanting it, everywhere, and remember why."""

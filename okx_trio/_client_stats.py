@@ -31,6 +31,10 @@ def client_stats(
     first = per_link[0] if per_link else None
     budgets = [s.request_budget for s in per_link if s.request_budget is not None]
     failures: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    for snapshot in counted:
+        for reason, count in snapshot.book_resync_reasons:
+            reasons[reason] = reasons.get(reason, 0) + count
     for snapshot in counted:
         for link_url, count in snapshot.url_failures:
             failures[link_url] = failures.get(link_url, 0) + count
@@ -76,4 +80,9 @@ def client_stats(
             fan.dropped for channel, fan in streams.items() if channel != "tickers"
         ),
         rejected=tuple(sorted(s.key for s in rejected)),
+        books=sum(s.books for s in per_link),
+        books_valid=sum(s.books_valid for s in per_link),
+        book_resyncs=sum(s.book_resyncs for s in counted),
+        book_resync_reasons=tuple(sorted(reasons.items())),
+        book_rest_seeds=sum(s.book_rest_seeds for s in counted),
     )

@@ -156,6 +156,10 @@ class ClientConfig:
     #: On OKX's service-upgrade notice (64008) open a second connection, switch to it once
     #: every pair ticks there, then close the old one; False reconnects at once instead.
     make_before_break: bool = True
+    #: An incremental order book must be valid again this long after its (re)subscription
+    #: or its REST seed began (OKX can take a moment); else it is resynced again, with
+    #: backoff per book (``initial_delay`` ... ``max_delay``).
+    book_snapshot_timeout: _Seconds = 5.0
 
     def __post_init__(self) -> None:
         # Which lists were derived before, by type (a copy by ``dataclasses.replace`` keeps

@@ -28,10 +28,20 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class Gap:
     """In a stream of an event channel: *missed* records of *channel* were lost here,
-    because the consumer fell more than ``tick_buffer`` behind (the oldest went first)."""
+    because the consumer fell more than ``tick_buffer`` behind (the oldest went first).
+
+    In a stream of an incremental book channel (``books``, ...) a Gap is about one book,
+    ``inst_id``: its deltas stop here, and the next item of that book is a ``"snapshot"``
+    to start again from. ``reason`` says why: ``"slow consumer"`` (*missed* deltas were not
+    sent; the snapshot follows at once), or the book broke or its connection ended
+    (``"gap"``, ``"crossed"``, ``"disconnected"``, ...; *missed* is 0: the snapshot comes
+    when the book is valid again).
+    """
 
     channel: str
     missed: int
+    inst_id: str | None = None
+    reason: str | None = None
 
 
 class _Subscriber(Generic[T]):

@@ -38,6 +38,8 @@ from ._okx import AUTH_CLOSE_CODE, Endpoint
 from ._ordering import position
 from ._protocol import (
     BecameStable,
+    BookInvalid,
+    BookSeedWanted,
     BudgetSpent,
     ConnectionFailed,
     Garbage,
@@ -51,6 +53,7 @@ from ._protocol import (
     UpgradeAnnounced,
 )
 from ._quality import QualityTracker
+from ._rest_books import RestBook
 from ._session import Session
 from ._state import ConnectionState, StateChange, is_allowed
 from ._stats import ConnectionStats
@@ -89,6 +92,13 @@ class LinkHost(Protocol):
         """Something a waiter may look at changed."""
 
     def publish_state(self, change: StateChange) -> None: ...
+
+    def book_invalid(self, event: BookInvalid) -> None:
+        """The delivered order book of ``event.sub`` stopped being valid (a Gap for its
+        consumers)."""
+
+    def want_rest_book(self, link: Link, sub: Subscription, depth: int) -> None:
+        """Fetch OKX's REST snapshot of *sub*'s book and hand it to :meth:`Link.rest_book`."""
 
     def latency_median(self) -> float | None: ...
 
@@ -240,8 +250,38 @@ class Link:
             self.note(
                 f"subscription request budget spent ({event.limit} per hour): waiting {wait:.0f}s"
             )
+        elif kind is BookInvalid:
+            assert isinstance(event, BookInvalid)
+            self._book_invalid(session, event)
+        elif kind is BookSeedWanted:
+            assert isinstance(event, BookSeedWanted)
+            self.host.want_rest_book(self, event.sub, event.depth)
         elif kind is BecameStable and session is self.session:
             self.strategy.reset()
+
+    def _book_invalid(self, session: Session, event: BookInvalid) -> None:
+        if session is not self.session:
+            return  # a successor's book: nobody follows it yet, and it heals before the switch
+        sub = event.sub
+        if event.retry_in is not None:
+            when = "now" if event.retry_in == 0 else f"in {event.retry_in:.1f}s"
+            log.info(
+                "%s", self._label(f"book {sub.key} invalid ({event.detail}): resyncing {when}")
+            )
+        self.host.book_invalid(event)
+
+    def rest_book(self, sub: Subscription, result: RestBook | str) -> None:
+        """OKX's REST snapshot of *sub*'s book (or why there is none) for whichever of this
+        link's connections is seeding that book."""
+        now = trio.current_time()
+        for session in (self.session, self.successor):
+            if session is None:
+                continue
+            protocol = session.protocol
+            if isinstance(result, RestBook):
+                session.inject(protocol.rest_book(sub, result, now))
+            else:
+                session.inject(protocol.rest_failed(sub, result, now))
 
     def note(self, message: str, *, level: int = logging.WARNING) -> None:
         """Report something on the state stream without changing state."""
@@ -371,14 +411,19 @@ class Link:
     def _promote(self, new: Session) -> None:
         old = self.session
         guard: dict[Subscription, tuple[int, ...]] = {}
+        last_books: dict[Subscription, Record] = {}
         for sub in new.protocol.subscriptions:
             record = self.host.last_delivered(sub)
             if record is not None:
                 guard[sub] = position(record)
+                last_books[sub] = record
         if old is not None:
             old.protocol.delivering = False
-        for batch in new.protocol.start_delivering(guard):
-            self.host.deliver(batch.sub, batch.records)
+        for item in new.protocol.start_delivering(guard, last_books):
+            if isinstance(item, BookInvalid):
+                self.host.book_invalid(item)
+            else:
+                self.host.deliver(item.sub, item.records)
         self.host.notify()
         new_attempt = self._attempts[new]
         new_attempt.promoted = True
@@ -469,7 +514,10 @@ class Link:
         self._set_state(ConnectionState.CONNECTED, "connected to OKX", self.strategy.retry_count)
 
     def _closed(self, session: Session, attempt: Attempt) -> None:
-        session.close()
+        ended_books = session.close()
+        if session is self.session:
+            for event in ended_books:
+                self.session_event(session, event)
         self.counters.add(session.protocol)
         self._attempts.pop(session, None)
         if self.successor is session:

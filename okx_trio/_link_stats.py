@@ -8,7 +8,7 @@ link's totals, so nothing is lost; a snapshot adds the live connections' figures
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Protocol
 
 from ._stats import ConnectionStats
@@ -34,6 +34,8 @@ _PROTOCOL_COUNTERS = (
     "pings_sent",
     "stale_resubscribes",
     "requests_delayed",
+    "book_resyncs",
+    "book_rest_seeds",
 )
 
 
@@ -52,18 +54,35 @@ class LinkCounters:
     pings_sent: int = 0
     stale_resubscribes: int = 0
     requests_delayed: int = 0
+    book_resyncs: int = 0
+    book_rest_seeds: int = 0
+    book_resync_reasons: dict[str, int] = field(default_factory=dict)
 
     def add(self, protocol: OkxProtocol) -> None:
         """Fold an ended connection's counters into the totals."""
         for name in _PROTOCOL_COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(protocol, name))
+        _add_reasons(self.book_resync_reasons, protocol.books.resync_reasons)
 
     def with_live(self, live: Sequence[OkxProtocol]) -> dict[str, int]:
-        totals = {f.name: getattr(self, f.name) for f in fields(self)}
+        totals = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name != "book_resync_reasons"
+        }
         for protocol in live:
             for name in _PROTOCOL_COUNTERS:
                 totals[name] += getattr(protocol, name)
         return totals
+
+    def reasons_with_live(self, live: Sequence[OkxProtocol]) -> dict[str, int]:
+        reasons = dict(self.book_resync_reasons)
+        for protocol in live:
+            _add_reasons(reasons, protocol.books.resync_reasons)
+        return reasons
+
+
+def _add_reasons(into: dict[str, int], more: dict[str, int]) -> None:
+    for reason, count in more.items():
+        into[reason] = into.get(reason, 0) + count
 
 
 class _LinkView(Protocol):
@@ -126,4 +145,13 @@ def link_stats(link: _LinkView, live: Sequence[OkxProtocol], now: float) -> Conn
         subscriptions=len(link.subs),
         acknowledged=len(acknowledged),
         records_received=totals["records_received"],
+        books=len(protocol.books.books) if protocol is not None else 0,
+        books_valid=(
+            sum(1 for s in protocol.books.books if protocol.books.valid(s))
+            if protocol is not None
+            else 0
+        ),
+        book_resyncs=totals["book_resyncs"],
+        book_resync_reasons=tuple(sorted(link.counters.reasons_with_live(live).items())),
+        book_rest_seeds=totals["book_rest_seeds"],
     )

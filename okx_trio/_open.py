@@ -6,12 +6,14 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 
+import httpx
 import trio
 
 from ._client import OkxClient
 from ._config import ClientConfig
 from ._connection import Connector
 from ._connectors import default_connector
+from ._rest import RestBooks
 from ._subscription import Subscription
 from ._subscription_input import as_subscription, ticker_subscription
 
@@ -26,6 +28,7 @@ async def open_okx_client(
     config: ClientConfig | None = None,
     connector: Connector | None = None,
     wall_clock: Callable[[], float] = time.time,
+    http_client: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[OkxClient]:
     """Run a client for the block's lifetime and yield it.
 
@@ -39,6 +42,11 @@ async def open_okx_client(
     *wall_clock* (seconds since the epoch) is what exchange timestamps are measured
     against for latency; tests pass the fake exchange's
     (:meth:`okx_trio.testing.FakeExchange.wall_clock`).
+
+    *http_client* is the ``httpx.AsyncClient`` for OKX's REST API (an order book that gets
+    no WebSocket snapshot is seeded from REST); None: the client makes its own on first
+    use, with ``config.rest_url``, and closes it at the end. One passed in is used as it is
+    (its base url is ignored: the client asks ``config.rest_url``) and left open.
 
     Raises:
         TypeError: if *pairs* or *subscriptions* is a single string (pass a list).
@@ -55,7 +63,8 @@ async def open_okx_client(
         connector = default_connector(config.transport, connect_timeout=config.connect_timeout)
     body_error: BaseException | None = None
     async with trio.open_nursery() as nursery:
-        client = OkxClient(subs, config, connector, nursery, wall_clock)
+        rest = RestBooks(http_client, config.rest_url, config.connect_timeout)
+        client = OkxClient(subs, config, connector, nursery, wall_clock, rest)
         client._start()
         nursery.start_soon(client._placer)
         nursery.start_soon(client._publish_stats)
@@ -68,6 +77,7 @@ async def open_okx_client(
         finally:
             nursery.cancel_scope.cancel()
             client._close()
+            await rest.aclose()
     if body_error is not None:
         try:
             raise body_error

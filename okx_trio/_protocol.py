@@ -17,6 +17,10 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Final
 
+from ._book_keeper import BOOK_DEPTHS, BookKeeper, BookOutput
+from ._book_levels import OrderBook
+from ._book_push import book_messages, snapshot_update
+from ._book_splice import SpliceKind, after_guard, splice
 from ._codec import (
     PING,
     Ack,
@@ -36,6 +40,8 @@ from ._okx import AUTH_ERROR_CODES, UPGRADE_NOTICE_CODE
 from ._ordering import is_after
 from ._protocol_events import (
     BecameStable,
+    BookInvalid,
+    BookSeedWanted,
     BudgetSpent,
     ConnectionFailed,
     Garbage,
@@ -49,12 +55,15 @@ from ._protocol_events import (
     UpgradeAnnounced,
 )
 from ._ratelimit import SlidingWindowLimit
+from ._rest_books import RestBook
 from ._staleness import StaleClocks
 from ._subscription import ArgKeyTuple, Subscription
 from ._subscriptions import SubscriptionBook
 
 __all__ = [
     "BecameStable",
+    "BookInvalid",
+    "BookSeedWanted",
     "BudgetSpent",
     "ConnectionFailed",
     "Garbage",
@@ -125,11 +134,17 @@ class OkxProtocol:
         self._by_key: dict[ArgKeyTuple, Subscription] = {}
         self._tickers: dict[str, Subscription] = {}
         self._index(self.book.desired)
+        #: The incremental order books of this connection (one engine per subscription).
+        self.books = BookKeeper(config)
+        self.books.track(self.book.desired)
         #: While not delivering: records held back, per subscription.
         self.undelivered: dict[Subscription, deque[Record]] = {}
         #: Per subscription, the position of the last record the previous connection
         #: delivered (a handover): nothing at or before it is delivered from this one.
         self.guard: dict[Subscription, tuple[int, ...]] = {}
+        #: Per book, after a handover where the old connection was ahead: the ``seqId``
+        #: it delivered last; this one's records are skipped until one links to it.
+        self.book_guard: dict[Subscription, int] = {}
         self.messages_received = 0
         self.records_received = 0
         self.ticks_received = 0
@@ -156,6 +171,7 @@ class OkxProtocol:
         dropped = self.book.desired - subs
         self.book.replace(subs)
         self._index(subs)
+        self.books.track(subs)
         for sub in dropped:
             self._stale.forget(sub)
             self.undelivered.pop(sub, None)
@@ -185,7 +201,7 @@ class OkxProtocol:
             sub in self.undelivered
             for sub in self.book.desired
             if sub.spec.stale_factor is not None
-        )
+        ) and all(self.books.valid(sub) for sub in self.books.books)
 
     # -- what arrived ------------------------------------------------------------------------
 
@@ -245,7 +261,7 @@ class OkxProtocol:
             if sub is None:
                 continue
             self.ticks_received += 1
-            if self.delivering and not self.guard:
+            if self.delivering and not self.guard and not self.book_guard:
                 self.records_received += 1
                 if stale:
                     stale.updated(sub, now)
@@ -259,6 +275,9 @@ class OkxProtocol:
             # Another channel's push, or one the user just dropped: not decoded at all.
             self.ignored_messages += 1
             return
+        if sub[0] in BOOK_DEPTHS:
+            self._book_received(sub, push, now, events)
+            return
         try:
             records = push_records(push)
         except PushError as exc:
@@ -268,6 +287,56 @@ class OkxProtocol:
             return
         if records:
             self._accept(sub, records, now, events)
+
+    def _book_received(
+        self, sub: Subscription, push: DataPush, now: float, events: list[ProtocolEvent]
+    ) -> None:
+        try:
+            messages = book_messages(push)
+        except PushError as exc:
+            # Malformed: the book cannot know what it missed, so it is resynced.
+            self.bad_messages += 1
+            raw = push.text if push.text is not None else repr(push.obj)
+            events.append(Garbage(f"malformed {push.channel} push: {exc}", raw))
+            self._book_outputs(sub, self.books.broken(sub, str(exc), now), now, events)
+            return
+        self._book_outputs(sub, self.books.receive(sub, messages, now), now, events)
+
+    def _book_outputs(
+        self,
+        sub: Subscription,
+        outputs: list[BookOutput],
+        now: float,
+        events: list[ProtocolEvent],
+    ) -> None:
+        """Records (runs of updates) and book events, in the order the keeper made them."""
+        run: list[Record] = []
+        for item in outputs:
+            if type(item) is BookInvalid or type(item) is BookSeedWanted:
+                if run:
+                    self._accept(sub, tuple(run), now, events)
+                    run = []
+                events.append(item)
+            else:
+                run.append(item)  # type: ignore[arg-type]
+        if run:
+            self._accept(sub, tuple(run), now, events)
+
+    def rest_book(self, sub: Subscription, rest: RestBook, now: float) -> list[ProtocolEvent]:
+        """OKX's REST snapshot of *sub*'s book (asked for by :class:`BookSeedWanted`)."""
+        events: list[ProtocolEvent] = []
+        self._book_outputs(sub, self.books.rest_book(sub, rest, now), now, events)
+        return events
+
+    def rest_failed(self, sub: Subscription, error: str, now: float) -> list[ProtocolEvent]:
+        """The REST snapshot of *sub*'s book could not be had: resync that book."""
+        events: list[ProtocolEvent] = []
+        self._book_outputs(sub, self.books.rest_failed(sub, error, now), now, events)
+        return events
+
+    def order_book(self, sub: Subscription) -> OrderBook | None:
+        """The valid order book of *sub* on this connection, or None."""
+        return self.books.book(sub)
 
     def _accept(
         self,
@@ -290,6 +359,15 @@ class OkxProtocol:
                 self._ready_reported = True
                 events.append(_CHANGED)
             return
+        if self.book_guard and sub in self.book_guard:
+            result = after_guard(records, self.book_guard[sub])
+            if result.kind is SpliceKind.WAIT:
+                return
+            del self.book_guard[sub]
+            if result.kind is SpliceKind.RESTART:
+                events.extend(self._book_restart(sub))
+                return
+            records = result.records
         if self.guard:
             last = self.guard.get(sub)
             if last is not None:
@@ -304,6 +382,8 @@ class OkxProtocol:
         if sub is not None:
             if ack.op == "subscribe":
                 self._stale.watch(sub, now)
+                if sub[0] in BOOK_DEPTHS:
+                    self.books.acked(sub, now)
             else:
                 self._stale.forget(sub)
         return [_CHANGED]
@@ -326,29 +406,68 @@ class OkxProtocol:
             events.append(ServerError(f"server {description}"))
         return events
 
+    @property
+    def book_resyncs(self) -> int:
+        return self.books.resyncs
+
+    @property
+    def book_rest_seeds(self) -> int:
+        return self.books.rest_seeds
+
     # -- handover ----------------------------------------------------------------------------
 
     def start_delivering(
-        self, guard: dict[Subscription, tuple[int, ...]]
-    ) -> list[Records]:
+        self,
+        guard: dict[Subscription, tuple[int, ...]],
+        last_books: dict[Subscription, Record] | None = None,
+    ) -> list[Records | BookInvalid]:
         """Become the delivering connection (a handover); return what to hand on now.
 
         *guard* is, per subscription, the position of the last record the old connection
-        delivered; nothing at or before it is delivered from this one.
+        delivered; nothing at or before it is delivered from this one. Books are spliced
+        by ``seqId`` instead (:mod:`okx_trio._book_splice`), from *last_books*, the last
+        record delivered per book subscription; where no splice is possible a
+        :class:`BookInvalid` (``"handover"``) comes before the whole book as a snapshot.
         """
         self.delivering = True
         self.guard = guard
+        last_books = last_books or {}
         held, self.undelivered = self.undelivered, {}
-        out: list[Records] = []
+        out: list[Records | BookInvalid] = []
         for sub, records in held.items():
             if not self.book.wants(sub):
                 continue  # dropped by the user while the new connection got ready
+            if sub[0] in BOOK_DEPTHS:
+                guard.pop(sub, None)
+                out.extend(self._splice_book(sub, list(records), last_books.get(sub)))
+                continue
             last = guard.get(sub)
             fresh = tuple(r for r in records if last is None or is_after(r, last))
             if fresh:
                 guard.pop(sub, None)
                 out.append(Records(sub, fresh))
         return out
+
+    def _splice_book(
+        self, sub: Subscription, held: list[Record], last: Record | None
+    ) -> list[Records | BookInvalid]:
+        book = self.books.book(sub)
+        result = splice(held, last, book.seq_id if book is not None else None)
+        if result.kind is SpliceKind.CONTINUE:
+            return [Records(sub, result.records)] if result.records else []
+        if result.kind is SpliceKind.WAIT:
+            assert result.seq_id is not None
+            self.book_guard[sub] = result.seq_id
+            return []
+        return self._book_restart(sub) if last is not None else self._book_start(sub)
+
+    def _book_start(self, sub: Subscription) -> list[Records | BookInvalid]:
+        book = self.books.book(sub)
+        return [Records(sub, (snapshot_update(book),))] if book is not None else []
+
+    def _book_restart(self, sub: Subscription) -> list[Records | BookInvalid]:
+        gap = BookInvalid(sub, "handover", "the new connection's stream does not continue it", None)
+        return [gap, *self._book_start(sub)]
 
     # -- time --------------------------------------------------------------------------------
 
@@ -366,6 +485,13 @@ class OkxProtocol:
         if oldest is not None and now >= oldest + timeout:
             return [ConnectionFailed(f"subscription request unanswered for {timeout:g}s")]
         events: list[ProtocolEvent] = []
+        if self.books.books and now >= self.books.next_deadline():
+            resubscribe, timed_out = self.books.poll(now)
+            events.extend(timed_out)  # type: ignore[arg-type]
+            scheduled = set(self.book.refresh(resubscribe)) if resubscribe else set()
+            for sub in resubscribe:
+                if sub not in scheduled:
+                    self.books.not_resubscribed(sub, now)
         for age, due in self._stale.due(now):
             refreshed = self.book.refresh(due)
             if refreshed:
@@ -400,7 +526,7 @@ class OkxProtocol:
         oldest = self.book.oldest_pending_since()
         if oldest is not None:
             decision_at = min(decision_at, oldest + self._config.connection_timeout)
-        decision_at = min(decision_at, self._stale.next_due())
+        decision_at = min(decision_at, self._stale.next_due(), self.books.next_deadline())
         if self.delivering and not self.stable and self._stable_at > self._polled_at:
             # Once past, stability waits for the book to settle, which a change reports.
             decision_at = min(decision_at, self._stable_at)
@@ -442,8 +568,16 @@ class OkxProtocol:
     def request_budget(self, now: float) -> int | None:
         return self.budget.available(now) if self.budget is not None else None
 
-    def connection_lost(self) -> None:
-        """The connection is gone: nothing on the server any more, no clocks running."""
+    def connection_lost(self) -> list[ProtocolEvent]:
+        """The connection is gone: nothing on the server any more, no clocks running.
+
+        Returns a :class:`BookInvalid` for each order book that was valid here (its
+        consumers must hear that it stopped).
+        """
         self.book.connection_lost()
         self._stale.clear()
+        return [
+            BookInvalid(sub, "disconnected", "the connection ended", None)
+            for sub in self.books.connection_lost()
+        ]
 

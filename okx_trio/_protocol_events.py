@@ -15,6 +15,8 @@ from ._subscription import Subscription
 
 __all__ = [
     "BecameStable",
+    "BookInvalid",
+    "BookSeedWanted",
     "BudgetSpent",
     "ConnectionFailed",
     "Garbage",
@@ -110,6 +112,32 @@ class ConnectionFailed:
     heartbeat_miss: bool = False
 
 
+
+
+@dataclass(frozen=True, slots=True)
+class BookInvalid:
+    """The order book of *sub* cannot be trusted from here on (its consumers get a ``Gap``).
+
+    *reason* is an :class:`~okx_trio._book_seq.InvalidReason` value (``"gap"``,
+    ``"crossed"``, ...); *detail* says what broke; *retry_in* is how long until the book is
+    resubscribed (0: at once), None when nothing is scheduled here (the connection ended).
+    """
+
+    sub: Subscription
+    reason: str
+    detail: str
+    retry_in: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BookSeedWanted:
+    """The book of *sub* got updates without a snapshot: fetch OKX's REST snapshot of
+    *depth* levels and hand it to :meth:`OkxProtocol.rest_book`."""
+
+    sub: Subscription
+    depth: int
+
+
 ProtocolEvent = (
     Records
     | SubscriptionsChanged
@@ -122,4 +150,6 @@ ProtocolEvent = (
     | BudgetSpent
     | BecameStable
     | ConnectionFailed
+    | BookInvalid
+    | BookSeedWanted
 )

@@ -76,9 +76,17 @@ class Session:
             self._wake_send.send_nowait(None)
         self._watchdog_sleep.deadline = -math.inf
 
-    def close(self) -> None:
+    def close(self) -> list[ProtocolEvent]:
+        """The connection ended: stop the commander; return what the protocol reports
+        about it (the order books that stopped being valid)."""
         self._wake_send.close()
-        self.protocol.connection_lost()
+        return self.protocol.connection_lost()
+
+    def inject(self, events: list[ProtocolEvent]) -> None:
+        """Dispatch events the protocol produced outside a receive (a REST answer), as if
+        they had come with a message."""
+        if events and self._dispatch(events):
+            self.poke()
 
     # -- the three tasks ---------------------------------------------------------------------
 

@@ -76,6 +76,15 @@ class ConnectionStats:
     records_dropped: int = 0
     #: Subscriptions the server refused, of every channel, with their short form.
     rejected: tuple[str, ...] = ()
+    #: Order books (``books``, ...) kept, and those valid at the moment.
+    books: int = 0
+    books_valid: int = 0
+    #: Books resubscribed on their own because they broke a sequence rule or got no
+    #: snapshot in time; the same per reason (``"gap"``, ``"crossed"``, ...).
+    book_resyncs: int = 0
+    book_resync_reasons: tuple[tuple[str, int], ...] = ()
+    #: REST order-book snapshots asked for (books that got updates without a snapshot).
+    book_rest_seeds: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The design note's stats dict: the seven seed keys, ``state`` as its string."""

@@ -14,6 +14,8 @@ from typing import Any, Final
 
 import trio
 
+from ._book_fanout import BookFanout, CurrentBook
+from ._book_keeper import BOOK_DEPTHS
 from ._decoders import Record
 from ._fanout import Fanout, Gap
 from ._okx import channel_spec
@@ -29,7 +31,9 @@ _LATENCY_CHANNELS: Final = frozenset({"tickers", "trades", "trades-all", "bbo-tb
 class Streams:
     """The client's delivery side (see the module docstring).
 
-    *note* reports a latency warning (and its all-clear) on the client's state stream.
+    *note* reports a latency warning (and its all-clear) on the client's state stream;
+    *books* gives, per incremental book channel, an instrument's whole current book (for a
+    book consumer that fell behind).
     """
 
     def __init__(
@@ -40,16 +44,18 @@ class Streams:
         wall_clock: Callable[[], float],
         latency_warning: float,
         note: Callable[[str, int], None],
+        books: Callable[[str], CurrentBook],
     ) -> None:
         self._buffer = buffer
         self._spawn = spawn
         self._wall_clock = wall_clock
         self._latency_warning = latency_warning
         self._note = note
+        self._books = books
         self._latency_high = False
         self._closed = False
         self.latency = LatencyWindow()
-        self.fans: dict[str, Fanout[Any]] = {}
+        self.fans: dict[str, Fanout[Any] | BookFanout] = {}
         self._last: dict[Subscription, Record] = {}
 
     def subscribe(self, channel: str) -> trio.MemoryReceiveChannel[Any]:
@@ -57,7 +63,9 @@ class Streams:
         spec = channel_spec(channel)
         fan = self.fans.get(channel)
         if fan is None:
-            if spec.delivery == "state":
+            if channel in BOOK_DEPTHS:
+                fan = BookFanout(channel, self._buffer, self._spawn, self._books(channel))
+            elif spec.delivery == "state":
                 fan = Fanout(self._buffer, self._spawn, key=_inst_key)
             else:
                 fan = Fanout(self._buffer, self._spawn, gap=_gap_maker(channel))
@@ -68,6 +76,13 @@ class Streams:
 
     def latest(self, sub: Subscription) -> Record | None:
         return self._last.get(sub)
+
+    def book_gap(self, sub: Subscription, reason: str) -> None:
+        """Tell *sub*'s book consumers that its deltas stop here (the book broke, or its
+        connection ended); its next item is a snapshot."""
+        fan = self.fans.get(sub.channel)
+        if fan is not None:
+            fan.publish(Gap(sub.channel, 0, inst_id=sub.inst_id, reason=reason))
 
     def forget(self, sub: Subscription) -> None:
         self._last.pop(sub, None)

@@ -1,0 +1,87 @@
+"""The Trio shell's REST calls: OKX's order-book snapshot over an ``httpx.AsyncClient``.
+
+httpx runs on Trio through anyio. The client takes an ``httpx.AsyncClient`` of the user's
+(tests pass one on ``httpx.MockTransport`` or on the fake exchange's transport) or makes its
+own, with OKX's REST host from the configuration, and closes only one it made. Calls share one
+rate budget (OKX allows 40 order-book requests per 2 s per IP; the client keeps to half, for
+other clients on the same address).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import httpx
+import trio
+
+from ._ratelimit import SlidingWindowLimit
+from ._rest_books import BOOKS_PATH, RestBook, RestError, books_params, parse_books_answer
+
+__all__ = ["RestBooks", "RestError"]
+
+_BOOK_REQUESTS: Final = 20
+_BOOK_WINDOW: Final = 2.0
+
+
+class RestBooks:
+    """Fetches OKX's REST order books for one client.
+
+    *http* is the user's client (never closed here) or None: one is made on first use with
+    *base_url* and *timeout*, and closed by :meth:`aclose`.
+    """
+
+    def __init__(self, http: httpx.AsyncClient | None, base_url: str, timeout: float) -> None:
+        self._http = http
+        self._owned: httpx.AsyncClient | None = None
+        self._base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._limit = SlidingWindowLimit(_BOOK_REQUESTS, _BOOK_WINDOW)
+        #: Requests made, and those that failed.
+        self.requests = 0
+        self.failures = 0
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is not None:
+            return self._http
+        if self._owned is None:
+            self._owned = httpx.AsyncClient(timeout=self._timeout)
+        return self._owned
+
+    async def fetch_book(self, inst_id: str, depth: int) -> RestBook:
+        """OKX's REST snapshot of *inst_id* with *depth* levels per side.
+
+        Waits for the rate budget first. Raises :class:`RestError` (one sentence: what and
+        why) for a transport failure, a timeout (``timeout`` seconds), an HTTP error or an
+        answer that is not a book. Cancellation abandons the request.
+        """
+        now = trio.current_time()
+        while (at := self._limit.next_allowed(now)) > now:
+            await trio.sleep_until(at)
+            now = trio.current_time()
+        self._limit.record(now)
+        self.requests += 1
+        url = self._base_url + BOOKS_PATH
+        try:
+            with trio.fail_after(self._timeout):
+                response = await self._client().get(url, params=books_params(inst_id, depth))
+                body = await response.aread()
+        except trio.TooSlowError:
+            self.failures += 1
+            raise RestError(
+                f"REST order book of {inst_id}: no answer within {self._timeout:g}s"
+            ) from None
+        except httpx.HTTPError as exc:
+            self.failures += 1
+            raise RestError(f"REST order book of {inst_id}: {type(exc).__name__}: {exc}") from None
+        try:
+            return parse_books_answer(response.status_code, body, inst_id)
+        except RestError:
+            self.failures += 1
+            raise
+
+    async def aclose(self) -> None:
+        """Close the httpx client made here, if any (the user's stays open)."""
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            with trio.CancelScope(shield=True):
+                await owned.aclose()
