@@ -1,16 +1,17 @@
 """Fan-out of an incremental book channel: every delta, or a ``Gap`` and the whole book.
 
 A consumer of ``stream("books")`` who keeps its own book must see every validated delta in
-order, or be told where it cannot and be handed the whole book to start again from: a
-conflated book delta would be a wrong book. So while a consumer's channel has room, every item
-goes straight in (``send_nowait``, no task switch); once it is full, nothing more of any book
-is queued for it. A short-lived pump then sends, per book that moved meanwhile, one
+order, or be told where it cannot and be handed the whole book to start again from: a conflated
+book delta would be a wrong book. So while a consumer's channel has room, every item goes
+straight in (``send_nowait``, no task switch); once it is full, nothing more of any book is
+queued for it. A short-lived pump then sends, per book that moved meanwhile, one
 :class:`~okx_trio._fanout.Gap` (``reason="slow consumer"``; ``missed``: the deltas dropped by
-the time it was made, at least 1) and a ``"snapshot"`` :class:`~okx_trio._book_records.BookUpdate`
-of the current book, taken once the Gap is in, so it covers every delta dropped until then. The receiver publishes a whole batch without a checkpoint, so whenever the
-pump runs the current book is exactly the sum of the deltas published so far, and a consumer
-that applies its stream holds the client's book. A book that moved again while the pump waited
-for room is served again.
+the time it was made, at least 1) and a ``"snapshot"``
+:class:`~okx_trio._book_records.BookUpdate` of the current book, taken once the Gap is in, so
+it covers every delta dropped until then. The receiver publishes a whole batch without a
+checkpoint, so whenever the pump runs the current book is exactly the sum of the deltas
+published so far, and a consumer that applies its stream holds the client's book. A book that
+moved again while the pump waited for room is served again.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ upgrade (spliced by seqId: no gap, no repeat).
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -142,7 +143,6 @@ async def test_a_broken_update_resyncs_that_book_alone(
             lambda: client.book("BTC-USDT") is not None and client.book("ETH-USDT") is not None
         )
         await trio.sleep(1.0)
-        opened = exchange.stats.connections_opened if hasattr(exchange, "stats") else None
         broke_at = trio.current_time()
         exchange.send_raw(broken_update(client, "BTC-USDT", prevSeqId=1))
         await client.wait_until(lambda: client.book("BTC-USDT") is None)
@@ -160,7 +160,7 @@ async def test_a_broken_update_resyncs_that_book_alone(
         stats = client.get_stats()
         assert stats.book_resyncs == 1 and stats.book_resync_reasons == (("gap", 1),)
         assert stats.reconnect_count == 0  # the connection was never touched
-        assert opened is None or exchange.stats.connections_opened == opened
+        assert len(exchange.connections) == 1
         assert [t for t in ticks if broke_at <= t <= healed_at + 1]  # tickers went on
         nursery.cancel_scope.cancel()
 
@@ -264,7 +264,7 @@ async def test_books_are_spliced_by_seq_id_across_a_service_upgrade(
             updates = [i for _, i in follower.items if i.inst_id == inst_id]
             assert updates[0].action == "snapshot"
             assert all(u.action == "update" for u in updates[1:])
-            for a, b in zip(updates, updates[1:], strict=False):
+            for a, b in itertools.pairwise(updates):
                 assert b.prev_seq_id == a.seq_id
         assert await checkpoints(client, follower, "BTC-USDT", 20) == 20
         assert client.get_stats().book_resyncs == 0
