@@ -108,9 +108,11 @@ AUTH_CLOSE_CODE: Final = 4001
 IDLE_CLOSE_CODE: Final = 4004
 #: Errors that condemn one argument, not the connection: 60018 "doesn't exist", 60012
 #: "illegal request", 60013 "invalid args", 64000 ``uly`` no longer accepted, 64003 fee tier
-#: too low, 64004 ``books-l2-tbt`` beside ``books``, 60008/60028 not on this endpoint.
+#: too low, 64004 ``books-l2-tbt`` beside ``books``, 60008/60028 not on this endpoint, 60011
+#: "please log in" (a login channel such as ``books-l2-tbt`` on a connection that has not
+#: logged in: until the client logs in, that subscription cannot be had).
 REJECT_CODES: Final = frozenset(
-    {"60018", "60012", "60013", "64000", "64003", "64004", "60008", "60028"}
+    {"60018", "60012", "60013", "64000", "64003", "64004", "60008", "60028", "60011"}
 )
 #: The channel belongs to another endpoint (64001: business; 64002: not business).
 WRONG_ENDPOINT_CODES: Final = frozenset({"64001", "64002"})

@@ -49,6 +49,7 @@ def test_defaults_per_spec() -> None:
         "max_requests_per_hour": 480,
         "stale_after": 120.0,
         "make_before_break": True,
+        "book_snapshot_timeout": 5.0,
     }
     assert DEFAULT_URL == "wss://ws.okx.com:8443/ws/v5/public"
 
@@ -81,6 +82,7 @@ def test_field_names() -> None:
         "max_requests_per_hour",
         "stale_after",
         "make_before_break",
+        "book_snapshot_timeout",
     )
 
 

@@ -287,3 +287,20 @@ async def test_book_asks_for_a_book_channel() -> None:
         else:
             raise AssertionError("book() took a malformed id")
         assert client.book("BTC-USDT") is None  # not subscribed: no book
+
+
+async def test_a_login_book_channel_is_refused_with_okxs_reason_and_nothing_else_moves(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=0.1, seed=5)
+    async with open_okx_client(
+        subscriptions=[BTC], config=make_config(), connector=exchange.connector
+    ) as client:
+        await client.wait_until(lambda: client.book("BTC-USDT") is not None)
+        client.add("books-l2-tbt:ETH-USDT")
+        await client.wait_until(lambda: bool(client.rejected))
+        ((sub, reason),) = client.rejected.items()
+        assert sub.key == "books-l2-tbt:ETH-USDT" and "60011" in reason and "log in" in reason
+        assert client.book("ETH-USDT", "books-l2-tbt") is None
+        assert client.book("BTC-USDT") is not None
+        assert client.get_stats().reconnect_count == 0
