@@ -5,6 +5,7 @@ Start with :func:`open_okx_client`; test your app with :mod:`okx_trio.testing`.
 
 from ._backoff import ReconnectStrategy as ReconnectStrategy
 from ._batch import receive_batch as receive_batch
+from ._book_levels import OrderBook as OrderBook
 from ._book_records import BookLevel as BookLevel
 from ._book_records import BookSnapshot as BookSnapshot
 from ._book_records import BookUpdate as BookUpdate
@@ -68,6 +69,7 @@ __all__ = [
     "OkxClient",
     "OpenInterest",
     "OptionSummary",
+    "OrderBook",
     "PriceCandle",
     "PriceLimit",
     "ReconnectStrategy",

@@ -157,6 +157,8 @@ class BookKeeper:
             outcome = result.outcome
             if outcome is ApplyOutcome.APPLIED:
                 if not was_valid:
+                    # (A snapshot may come before the subscribe ack: the book is live.)
+                    held.awaiting_ack = False
                     self._became_valid(held, now)
                 out.append(m.record())
             elif outcome is ApplyOutcome.INVALIDATED:

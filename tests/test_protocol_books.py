@@ -286,3 +286,16 @@ def test_removing_a_book_subscription_forgets_its_book() -> None:
     protocol.set_subscriptions({OTHER})
     assert protocol.order_book(BOOK) is None and BOOK not in protocol.books.books
     assert not records(protocol.receive(push(BOOK, "update", 10, 11), 1.0))
+
+
+def test_a_snapshot_before_the_subscribe_ack_of_a_resync_is_the_live_book() -> None:
+    protocol = valid_book(BOOK)
+    protocol.receive(push(BOOK, "update", 1, 2), 1.0)
+    protocol.poll(1.0)
+    protocol.receive(ack(BOOK, "unsubscribe"), 1.0)
+    protocol.requests(1.0)
+    protocol.receive(snapshot(BOOK, 50), 1.1)  # OKX may send data before the ack
+    protocol.receive(ack(BOOK), 1.2)
+    assert records(protocol.receive(push(BOOK, "update", 50, 51), 1.3))
+    book = protocol.order_book(BOOK)
+    assert book is not None and book.seq_id == 51
