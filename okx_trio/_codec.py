@@ -30,6 +30,7 @@ __all__ = [
     "DataPush",
     "ErrorEvent",
     "Event",
+    "LoginAnswer",
     "Notice",
     "OtherEvent",
     "Pong",
@@ -156,6 +157,14 @@ class OtherEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class LoginAnswer:
+    """OKX's ``login`` event: ``code`` ``"0"`` is success (a refusal comes as an ``error``)."""
+
+    code: str
+    msg: str
+
+
+@dataclass(frozen=True, slots=True)
 class BadMessage:
     """Something that is not a message of this protocol; ``reason`` says what was wrong."""
 
@@ -163,7 +172,9 @@ class BadMessage:
     raw: str | bytes
 
 
-Event = TickerPush | DataPush | Ack | ErrorEvent | Notice | Pong | OtherEvent | BadMessage
+Event = (
+    TickerPush | DataPush | Ack | ErrorEvent | Notice | Pong | LoginAnswer | OtherEvent | BadMessage
+)
 
 _PONG_EVENT: Final = Pong()
 # OKX names the argument in the text of 60018 and friends: "channel:tickers,instId:FOO-BAR doesn't
@@ -328,6 +339,9 @@ def _decode_object(obj: dict[str, Any], raw: str) -> Event:
         return _decode_error(obj, raw, req_id)
     if event == "notice":
         return Notice(_optional_str(obj.get("code")) or "", _optional_str(obj.get("msg")) or "")
+    if event == "login":
+        code = obj.get("code", "0")  # 2023's acks lacked more than connId: absent means "0"
+        return LoginAnswer(str(code), _optional_str(obj.get("msg")) or "")
     return OtherEvent(event, raw)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 from ._book_keeper import BOOK_DEPTHS, BookKeeper, BookOutput
@@ -27,6 +27,7 @@ from ._codec import (
     BadMessage,
     DataPush,
     ErrorEvent,
+    LoginAnswer,
     Notice,
     Pong,
     TickerPush,
@@ -36,6 +37,7 @@ from ._codec import (
 from ._config import ClientConfig
 from ._decoders import PushError, Record
 from ._heartbeat import Heartbeat, HeartbeatAction
+from ._login import Login, LoginOutcome, LoginState
 from ._okx import AUTH_ERROR_CODES, UPGRADE_NOTICE_CODE
 from ._ordering import is_after
 from ._protocol_events import (
@@ -45,6 +47,8 @@ from ._protocol_events import (
     BudgetSpent,
     ConnectionFailed,
     Garbage,
+    LoggedIn,
+    LoginClockRefused,
     ProtocolEvent,
     Records,
     Rejected,
@@ -56,6 +60,7 @@ from ._protocol_events import (
 )
 from ._ratelimit import SlidingWindowLimit
 from ._rest_books import RestBook
+from ._signing import LoginRequest
 from ._staleness import StaleClocks
 from ._subscription import ArgKeyTuple, Subscription
 from ._subscriptions import SubscriptionBook
@@ -98,6 +103,12 @@ class OkxProtocol:
     Counters (``messages_received``, ``records_received``, ``ticks_received``,
     ``bad_messages``, ``ignored_messages``, ``pings_sent``, ``stale_resubscribes``,
     ``requests_delayed``) belong to this connection; totals are taken above.
+
+    *signer* makes a fresh login request (None: no credentials). With one, the connection
+    logs in before it subscribes anything that needs a login (:mod:`okx_trio._login`);
+    *login_required* says the whole connection is for that (the private endpoint): a login
+    refused there fails the connection, while on the public endpoint it only rejects the
+    login channels (``books-l2-tbt``, ...).
     """
 
     def __init__(
@@ -107,10 +118,17 @@ class OkxProtocol:
         now: float,
         *,
         delivering: bool = True,
+        signer: Callable[[], LoginRequest] | None = None,
+        login_required: bool = False,
     ) -> None:
         self._config = config
+        self._wanted = frozenset(subscriptions)
+        self._signer = signer
+        self._login_required = login_required
+        self.login: Login | None = None
+        self._ensure_login()
         self.book: SubscriptionBook[Subscription] = SubscriptionBook(
-            subscriptions, by_subscription=True
+            self._book_set(), by_subscription=True
         )
         self.book.connection_opened()
         self.heartbeat = Heartbeat(config.ping_interval, config.connection_timeout, now)
@@ -133,10 +151,10 @@ class OkxProtocol:
         # by instrument (the ticker fast path carries no arg).
         self._by_key: dict[ArgKeyTuple, Subscription] = {}
         self._tickers: dict[str, Subscription] = {}
-        self._index(self.book.desired)
+        self._index(self._wanted)
         #: The incremental order books of this connection (one engine per subscription).
         self.books = BookKeeper(config)
-        self.books.track(self.book.desired)
+        self.books.track(self._wanted)
         #: While not delivering: records held back, per subscription.
         self.undelivered: dict[Subscription, deque[Record]] = {}
         #: Per subscription, the position of the last record the previous connection
@@ -165,11 +183,26 @@ class OkxProtocol:
             if sub.channel == "tickers" and sub.inst_id is not None
         }
 
+    def _ensure_login(self) -> None:
+        needed = self._login_required or any(sub.spec.login for sub in self._wanted)
+        if self.login is None and self._signer is not None and needed:
+            self.login = Login(self._signer, self._config.connection_timeout)
+
+    def _book_set(self) -> frozenset[Subscription]:
+        """What may be subscribed now: all of it once logged in, else what needs no login
+        (without credentials a login channel is sent anyway, and OKX's refusal says why)."""
+        login = self.login
+        if login is None or login.done:
+            return self._wanted
+        return frozenset(sub for sub in self._wanted if not sub.spec.login)
+
     def set_subscriptions(self, subs: Iterable[Subscription]) -> None:
         """Want exactly *subs* on this connection (sent by the next :meth:`requests`)."""
         subs = frozenset(subs)
-        dropped = self.book.desired - subs
-        self.book.replace(subs)
+        dropped = self._wanted - subs
+        self._wanted = subs
+        self._ensure_login()
+        self.book.replace(self._book_set())
         self._index(subs)
         self.books.track(subs)
         for sub in dropped:
@@ -179,7 +212,7 @@ class OkxProtocol:
 
     @property
     def subscriptions(self) -> frozenset[Subscription]:
-        return self.book.desired
+        return self._wanted
 
     @property
     def acknowledged(self) -> frozenset[Subscription]:
@@ -187,19 +220,19 @@ class OkxProtocol:
 
     @property
     def settled(self) -> bool:
-        return self.book.settled
+        return self.book.settled and self.book.desired == self._wanted
 
     @property
     def ready(self) -> bool:
         """Subscribed to exactly its subscriptions, and (for a handover's successor) every
         subscription of a regularly pushed channel has had a record here."""
-        if not self.book.settled:
+        if not self.settled:
             return False
         if self.delivering:
             return True
         return all(
             sub in self.undelivered
-            for sub in self.book.desired
+            for sub in self._wanted
             if sub.spec.stale_factor is not None
         ) and all(self.books.valid(sub) for sub in self.books.books)
 
@@ -234,7 +267,19 @@ class OkxProtocol:
         elif kind is Ack:
             events.extend(self._ack(event, now))  # type: ignore[arg-type]
         elif kind is ErrorEvent:
-            events.extend(self._error(event))  # type: ignore[arg-type]
+            assert isinstance(event, ErrorEvent)
+            login = self.login
+            if login is not None and login.state is LoginState.SENT and event.req_id is None:
+                # OKX's login request carries no id: an error without one answers it.
+                events.extend(self._login_outcome(login.answered(event.code, event.msg)))
+            else:
+                events.extend(self._error(event))
+        elif kind is LoginAnswer:
+            assert isinstance(event, LoginAnswer)
+            if self.login is not None and self.login.state is LoginState.SENT:
+                events.extend(self._login_outcome(self.login.answered(event.code, event.msg)))
+            else:
+                self.ignored_messages += 1
         elif kind is Notice:
             assert isinstance(event, Notice)
             if event.code == UPGRADE_NOTICE_CODE:
@@ -394,6 +439,8 @@ class OkxProtocol:
             return [ConnectionFailed(f"authentication failed ({description})", fatal=True)]
         outcome = self.book.handle_error(error)
         events: list[ProtocolEvent] = [Rejected(s, r) for s, r in outcome.rejected.items()]
+        if outcome.rejected:
+            self._wanted = self._wanted - outcome.rejected.keys()
         for sub in outcome.rejected:
             self._stale.forget(sub)
         if outcome.handled:
@@ -413,6 +460,37 @@ class OkxProtocol:
     @property
     def book_rest_seeds(self) -> int:
         return self.books.rest_seeds
+
+    # -- login -------------------------------------------------------------------------------
+
+    def _login_outcome(self, outcome: LoginOutcome) -> list[ProtocolEvent]:
+        if outcome.done:
+            self.book.replace(self._book_set())
+            return [LoggedIn(), _CHANGED]
+        if outcome.measure_clock:
+            return [LoginClockRefused(outcome.description)]
+        if outcome.retry:
+            return [_CHANGED]
+        if self._login_required:
+            return [ConnectionFailed(outcome.description, fatal=outcome.fatal)]
+        # A public connection: only its login channels cannot be had.
+        refused = [sub for sub in self._wanted if sub.spec.login]
+        self._wanted = self._wanted - set(refused)
+        return [Rejected(sub, outcome.description) for sub in refused]
+
+    def clock_measured(self) -> None:
+        """The clock offset a timestamp refusal asked for was measured (or could not be):
+        the next :meth:`requests` logs in again with a fresh timestamp."""
+        if self.login is not None:
+            self.login.clock_measured()
+
+    @property
+    def logged_in(self) -> bool:
+        return self.login is not None and self.login.done
+
+    def loggable(self, text: str) -> str:
+        """*text* as it may be logged (a login request with its secrets masked)."""
+        return self.login.loggable(text) if self.login is not None else text
 
     # -- handover ----------------------------------------------------------------------------
 
@@ -475,6 +553,10 @@ class OkxProtocol:
         """What the passing of time means at *now* (call at :meth:`next_deadline`)."""
         self._polled_at = now
         timeout = self._config.connection_timeout
+        if self.login is not None:
+            unanswered = self.login.timed_out(now)
+            if unanswered is not None:
+                return self._login_outcome(unanswered)
         if self.heartbeat.poll(now).action is HeartbeatAction.TIMEOUT:
             return [
                 ConnectionFailed(
@@ -523,6 +605,8 @@ class OkxProtocol:
         """When :meth:`poll` or :meth:`requests` next has something to do (math.inf: never,
         unless a message or a change comes first)."""
         decision_at = min(self.heartbeat.next_ping_at(), self.heartbeat.deadline())
+        if self.login is not None:
+            decision_at = min(decision_at, self.login.deadline())
         oldest = self.book.oldest_pending_since()
         if oldest is not None:
             decision_at = min(decision_at, oldest + self._config.connection_timeout)
@@ -546,7 +630,7 @@ class OkxProtocol:
 
     def wants_to_send(self, now: float) -> bool:
         """Whether :meth:`requests` would return something at *now*."""
-        if not self.book.has_work():
+        if not self.book.has_work() and not (self.login is not None and self.login.due):
             return False
         return self.budget is None or self.budget.available(now) > 0
 
@@ -559,6 +643,13 @@ class OkxProtocol:
         if limit is not None and limit > 0:
             self._budget_noted = False
             self._budget_until = math.inf
+        login = self.login
+        if login is not None and login.due and (limit is None or limit > 0):
+            # Login counts against the same hourly budget as subscribe requests.
+            out.append(login.request(now))
+            if budget is not None:
+                budget.record(now)
+                limit = budget.available(now)
         for request in self.book.next_requests(now, max_requests=limit):
             if budget is not None:
                 budget.record(now)

@@ -20,6 +20,8 @@ __all__ = [
     "BudgetSpent",
     "ConnectionFailed",
     "Garbage",
+    "LoggedIn",
+    "LoginClockRefused",
     "ProtocolEvent",
     "Records",
     "Rejected",
@@ -138,6 +140,19 @@ class BookSeedWanted:
     depth: int
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    """OKX accepted this connection's login; what needs it is being subscribed now."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoginClockRefused:
+    """OKX refused the login's timestamp (*description* quotes it): measure the clock
+    offset from OKX's time endpoint, then call :meth:`OkxProtocol.clock_measured`."""
+
+    description: str
+
+
 ProtocolEvent = (
     Records
     | SubscriptionsChanged
@@ -152,4 +167,6 @@ ProtocolEvent = (
     | ConnectionFailed
     | BookInvalid
     | BookSeedWanted
+    | LoggedIn
+    | LoginClockRefused
 )

@@ -150,7 +150,7 @@ class Session:
         while True:
             for text in protocol.requests(trio.current_time()):
                 if log.isEnabledFor(logging.DEBUG):
-                    log.debug("-> %s", text)
+                    log.debug("-> %s", protocol.loggable(text))  # never a login's secrets
                 await self.conn.send_message(text)
             try:
                 await self._wake_receive.receive()

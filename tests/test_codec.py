@@ -18,6 +18,7 @@ from okx_trio._codec import (
     DataPush,
     ErrorEvent,
     Event,
+    LoginAnswer,
     Notice,
     OtherEvent,
     Pong,
@@ -229,9 +230,9 @@ def test_capture_notice_64008() -> None:
 
 
 @needs_captures
-def test_capture_login_ack_is_other_event() -> None:
+def test_capture_login_ack_is_a_login_answer() -> None:
     text = _lines()[11]
-    assert decode(text) == OtherEvent("login", text)
+    assert decode(text) == LoginAnswer("0", "")
 
 
 @needs_captures
@@ -269,7 +270,7 @@ def test_every_capture_line_decodes_to_the_expected_type() -> None:
         ["BadMessage"]
         + ["Ack"] * 3
         + ["TickerPush"] * 6
-        + ["Notice", "OtherEvent"]
+        + ["Notice", "LoginAnswer"]
         + ["ErrorEvent"] * 6
     )
 
@@ -382,10 +383,20 @@ def test_ack_for_a_channel_the_client_does_not_speak_is_other_event() -> None:
     assert decode(text) == OtherEvent("subscribe", text)
 
 
-@pytest.mark.parametrize("event", ["channel-conn-count", "login", "something-new"])
+@pytest.mark.parametrize("event", ["channel-conn-count", "something-new"])
 def test_unknown_events_are_other_events(event: str) -> None:
     text = json.dumps({"event": event, "channel": "tickers", "connCount": "2", "connId": "x"})
     assert decode(text) == OtherEvent(event, text)
+
+
+def test_a_login_event_is_a_login_answer_with_its_code() -> None:
+    assert decode('{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}') == LoginAnswer(
+        "0", ""
+    )
+    assert decode('{"event":"login"}') == LoginAnswer("0", "")  # 2023's acks: bare
+    assert decode('{"event":"login","code":"60009","msg":"Login failed."}') == LoginAnswer(
+        "60009", "Login failed."
+    )
 
 
 def test_60018_error_with_id_and_modern_wording() -> None:
@@ -760,7 +771,8 @@ def test_fuzzed_mutations_of_real_messages_never_raise() -> None:
                 text = text[:pos]
         event = decode(text)  # must not raise
         assert isinstance(
-            event, TickerPush | Ack | ErrorEvent | Notice | Pong | OtherEvent | BadMessage
+            event,
+            TickerPush | Ack | ErrorEvent | Notice | Pong | LoginAnswer | OtherEvent | BadMessage,
         )
 
 

@@ -446,7 +446,7 @@ def test_unsubscribe_rejected_forgets_the_pair_without_rejecting_it() -> None:
 
 
 # 64003 (fee tier too low for a channel) does reject: that one subscription cannot be had.
-@pytest.mark.parametrize("code", ["60011", "60006", "60005", "50011", ""])
+@pytest.mark.parametrize("code", ["60006", "60005", "50011", "63999", ""])
 def test_non_reject_codes_are_not_handled(code: str) -> None:
     book, (request,) = _connected("BTC-USDT", "ETH-USDT")
     outcome = book.handle_error(ErrorEvent(code, "nope", request.req_id, None))
@@ -1022,7 +1022,7 @@ def test_refresh_unsubscribe_with_an_unknown_error_is_left_to_the_caller() -> No
     _ack_all(book, requests)
     book.refresh(["BTC-USDT"])
     (unsub,) = book.next_requests(1.0)
-    outcome = book.handle_error(ErrorEvent("60011", "nope", unsub.req_id, None))
+    outcome = book.handle_error(ErrorEvent("50011", "nope", unsub.req_id, None))
     assert outcome == ErrorOutcome({}, unsub, handled=False)
     assert book.pending == (unsub,)
     assert book.next_requests(2.0) == []
