@@ -579,7 +579,7 @@ class OkxProtocol:
             if refreshed:
                 self.stale_resubscribes += len(refreshed)
                 events.append(StaleResubscribed(tuple(refreshed), age))
-        if self.delivering and not self.stable and now >= self._stable_at and self.book.settled:
+        if self.delivering and not self.stable and now >= self._stable_at and self.settled:
             # Only a connection that stayed subscribed and receiving this long earns a
             # fresh retry count; one that acks and then drops keeps backing off.
             self.stable = True
