@@ -12,55 +12,26 @@ budget::
     ├── stats publisher                  every ``stats_interval``
     └── fan-out pumps                    short-lived, only while a consumer lags
 """
-
 from __future__ import annotations
 
-import contextlib
-import logging
-import time
 from collections.abc import Callable, Iterable
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Final
+from typing import Any
 
 import trio
 
 from ._book_levels import OrderBook
-from ._client_books import ClientBooks, book_subscription
+from ._client_books import book_subscription
+from ._client_core import ClientCore
 from ._client_stats import client_stats
-from ._config import ClientConfig
-from ._connection import Connection, Connector
-from ._decoders import Record
-from ._fanout import Fanout, Gap
-from ._pool import Pool
-from ._protocol_events import BookInvalid
-from ._ratelimit import SlidingWindowLimit
-from ._rest import RestBooks
 from ._state import ConnectionState, StateChange
 from ._stats import ConnectionStats
-from ._streams import Streams
 from ._subscription import Subscription
 from ._subscription_input import as_subscription, ticker_subscription
 from ._ticker import Ticker
 
 __all__ = ["OkxClient"]
 
-log = logging.getLogger("okx_trio")
-
-_STATE_BUFFER: Final = 256
-#: The client's state is its least healthy connection's.
-_HEALTH: Final = {
-    ConnectionState.FAILED: 0,
-    ConnectionState.RECONNECTING: 1,
-    ConnectionState.CONNECTING: 2,
-    ConnectionState.DISCONNECTED: 3,
-    ConnectionState.CONNECTED: 4,
-}
-_ENDPOINT_ORDER: Final[dict[str, int]] = {"public": 0, "business": 1, "private": 2}
-
-Item = Record | Gap
-
-
-class OkxClient:
+class OkxClient(ClientCore):
     """A self-healing client for OKX's public channels. Made by :func:`open_okx_client`.
 
     Methods that change subscriptions are synchronous and never block: they update the
@@ -72,50 +43,6 @@ class OkxClient:
     ``max_subscriptions_per_connection`` each endpoint's are sharded over several
     connections, each supervised on its own. The client's state is the least healthy one's.
     """
-
-    def __init__(
-        self,
-        subscriptions: Iterable[Subscription],
-        config: ClientConfig,
-        connector: Connector,
-        nursery: trio.Nursery,
-        wall_clock: Callable[[], float] = time.time,
-        rest: RestBooks | None = None,
-    ) -> None:
-        self._config = config
-        self._connector = connector
-        self._nursery = nursery
-        self._desired: set[Subscription] = set(subscriptions)
-        self._rejected: dict[Subscription, str] = {}
-        self._place_pending = False
-        self._place_wake_send, self._place_wake_receive = trio.open_memory_channel[None](1)
-        self._pool = Pool(
-            self, config.max_subscriptions_per_connection, lambda link: nursery.start_soon(link.run)
-        )
-        self._links = self._pool.links
-        self._connect_limit = (
-            SlidingWindowLimit(config.max_connects_per_second, 1.0)
-            if config.max_connects_per_second is not None
-            else None
-        )
-        self._connects_delayed = 0
-        self._closing = False
-        if rest is None:
-            rest = RestBooks(None, config.rest_url, config.connect_timeout)
-        self._books = ClientBooks(rest, self._links.values, nursery.start_soon)
-        self._streams = Streams(
-            config.tick_buffer,
-            nursery.start_soon,
-            wall_clock=wall_clock,
-            latency_warning=config.latency_warning,
-            note=lambda message, level: self._note(message, level=level),
-            books=self._books.current,
-        )
-        self._state_changes: Fanout[StateChange] = Fanout(_STATE_BUFFER, nursery.start_soon)
-        self._stats: Fanout[ConnectionStats] = Fanout(1, nursery.start_soon, key=lambda s: None)
-        # Set (and dropped) whenever something a waiter may look at changes; created only
-        # while somebody waits, so the per-message cost is one attribute test.
-        self._progress: trio.Event | None = None
 
     # -- public: subscriptions --------------------------------------------------------------
 
@@ -144,7 +71,7 @@ class OkxClient:
         Raises:
             ValueError: for a bad subscription (nothing changes then).
         """
-        new = [as_subscription(s) for s in subs]
+        new = [as_subscription(s, can_log_in=self._credentials is not None) for s in subs]
         for sub in new:
             self._rejected.pop(sub, None)
         self._desired.update(new)
@@ -152,7 +79,7 @@ class OkxClient:
 
     def remove(self, *subs: Subscription | str) -> None:
         """Unsubscribe *subs*; one not held is a no-op. Raises ValueError for a bad one."""
-        gone = [as_subscription(s) for s in subs]
+        gone = [as_subscription(s, can_log_in=True) for s in subs]
         for sub in gone:
             self._desired.discard(sub)
             self._rejected.pop(sub, None)
@@ -163,7 +90,8 @@ class OkxClient:
         """Make *subs* the desired set. Raises ValueError (changing nothing) for a bad one."""
         if isinstance(subs, str | Subscription):
             raise TypeError("replace() takes an iterable of subscriptions; wrap one in a list")
-        new = {as_subscription(s) for s in subs}
+        can_log_in = self._credentials is not None
+        new = {as_subscription(s, can_log_in=can_log_in) for s in subs}
         for sub in new - self._desired:
             self._rejected.pop(sub, None)
         for sub in self._desired - new:
@@ -209,31 +137,6 @@ class OkxClient:
         new = {ticker_subscription(p) for p in pairs}
         others = {s for s in self._desired if s.channel != "tickers"}
         self.replace(others | new)
-
-    # -- placement -------------------------------------------------------------------------
-
-    def _place(self) -> None:
-        """Have the links brought in line with the desired set, once per burst of changes.
-
-        Placing looks at every subscription, so a loop of a thousand ``add_pair`` calls
-        would cost a million steps if each placed at once: they are placed together, by a
-        task that runs at the next scheduling point (before any request could go out).
-        """
-        if self._closing:
-            return
-        if not self._place_pending:
-            self._place_pending = True
-            # Holds one wake-up at most: one pending placement covers any number of changes.
-            with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
-                self._place_wake_send.send_nowait(None)
-        self.notify()
-
-    async def _placer(self) -> None:
-        """The client's placement task: places each burst of changes in one step."""
-        async for _ in self._place_wake_receive:
-            self._place_pending = False
-            self._pool.place(self._desired)
-            self.notify()
 
     # -- public: streams ---------------------------------------------------------------------
 
@@ -288,17 +191,6 @@ class OkxClient:
         return self._stats.subscribe()
 
     # -- public: status ----------------------------------------------------------------------
-
-    @property
-    def config(self) -> ClientConfig:
-        return self._config
-
-    @property
-    def state(self) -> ConnectionState:
-        """The least healthy connection's state (FAILED before RECONNECTING before ...)."""
-        if not self._links:
-            return ConnectionState.DISCONNECTED
-        return min((link.state for link in self._links.values()), key=_HEALTH.__getitem__)
 
     @property
     def is_connected(self) -> bool:
@@ -380,88 +272,10 @@ class OkxClient:
             link.settled and link.subs == link.acknowledged for link in self._links.values()
         )
 
-    # -- for the links (LinkHost) ------------------------------------------------------------
-
-    def connect(self, url: str) -> AbstractAsyncContextManager[Connection]:
-        return self._connector(url)
-
-    def notify(self) -> None:
-        if self._progress is not None:
-            self._progress.set()
-            self._progress = None
-
-    def publish_state(self, change: StateChange) -> None:
-        self._state_changes.publish(change)
-
-    def latency_median(self) -> float | None:
-        return self._streams.latency.median()
-
-    def last_delivered(self, sub: Subscription) -> Record | None:
-        return self._streams.latest(sub)
-
-    def deliver(self, sub: Subscription, records: tuple[Record, ...]) -> None:
-        """Hand records to the consumers (the per-message path: keep it lean)."""
-        if sub in self._desired:
-            # (Not: dropped by the user a moment ago, its connection not told yet.)
-            self._streams.deliver(sub, records)
-        self.notify()
-
-    def book_invalid(self, event: BookInvalid) -> None:
-        if event.sub in self._desired:
-            self._streams.book_gap(event.sub, event.reason)
-        self.notify()
-
-    def want_rest_book(self, link: Any, sub: Subscription, depth: int) -> None:
-        self._books.want(link, sub, depth)
-
-    def subscription_rejected(self, sub: Subscription, reason: str) -> None:
-        """The server refused *sub*: stop wanting it, everywhere, and remember why."""
-        self._rejected[sub] = reason
-        self._desired.discard(sub)
-        self._streams.forget(sub)
-        self._place()
-
-    async def connect_slot(self) -> None:
-        """Wait for the pool's connection-rate budget (``max_connects_per_second``).
-
-        Cancellation leaves the budget untouched.
-        """
-        limit = self._connect_limit
-        if limit is None:
-            return
-        now = trio.current_time()
-        if limit.next_allowed(now) > now:
-            self._connects_delayed += 1
-            while (at := limit.next_allowed(now)) > now:
-                await trio.sleep_until(at)
-                now = trio.current_time()
-        # No checkpoint between the check and the record: no other link can slip in.
-        limit.record(now)
-
-    def _note(self, message: str, *, level: int = logging.WARNING) -> None:
-        """Report something about the whole client on the state stream."""
-        log.log(level, "%s", message)
-        self.notify()
-        self._state_changes.publish(StateChange(self.state, message, 0))
-
-    # -- stats and closing ---------------------------------------------------------------------
-
     async def _publish_stats(self) -> None:
         while True:
             await trio.sleep(self._config.stats_interval)
             self._stats.publish(self.get_stats())
-
-    def _start(self) -> None:
-        self._pool.place(self._desired)
-
-    def _close(self) -> None:
-        self._closing = True
-        self._pool.closing = True
-        for link in self._pool.sorted():
-            link.close()
-        self._streams.close()
-        self._state_changes.close()
-        self._stats.close()
 
 
 def _tickers_ids(subs: Iterable[Subscription]) -> Iterable[str]:

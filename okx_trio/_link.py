@@ -20,21 +20,16 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
-from typing import Protocol
 
 import trio
 import trio_websocket
 
 from ._attempt import Attempt
-from ._backoff import ReconnectStrategy
-from ._config import ClientConfig
-from ._connection import Connection, ConnectionClosed
+from ._connection import ConnectionClosed
 from ._decoders import Record
 from ._errors import TRANSPORT_ERRORS, close_code, closed_reason, describe
-from ._failover import EndpointRotation
-from ._link_stats import LinkCounters, link_stats
-from ._okx import AUTH_CLOSE_CODE, Endpoint
+from ._link_core import LinkCore, LinkHost
+from ._okx import AUTH_CLOSE_CODE
 from ._ordering import position
 from ._protocol import (
     BecameStable,
@@ -43,6 +38,8 @@ from ._protocol import (
     BudgetSpent,
     ConnectionFailed,
     Garbage,
+    LoggedIn,
+    LoginClockRefused,
     OkxProtocol,
     ProtocolEvent,
     Rejected,
@@ -52,11 +49,8 @@ from ._protocol import (
     SubscriptionsChanged,
     UpgradeAnnounced,
 )
-from ._quality import QualityTracker
-from ._rest_books import RestBook
 from ._session import Session
-from ._state import ConnectionState, StateChange, is_allowed
-from ._stats import ConnectionStats
+from ._state import ConnectionState
 from ._subscription import Subscription
 
 __all__ = ["Link", "LinkHost"]
@@ -66,82 +60,8 @@ log = logging.getLogger("okx_trio")
 TaskFn = Callable[[], Awaitable[None]]
 
 
-class LinkHost(Protocol):
-    """What a link needs from the client above it."""
-
-    @property
-    def config(self) -> ClientConfig: ...
-
-    def connect(self, url: str) -> AbstractAsyncContextManager[Connection]:
-        """Open a connection (the client's connector)."""
-        ...
-
-    async def connect_slot(self) -> None:
-        """Wait for the pool's connection-rate budget."""
-
-    def deliver(self, sub: Subscription, records: tuple[Record, ...]) -> None:
-        """Hand records to the consumers."""
-
-    def last_delivered(self, sub: Subscription) -> Record | None:
-        """The last record delivered for *sub* (the handover guard starts from it)."""
-
-    def subscription_rejected(self, sub: Subscription, reason: str) -> None:
-        """OKX refused *sub* for good."""
-
-    def notify(self) -> None:
-        """Something a waiter may look at changed."""
-
-    def publish_state(self, change: StateChange) -> None: ...
-
-    def book_invalid(self, event: BookInvalid) -> None:
-        """The delivered order book of ``event.sub`` stopped being valid (a Gap for its
-        consumers)."""
-
-    def want_rest_book(self, link: Link, sub: Subscription, depth: int) -> None:
-        """Fetch OKX's REST snapshot of *sub*'s book and hand it to :meth:`Link.rest_book`."""
-
-    def latency_median(self) -> float | None: ...
-
-
-class Link:
+class Link(LinkCore):
     """Keeps one connection to *endpoint* subscribed to *subs*; see the module docstring."""
-
-    def __init__(
-        self,
-        host: LinkHost,
-        endpoint: Endpoint,
-        index: int,
-        subs: frozenset[Subscription],
-        *,
-        label: bool = False,
-    ) -> None:
-        config = host.config
-        now = trio.current_time()
-        self.host = host
-        self.config = config
-        self.endpoint = endpoint
-        self.index = index
-        self.subs = subs
-        self._label_messages = label
-        self.rotation = EndpointRotation(config.urls_for(endpoint), config.stable_after)
-        self.strategy: ReconnectStrategy = config.reconnect_strategy()
-        self.state = ConnectionState.DISCONNECTED
-        self.session: Session | None = None
-        self.successor: Session | None = None
-        self.attempt: Attempt | None = None
-        self.quality = QualityTracker(now)
-        self.scope = trio.CancelScope()
-        self.connected_at: float | None = None
-        self.last_error = ""
-        self.counters = LinkCounters()
-        self._attempts: dict[Session, Attempt] = {}
-        self._nursery: trio.Nursery | None = None
-        self._successor_attempt: Attempt | None = None
-        self._backoff_scope: trio.CancelScope | None = None
-        self._restart_requested = False
-        self._wake_from_failed = trio.Event()
-
-    # -- called by the client --------------------------------------------------------------
 
     async def run(self) -> None:
         """Supervise connections until cancelled or retired. Never raises but Cancelled."""
@@ -149,60 +69,6 @@ class Link:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 await self._supervise()
-
-    def retire(self) -> None:
-        """Stop this link (its shard emptied): close its connection without a reconnect."""
-        self.scope.cancel()
-        if self.state is not ConnectionState.DISCONNECTED:
-            self._set_state(ConnectionState.DISCONNECTED, "closed: no subscriptions left on it")
-
-    def set_subscriptions(self, subs: frozenset[Subscription]) -> None:
-        self.subs = subs
-        for session in (self.session, self.successor):
-            if session is not None:
-                session.set_subscriptions(subs)
-
-    @property
-    def protocol(self) -> OkxProtocol | None:
-        return self.session.protocol if self.session is not None else None
-
-    @property
-    def settled(self) -> bool:
-        protocol = self.protocol
-        return protocol is not None and protocol.settled
-
-    @property
-    def acknowledged(self) -> frozenset[Subscription]:
-        protocol = self.protocol
-        return protocol.acknowledged if protocol is not None else frozenset()
-
-    def is_alive(self, now: float) -> bool:
-        protocol = self.protocol
-        return (
-            self.state is ConnectionState.CONNECTED
-            and protocol is not None
-            and protocol.heartbeat.is_alive(now)
-        )
-
-    def reconnect(self) -> None:
-        if self.state is ConnectionState.DISCONNECTED:
-            return  # not started: the first attempt is about to happen anyway
-        self._restart_requested = True
-        if self.state is ConnectionState.FAILED:
-            self._wake_from_failed.set()
-        elif self.attempt is not None:
-            self.attempt.end("reconnect requested", immediate=True)
-        elif self._backoff_scope is not None:
-            self._backoff_scope.cancel()
-
-    def close(self) -> None:
-        """The client is closing (its nursery is cancelled): report it once."""
-        if self.state is not ConnectionState.DISCONNECTED:
-            self._set_state(ConnectionState.DISCONNECTED, "client closed")
-
-    def stats(self, now: float) -> ConnectionStats:
-        live = [s.protocol for s in (self.session, self.successor) if s is not None]
-        return link_stats(self, live, now)
 
     # -- what the sessions report (SessionHost) ----------------------------------------------
 
@@ -253,6 +119,12 @@ class Link:
         elif kind is BookInvalid:
             assert isinstance(event, BookInvalid)
             self._book_invalid(session, event)
+        elif kind is LoggedIn:
+            self.note("logged in", level=logging.INFO)
+        elif kind is LoginClockRefused:
+            assert isinstance(event, LoginClockRefused)
+            self.note(f"{event.description}: measuring the clock offset to OKX")
+            self.host.measure_clock(self)
         elif kind is BookSeedWanted:
             assert isinstance(event, BookSeedWanted)
             self.host.want_rest_book(self, event.sub, event.depth)
@@ -269,28 +141,6 @@ class Link:
                 "%s", self._label(f"book {sub.key} invalid ({event.detail}): resyncing {when}")
             )
         self.host.book_invalid(event)
-
-    def rest_book(self, sub: Subscription, result: RestBook | str) -> None:
-        """OKX's REST snapshot of *sub*'s book (or why there is none) for whichever of this
-        link's connections is seeding that book."""
-        now = trio.current_time()
-        for session in (self.session, self.successor):
-            if session is None:
-                continue
-            protocol = session.protocol
-            if isinstance(result, RestBook):
-                session.inject(protocol.rest_book(sub, result, now))
-            else:
-                session.inject(protocol.rest_failed(sub, result, now))
-
-    def note(self, message: str, *, level: int = logging.WARNING) -> None:
-        """Report something on the state stream without changing state."""
-        message = self._label(message)
-        log.log(level, "%s", message)
-        self.host.notify()
-        self.host.publish_state(
-            StateChange(self.state, message, self.strategy.retry_count, self.index)
-        )
 
     def _upgrade_notice(self, session: Session, notice: UpgradeAnnounced) -> None:
         """OKX will close *session* for a service upgrade (notice 64008)."""
@@ -309,31 +159,6 @@ class Link:
         self.note(f"{what}: opening a new connection before this one closes", level=logging.INFO)
         self._successor_attempt = Attempt()
         self._nursery.start_soon(self._run_attempt, self._successor_attempt, False)
-
-    # -- state -------------------------------------------------------------------------------
-
-    def _label(self, message: str) -> str:
-        if not self._label_messages:
-            return message
-        if self.endpoint == "public":
-            return f"[connection {self.index}] {message}"
-        return f"[{self.endpoint} {self.index}] {message}"
-
-    def _set_state(
-        self,
-        state: ConnectionState,
-        message: str,
-        retry_count: int = 0,
-        *,
-        delay: float | None = None,
-    ) -> None:
-        if not is_allowed(self.state, state):
-            raise AssertionError(f"illegal transition {self.state.value} -> {state.value}")
-        self.state = state
-        message = self._label(message)
-        log.info("state %s: %s", state.value, message)
-        self.host.notify()
-        self.host.publish_state(StateChange(state, message, retry_count, self.index, delay))
 
     # -- the supervisor ---------------------------------------------------------------------
 
@@ -458,7 +283,12 @@ class Link:
                 async with self.host.connect(url) as conn:
                     attempt.scope.deadline = math.inf
                     protocol = OkxProtocol(
-                        self.subs, self.config, trio.current_time(), delivering=delivering
+                        self.subs,
+                        self.config,
+                        trio.current_time(),
+                        delivering=delivering,
+                        signer=self.host.login_signer(),
+                        login_required=self.endpoint == "private",
                     )
                     # Records go straight to the client: no hop through the link per message.
                     session = Session(self, self.host, conn, protocol)

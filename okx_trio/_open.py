@@ -13,6 +13,7 @@ from ._client import OkxClient
 from ._config import ClientConfig
 from ._connection import Connector
 from ._connectors import default_connector
+from ._credentials import Credentials
 from ._rest import RestBooks
 from ._subscription import Subscription
 from ._subscription_input import as_subscription, ticker_subscription
@@ -29,6 +30,7 @@ async def open_okx_client(
     connector: Connector | None = None,
     wall_clock: Callable[[], float] = time.time,
     http_client: httpx.AsyncClient | None = None,
+    credentials: Credentials | None = None,
 ) -> AsyncIterator[OkxClient]:
     """Run a client for the block's lifetime and yield it.
 
@@ -48,6 +50,12 @@ async def open_okx_client(
     use, with ``config.rest_url``, and closes it at the end. One passed in is used as it is
     (its base url is ignored: the client asks ``config.rest_url``) and left open.
 
+    *credentials* let the client log in: on the private endpoint (``orders``, ``account``,
+    ...) and for the public login channels (``books-l2-tbt``). Every connection that needs it
+    logs in before it subscribes what needs it, after every reconnect, with a fresh
+    timestamp; refused credentials fail that endpoint (its ``StateChange`` quotes OKX's code),
+    never the others. The secret and the passphrase never reach a log or an error.
+
     Raises:
         TypeError: if *pairs* or *subscriptions* is a single string (pass a list).
         ValueError: for a malformed instrument id or subscription.
@@ -58,13 +66,19 @@ async def open_okx_client(
             "open_okx_client(['BTC-USDT'])"
         )
     config = config if config is not None else ClientConfig()
-    subs = [ticker_subscription(p) for p in pairs] + [as_subscription(s) for s in subscriptions]
+    if credentials is not None and not isinstance(credentials, Credentials):
+        kind = type(credentials).__name__
+        raise TypeError(f"credentials must be okx_trio.Credentials, not {kind}")
+    can_log_in = credentials is not None
+    subs = [ticker_subscription(p) for p in pairs] + [
+        as_subscription(s, can_log_in=can_log_in) for s in subscriptions
+    ]
     if connector is None:
         connector = default_connector(config.transport, connect_timeout=config.connect_timeout)
     body_error: BaseException | None = None
     async with trio.open_nursery() as nursery:
         rest = RestBooks(http_client, config.rest_url, config.connect_timeout)
-        client = OkxClient(subs, config, connector, nursery, wall_clock, rest)
+        client = OkxClient(subs, config, connector, nursery, wall_clock, rest, credentials)
         client._start()
         nursery.start_soon(client._placer)
         nursery.start_soon(client._publish_stats)

@@ -1,4 +1,5 @@
-"""The Trio shell's REST calls: OKX's order-book snapshot over an ``httpx.AsyncClient``.
+"""The Trio shell's REST calls over an ``httpx.AsyncClient``: OKX's order-book snapshot, and
+its clock (for the login's timestamp).
 
 httpx runs on Trio through anyio. The client takes an ``httpx.AsyncClient`` of the user's
 (tests pass one on ``httpx.MockTransport`` or on the fake exchange's transport) or makes its
@@ -9,6 +10,7 @@ other clients on the same address).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import httpx
@@ -16,6 +18,7 @@ import trio
 
 from ._ratelimit import SlidingWindowLimit
 from ._rest_books import BOOKS_PATH, RestBook, RestError, books_params, parse_books_answer
+from ._signing import TIME_PATH, clock_offset
 
 __all__ = ["RestBooks", "RestError"]
 
@@ -78,6 +81,35 @@ class RestBooks:
         except RestError:
             self.failures += 1
             raise
+
+    async def fetch_clock_offset(self, wall_clock: Callable[[], float]) -> float:
+        """Seconds to add to *wall_clock* to read OKX's clock (``GET /api/v5/public/time``,
+        the midpoint of the round trip).
+
+        Raises :class:`RestError` (one sentence) for a failure, a timeout or a bad answer.
+        """
+        self.requests += 1
+        url = self._base_url + TIME_PATH
+        try:
+            with trio.fail_after(self._timeout):
+                sent_at = wall_clock()
+                response = await self._client().get(url)
+                body = await response.aread()
+                received_at = wall_clock()
+        except trio.TooSlowError:
+            self.failures += 1
+            raise RestError(f"OKX's time: no answer within {self._timeout:g}s") from None
+        except httpx.HTTPError as exc:
+            self.failures += 1
+            raise RestError(f"OKX's time: {type(exc).__name__}: {exc}") from None
+        if response.status_code != 200:
+            self.failures += 1
+            raise RestError(f"OKX's time: HTTP {response.status_code}")
+        try:
+            return clock_offset(body, sent_at, received_at)
+        except (ValueError, TypeError) as exc:
+            self.failures += 1
+            raise RestError(f"OKX's time: {exc}") from None
 
     async def aclose(self) -> None:
         """Close the httpx client made here, if any (the user's stays open)."""

@@ -16,17 +16,22 @@ def ticker_subscription(inst_id: str) -> Subscription:
     return Subscription("tickers", validate_inst_id(inst_id))
 
 
-def as_subscription(item: object) -> Subscription:
-    """A Subscription from a Subscription or its short form ("trades:BTC-USDT")."""
+def as_subscription(item: object, *, can_log_in: bool = False) -> Subscription:
+    """A Subscription from a Subscription or its short form ("trades:BTC-USDT").
+
+    Raises:
+        ValueError: for anything else, a bad subscription, or a private channel when the
+            client has no credentials (*can_log_in* False), naming the channel.
+    """
     if isinstance(item, Subscription):
         sub = item
     elif isinstance(item, str):
         sub = Subscription.parse(item)
     else:
         raise ValueError(f"expected a Subscription or text like 'trades:BTC-USDT', got {item!r}")
-    if sub.endpoint == "private":
+    if sub.endpoint == "private" and not can_log_in:
         raise ValueError(
-            f"channel {sub.channel!r} is private: it needs a login, which this client "
-            "does not do yet"
+            f"channel {sub.channel!r} is private: it needs a login; pass "
+            "credentials=okx_trio.Credentials(...) (or Credentials.from_env()) to open_okx_client"
         )
     return sub
