@@ -27,6 +27,7 @@ __all__ = [
     "PING",
     "Ack",
     "BadMessage",
+    "ChannelConnCount",
     "DataPush",
     "ErrorEvent",
     "Event",
@@ -157,6 +158,16 @@ class OtherEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelConnCount:
+    """OKX's count of connections subscribed to a private channel (``channel-conn-count``);
+    ``error`` True: over OKX's limit, the subscription on this connection was ended."""
+
+    channel: str
+    count: str
+    error: bool
+
+
+@dataclass(frozen=True, slots=True)
 class LoginAnswer:
     """OKX's ``login`` event: ``code`` ``"0"`` is success (a refusal comes as an ``error``)."""
 
@@ -173,7 +184,16 @@ class BadMessage:
 
 
 Event = (
-    TickerPush | DataPush | Ack | ErrorEvent | Notice | Pong | LoginAnswer | OtherEvent | BadMessage
+    TickerPush
+    | DataPush
+    | Ack
+    | ErrorEvent
+    | Notice
+    | Pong
+    | LoginAnswer
+    | ChannelConnCount
+    | OtherEvent
+    | BadMessage
 )
 
 _PONG_EVENT: Final = Pong()
@@ -339,6 +359,12 @@ def _decode_object(obj: dict[str, Any], raw: str) -> Event:
         return _decode_error(obj, raw, req_id)
     if event == "notice":
         return Notice(_optional_str(obj.get("code")) or "", _optional_str(obj.get("msg")) or "")
+    if event == "channel-conn-count" or event == "channel-conn-count-error":
+        channel = obj.get("channel")
+        if not isinstance(channel, str):
+            return BadMessage(f"{event} without a channel", raw)
+        count = _optional_str(obj.get("connCount")) or ""
+        return ChannelConnCount(channel, count, event.endswith("error"))
     if event == "login":
         code = obj.get("code", "0")  # 2023's acks lacked more than connId: absent means "0"
         return LoginAnswer(str(code), _optional_str(obj.get("msg")) or "")

@@ -22,6 +22,7 @@ from ._book_splice import SpliceKind, after_guard, splice
 from ._codec import (
     Ack,
     BadMessage,
+    ChannelConnCount,
     DataPush,
     ErrorEvent,
     LoginAnswer,
@@ -122,6 +123,9 @@ class OkxProtocol(ProtocolCore):
                 events.extend(self._login_outcome(login.answered(event.code, event.msg)))
             else:
                 events.extend(self._error(event))
+        elif kind is ChannelConnCount:
+            assert isinstance(event, ChannelConnCount)
+            events.extend(self._conn_count(event))
         elif kind is LoginAnswer:
             assert isinstance(event, LoginAnswer)
             if self.login is not None and self.login.state is LoginState.SENT:
@@ -280,6 +284,23 @@ class OkxProtocol(ProtocolCore):
             else:
                 self._stale.forget(sub)
         return [CHANGED]
+
+    def _conn_count(self, event: ChannelConnCount) -> list[ProtocolEvent]:
+        if not event.error:
+            self.ignored_messages += 1
+            return []
+        # OKX ended this connection's subscription of that channel: too many connections
+        # hold it (30 per channel per sub-account). Resubscribing would only loop.
+        ended = [sub for sub in self._wanted if sub.channel == event.channel]
+        reason = (
+            f"channel-conn-count-error: {event.count or 'too many'} connections hold "
+            f"{event.channel} (OKX allows 30 per channel per sub-account); close others"
+        )
+        self._wanted = self._wanted - set(ended)
+        self.book.ended_by_server(ended, reason)
+        for sub in ended:
+            self._stale.forget(sub)
+        return [Rejected(sub, reason) for sub in ended]
 
     def _error(self, error: ErrorEvent) -> list[ProtocolEvent]:
         description = f"error {error.code}: {error.msg}".strip()

@@ -401,6 +401,14 @@ class SubscriptionBook(Generic[K]):
         self._answered(request.req_id, request.op, inst_id)
         return ErrorOutcome(rejected, request, handled=True)
 
+    def ended_by_server(self, items: Iterable[K], reason: str) -> None:
+        """The server ended these subscriptions on its own (OKX's ``channel-conn-count-error``):
+        they are neither wanted nor on the server any more; *reason* is kept as a refusal."""
+        for item in items:
+            self._desired.discard(item)
+            self._on_server.pop(item, None)
+            self._rejected[item] = reason
+
     def _request_waiting_for(self, inst_id: K) -> Request[K] | None:
         for request in self._pending.values():
             if inst_id in request.waiting:

@@ -195,3 +195,21 @@ def test_a_connection_waiting_for_its_login_is_not_stable() -> None:
     protocol.requests(0.0)
     protocol.receive("pong", 9.0)
     assert not any(isinstance(e, BecameStable) for e in protocol.poll(10.0))
+
+
+def test_too_many_connections_on_a_private_channel_ends_it_without_a_retry_loop() -> None:
+    protocol = private(Signer(), [ORDERS, ACCOUNT])
+    protocol.requests(0.0)
+    protocol.receive(login_ok(), 0.1)
+    protocol.requests(0.1)
+    for sub in (ORDERS, ACCOUNT):
+        protocol.receive(json.dumps({"event": "subscribe", "arg": sub.arg, "connId": "x"}), 0.2)
+    count = {"event": "channel-conn-count", "channel": "orders", "connCount": "2", "connId": "x"}
+    assert protocol.receive(json.dumps(count), 0.3) == []
+    count.update(event="channel-conn-count-error", connCount="30")
+    (event,) = protocol.receive(json.dumps(count), 0.4)
+    assert isinstance(event, Rejected) and event.sub == ORDERS
+    assert "channel-conn-count-error" in event.reason and "30" in event.reason
+    assert protocol.subscriptions == {ACCOUNT}
+    assert protocol.requests(0.5) == []  # no unsubscribe of what OKX ended, no resubscribe
+    assert protocol.settled
