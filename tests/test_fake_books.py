@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ from okx_trio._book import ApplyOutcome, BookEngine, InvalidReason, splice_index
 from okx_trio._book_levels import checksum_of
 from okx_trio._subscription import Subscription
 from okx_trio.testing import FakeExchange, Fidelity, MarketSimulator, MemoryWebSocket
-from okx_trio.testing._books import okx_checksum
+from okx_trio.testing._book_stream import BookStream
+from okx_trio.testing._books import BOOK_DEPTH, STEPS_KEPT, BookModel, okx_checksum
 
 PUBLIC = "wss://ws.okx.com:8443/ws/v5/public"
 EPOCH = 1_700_000_000_000
@@ -392,3 +394,41 @@ def test_book_faults_reject_what_they_cannot_do() -> None:
     with pytest.raises(ValueError):
         exchange.hold_books("btc usdt")
     assert exchange.drop_book_update(BOOKS) == 0  # no connection open: none reached
+
+
+# -- the model, without a connection -------------------------------------------------------
+
+
+def _model() -> BookModel:
+    model = BookModel(Decimal("0.1"), Decimal("0.0001"), random.Random(7))
+    model.start(950_000, 950_003, Decimal("0.5"), Decimal("0.25"), EPOCH)
+    return model
+
+
+def test_the_model_keeps_400_uncrossed_levels_through_wild_moves() -> None:
+    model = _model()
+    rng = random.Random(1)
+    bid = 950_000
+    for i in range(300):
+        bid += rng.randint(-700, 700)  # the demo market's jumps: hundreds of ticks a step
+        model.move(bid, bid + rng.randint(1, 20), Decimal("1"), Decimal("2"), EPOCH + i * 100)
+        assert len(model.bids) == len(model.asks) == BOOK_DEPTH
+        assert max(model.bids) == bid and max(model.bids) < min(model.asks)
+    assert model.n == 300 and len({s.seq_id - s.prev_seq_id for s in model.steps}) > 20
+    rows = model.rows(True) + model.rows(False)
+    assert all(Decimal(row[1]) > 0 and row[2] == "0" and int(row[3]) >= 1 for row in rows)
+
+
+def test_a_stream_further_behind_than_the_log_starts_again_from_a_snapshot() -> None:
+    model = _model()
+    stream = BookStream()
+    sub = BOOKS
+    [first] = stream.render(sub, model, EPOCH, checksums=False, snapshots=True)
+    assert json.loads(first)["action"] == "snapshot"
+    for i in range(1, STEPS_KEPT + 2):
+        model.move(950_000 + i % 7, 950_010, Decimal("1"), Decimal("2"), EPOCH + i * 100)
+    assert model.steps_after(0) is None
+    [again] = stream.render(sub, model, EPOCH + 200_000, checksums=False, snapshots=True)
+    assert json.loads(again)["action"] == "snapshot"
+    assert json.loads(again)["data"][0]["seqId"] == model.seq_id
+    assert stream.render(sub, model, EPOCH + 200_000, checksums=False, snapshots=True) == []

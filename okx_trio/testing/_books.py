@@ -23,7 +23,15 @@ from typing import Final
 
 from ._market import format_decimal
 
-__all__ = ["BOOK_DEPTH", "KEEPALIVE_MS", "BookModel", "BookStep", "Row", "okx_checksum"]
+__all__ = [
+    "BOOK_DEPTH",
+    "KEEPALIVE_MS",
+    "STEPS_KEPT",
+    "BookModel",
+    "BookStep",
+    "Row",
+    "okx_checksum",
+]
 
 #: Levels per side of OKX's ``books`` channel (and of the REST book at ``sz=400``).
 BOOK_DEPTH: Final = 400
