@@ -247,6 +247,8 @@ def test_the_router_is_sans_io_and_checks_its_routes() -> None:
     router.add("GET", "/x/", lambda r: okx_ok([r.query["a"]]))
     reply = router.handle(RestRequest("GET", "/x", {"a": "1"}, {}, b"", 0.0))
     assert reply == RestReply(200, b'{"code":"0","msg":"","data":["1"]}')
+    secret = RestRequest("GET", "/x", {}, {"ok-access-passphrase": "hunter2"}, b"hunter2", 1.0)
+    assert "hunter2" not in repr(secret)
     with pytest.raises(ValueError, match="method must be upper-case, like 'GET', got 'get'"):
         router.add("get", "/y", lambda r: okx_ok([]))
     with pytest.raises(ValueError, match="path must start with '/' and hold no query"):

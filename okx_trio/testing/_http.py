@@ -5,6 +5,7 @@ server (``h11``) on a loopback port. Both only move bytes; every answer is the e
 
 from __future__ import annotations
 
+import math
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -20,7 +21,7 @@ from ._rest import RestReply, okx_error
 __all__ = ["FakeRestTransport", "RestServer", "open_fake_rest_server", "serve_http_connection"]
 
 _MAX_BODY: Final = 1 << 20
-# A peer that sends nothing of a request for this long is dropped (real seconds).
+# A peer that stalls in the middle of a request for this long is dropped (real seconds).
 _READ_TIMEOUT: Final = 10.0
 
 
@@ -64,7 +65,10 @@ async def _next_event(conn: h11.Connection, stream: trio.abc.Stream) -> object:
         event = conn.next_event()
         if event is not h11.NEED_DATA:
             return event
-        with trio.move_on_after(_READ_TIMEOUT) as scope:
+        # An idle keep-alive connection may wait for its next request as long as it likes
+        # (until the server closes); a request begun must arrive within the bound.
+        idle = conn.their_state is h11.IDLE
+        with trio.move_on_after(math.inf if idle else _READ_TIMEOUT) as scope:
             data = await stream.receive_some(65536)
         if scope.cancelled_caught:
             return None

@@ -50,16 +50,18 @@ class RestRequest:
     """One HTTP request as a handler sees it.
 
     ``query`` holds the first value of each query parameter; ``headers`` has lower-case
-    names; ``client`` is who asked (the peer's IP on loopback, ``"memory"`` in memory): rate
-    limits count per client, as OKX counts per IP.
+    names (it and ``body`` are left out of the repr: they may hold credentials); ``client``
+    is who asked (the peer's IP on loopback, ``"memory"`` in memory): rate limits count per
+    client, as OKX counts per IP.
     """
 
     method: str
     path: str
     query: Mapping[str, str]
-    headers: Mapping[str, str]
-    body: bytes
-    now: float
+    # Signed requests carry credentials in headers and body: never in a repr.
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes = field(repr=False)
+    now: float = 0.0
     client: str = "memory"
 
 
