@@ -135,8 +135,9 @@ async def test_a_book_has_400_realistic_levels_and_irregular_seq_ids(
     exchange = calm()
     async with reading(exchange) as reader:
         await trio.sleep(150.05)  # 1500 pushes, the last one read
-        model = exchange._venue.data.feeds.feed("BTC-USDT").book
-        fake_bids, fake_asks, fake_seq = model.rows(True), model.rows(False), model.seq_id
+        fake = exchange.order_book("BTC-USDT")
+        assert fake is not None
+        fake_bids, fake_asks, fake_seq = fake["bids"], fake["asks"], fake["seqId"]
     engine = reader.engine
     assert len(reader.pushes) > 1400
     assert all(outcome is ApplyOutcome.APPLIED for *_, outcome in reader.pushes)
@@ -151,8 +152,8 @@ async def test_a_book_has_400_realistic_levels_and_irregular_seq_ids(
     steps = [seq - prev for prev, seq in reader.links()]
     assert min(steps) >= 1 and len(set(steps)) > 20  # irregular, never +1 alone
     # The client's book is the fake's book, level for level.
-    assert [(lv.price_text, lv.size_text) for lv in book.bids] == [r[:2] for r in fake_bids]
-    assert [(lv.price_text, lv.size_text) for lv in book.asks] == [r[:2] for r in fake_asks]
+    assert [[lv.price_text, lv.size_text] for lv in book.bids] == [r[:2] for r in fake_bids]
+    assert [[lv.price_text, lv.size_text] for lv in book.asks] == [r[:2] for r in fake_asks]
     assert book.seq_id == fake_seq
 
 
@@ -287,10 +288,13 @@ async def test_without_snapshots_only_updates_come_and_rest_seeds_the_book(
     skipped = [p for p in reader.pushes if p[4] is ApplyOutcome.SKIPPED]
     assert [(round(t, 9), seq) for t, _, _, seq, _ in skipped] == [(0.6, rest["seqId"])]
     assert set(outcomes[6:]) == {ApplyOutcome.APPLIED} and engine.valid
-    model = exchange._venue.data.feeds.feed("BTC-USDT").book
+    fake = exchange.order_book("BTC-USDT")
     book = engine.book()
-    assert book is not None and book.seq_id == model.seq_id
-    assert [lv.price_text for lv in book.bids] == [row[0] for row in model.rows(True)]
+    assert book is not None and fake is not None and book.seq_id == fake["seqId"]
+    assert [lv.price_text for lv in book.bids] == [row[0] for row in fake["bids"]]
+    assert exchange.order_book("ETH-USDT") is None  # nothing has read that book
+    with pytest.raises(ValueError, match=r"depth must be an int in 1\.\.400, got 0"):
+        exchange.order_book("BTC-USDT", 0)
 
 
 def test_the_book_switches_are_checked() -> None:

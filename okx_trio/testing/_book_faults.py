@@ -16,9 +16,11 @@ connection, and so are its resets and its quiet periods.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .._subscription import Subscription
 from ._book_stream import BOOK_FAULT_CHANNELS, BookFaultKind
+from ._books import BOOK_DEPTH
 from ._faults import FaultsMixin, Only
 from ._records import EndpointName
 
@@ -148,6 +150,26 @@ class BookFaultsMixin(FaultsMixin):
         for inst_id in inst_ids:
             self._venue.data.feeds.feed(self._book_inst_id(inst_id)).book.held = False
         self._notify()
+
+    def order_book(self, inst_id: str, depth: int = 400) -> dict[str, Any] | None:
+        """The exchange's book of *inst_id* now, as REST ``GET /api/v5/market/books`` shows
+        it (``{"asks", "bids", "ts", "seqId"}``, *depth* levels a side), without moving the
+        market; None if nothing has read the book yet. For asserting a client's book.
+
+        Raises:
+            ValueError: for an id that is not an instrument id, or *depth* not in 1..400.
+        """
+        if not (isinstance(depth, int) and 1 <= depth <= BOOK_DEPTH):
+            raise ValueError(f"depth must be an int in 1..{BOOK_DEPTH}, got {depth!r}")
+        book = self._venue.data.feeds.feed(self._book_inst_id(inst_id)).book
+        if not book.started:
+            return None
+        return {
+            "asks": [list(row) for row in book.rows(False, depth)],
+            "bids": [list(row) for row in book.rows(True, depth)],
+            "ts": str(book.ts),
+            "seqId": book.seq_id,
+        }
 
     @staticmethod
     def _book_inst_id(item: Subscription | str) -> str:
