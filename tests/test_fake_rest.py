@@ -299,3 +299,50 @@ async def test_a_standalone_rest_server_survives_garbage() -> None:
             async with httpx.AsyncClient(base_url=url, timeout=5.0) as http:
                 answer = (await http.get("/api/v5/public/time")).json()
                 assert answer["code"] == "0"
+
+
+async def test_a_book_seeds_from_loopback_rest_and_continues_on_the_loopback_websocket() -> None:
+    from trio_websocket import open_websocket_url
+
+    exchange = FakeExchange(
+        tick_interval=0.05, book_snapshots=False, market=MarketSimulator(0, volatility=0.00003)
+    )
+    engine = BookEngine("BTC-USDT", "books")
+    engine.begin_rest_seed()
+    outcomes: list[str] = []
+    with trio.fail_after(10):
+        async with (
+            open_fake_exchange_server(exchange) as ws_url,
+            open_websocket_url(ws_url) as ws,
+            httpx.AsyncClient(base_url=str(exchange.rest_url), timeout=5.0) as http,
+        ):
+            sub = {"op": "subscribe", "args": [{"channel": "books", "instId": "BTC-USDT"}]}
+            await ws.send_message(json.dumps(sub))
+
+            async def apply_next() -> None:
+                message = json.loads(await ws.get_message())
+                if "data" in message:
+                    [data] = message["data"]
+                    result = engine.apply(
+                        message["action"],
+                        data["prevSeqId"],
+                        data["seqId"],
+                        int(data["ts"]),
+                        data["bids"],
+                        data["asks"],
+                    )
+                    outcomes.append(result.outcome.value)
+
+            while engine.buffered < 3:
+                await apply_next()
+            answer = await http.get(BOOKS, params={"instId": "BTC-USDT", "sz": "400"})
+            [rest] = answer.json()["data"]
+            seeded = engine.apply_rest_snapshot(
+                rest["seqId"], int(rest["ts"]), rest["bids"], rest["asks"]
+            )
+            assert seeded.value == "ok"
+            while len(outcomes) < 40:
+                await apply_next()
+    assert engine.valid
+    assert set(outcomes) <= {"buffered", "applied", "skipped"}
+    assert outcomes[-10:] == ["applied"] * 10
