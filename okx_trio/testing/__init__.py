@@ -6,8 +6,12 @@ on both endpoints, in memory through :meth:`FakeExchange.connector` (determinist
 ``trio.testing.MockClock``) or over a real socket with :func:`open_fake_exchange_server`, and
 lets a test inject the faults a real exchange produces: dropped and refused connections, a
 silent half-open server, a stalled stream, rejected instruments, lost requests, upgrade
-notices and garbage. Each connection is a sans-IO :class:`FakeServerProtocol`; how closely
-it follows OKX is set by the :class:`Fidelity` switches.
+notices and garbage, and per-book faults (a dropped, repeated or reordered update, a crossed
+book, a wrong checksum, a late snapshot). It serves OKX's REST order book and time too
+(:meth:`FakeExchange.http_transport` in memory, :func:`open_fake_rest_server` on loopback;
+routes: :class:`RestRouter`, :func:`register_route`). Each connection is a sans-IO
+:class:`FakeServerProtocol`; how closely it follows OKX is set by the :class:`Fidelity`
+switches.
 :class:`ReplayExchange` plays back a recorded session (see :func:`load_capture`).
 :func:`run_chaos` soaks a client in a seeded :class:`ChaosSchedule` of faults, holding it to
 its invariants throughout (the wire rules are :class:`Auditor`'s).
@@ -29,6 +33,8 @@ from ._chaos_schedule import Fault as Fault
 from ._chaos_schedule import FaultKind as FaultKind
 from ._exchange import FakeExchange as FakeExchange
 from ._fidelity import Fidelity as Fidelity
+from ._http import FakeRestTransport as FakeRestTransport
+from ._http import open_fake_rest_server as open_fake_rest_server
 from ._market import MarketSimulator as MarketSimulator
 from ._memory import MemoryWebSocket as MemoryWebSocket
 from ._record import RecordSummary as RecordSummary
@@ -39,6 +45,13 @@ from ._replay import CaptureLine as CaptureLine
 from ._replay import ReplayExchange as ReplayExchange
 from ._replay import load_capture as load_capture
 from ._replay import parse_capture as parse_capture
+from ._rest import RateLimit as RateLimit
+from ._rest import RestReply as RestReply
+from ._rest import RestRequest as RestRequest
+from ._rest import RestRouter as RestRouter
+from ._rest import okx_error as okx_error
+from ._rest import okx_ok as okx_ok
+from ._rest import register_route as register_route
 from ._server import open_fake_exchange_server as open_fake_exchange_server
 from ._server_protocol import FakeServerProtocol as FakeServerProtocol
 
@@ -55,20 +68,29 @@ __all__ = [
     "ChaosSchedule",
     "FakeConnection",
     "FakeExchange",
+    "FakeRestTransport",
     "FakeServerProtocol",
     "Fault",
     "FaultKind",
     "Fidelity",
     "MarketSimulator",
     "MemoryWebSocket",
+    "RateLimit",
     "RecordSummary",
     "RecordedRequest",
     "ReplayExchange",
+    "RestReply",
+    "RestRequest",
+    "RestRouter",
     "chaos_config",
     "count_tasks",
     "load_capture",
+    "okx_error",
+    "okx_ok",
     "open_fake_exchange_server",
+    "open_fake_rest_server",
     "parse_capture",
     "record_session",
+    "register_route",
     "run_chaos",
 ]

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .._subscription import Subscription
+from ._book_stream import BookFaults, BookStream
 from ._derivatives_data import DerivativesData
-from ._feeds import Book, Feeds, InstrumentFeed, Side
+from ._feeds import Feeds, InstrumentFeed
+from ._fidelity import Fidelity
 from ._listing import Listing, instrument
 from ._market import format_decimal
 from ._protocol import encode_push
@@ -32,11 +34,13 @@ _CANDLE_KINDS: Final = (
 
 @dataclass(slots=True)
 class Cursor:
-    """One subscription's place in its channel's stream."""
+    """One subscription's place in its channel's stream; *book_faults* are the connection's
+    pending faults for it (a ``books`` subscription), kept across resubscribes."""
 
     trade_id: int | None = None
-    book: Book | None = None
     candle_open: int | None = None
+    book_faults: BookFaults | None = None
+    book: BookStream | None = None
 
 
 def index_underlying(index_id: str) -> str:
@@ -48,8 +52,9 @@ def index_underlying(index_id: str) -> str:
 class ChannelData:
     """Renders pushes for every public and business channel the fake serves."""
 
-    def __init__(self, feeds: Feeds, listing: Listing, seed: int) -> None:
+    def __init__(self, feeds: Feeds, listing: Listing, seed: int, fidelity: Fidelity) -> None:
         self.feeds = feeds
+        self.fidelity = fidelity
         self.listing = listing
         self.derivatives = DerivativesData(feeds, listing, seed)
 
@@ -77,7 +82,7 @@ class ChannelData:
         if channel in ("trades", "trades-all"):
             return self._trades(sub, feed, cursor)
         if channel in ("books", "books5", "bbo-tbt"):
-            return self._book(sub, feed, cursor)
+            return self._book(sub, feed, cursor, ts_ms)
         if channel == "mark-price":
             mark = {"instType": ticker["instType"], "instId": inst_id}
             mark.update(markPx=format_decimal(feed.mid().quantize(feed.tick)), ts=ticker["ts"])
@@ -108,40 +113,28 @@ class ChannelData:
 
     # -- books ------------------------------------------------------------------------------
 
-    def _book(self, sub: Subscription, feed: InstrumentFeed, cursor: Cursor) -> list[str]:
+    def _book(
+        self, sub: Subscription, feed: InstrumentFeed, cursor: Cursor, ts_ms: int
+    ) -> list[str]:
         book = feed.current_book()
-        asks_all, bids_all = sorted(book.asks), sorted(book.bids, reverse=True)
         if sub.channel != "books":
             depth = 5 if sub.channel == "books5" else 1
-            data: dict[str, Any] = {
-                "asks": feed.levels(book.asks, asks_all[:depth]),
-                "bids": feed.levels(book.bids, bids_all[:depth]),
-            }
+            data: dict[str, Any] = {"asks": book.rows(False, depth), "bids": book.rows(True, depth)}
             if sub.channel == "books5":
                 data["instId"] = feed.inst_id
             data.update(ts=str(book.ts), seqId=book.seq_id)
             return [encode_push(sub.arg, [data])]
-        last = cursor.book
-        cursor.book = book.copy()
-        if last is None:
-            data = {
-                "asks": feed.levels(book.asks, asks_all),
-                "bids": feed.levels(book.bids, bids_all),
-                "ts": str(book.ts),
-                "checksum": 0,
-                "prevSeqId": -1,
-                "seqId": book.seq_id,
-            }
-            return [encode_push(sub.arg, [data], action="snapshot")]
-        data = {
-            "asks": feed.levels(book.asks, _changed(last.asks, book.asks, reverse=False)),
-            "bids": feed.levels(book.bids, _changed(last.bids, book.bids, reverse=True)),
-            "ts": str(book.ts),
-            "checksum": 0,
-            "prevSeqId": last.seq_id,
-            "seqId": book.seq_id,
-        }
-        return [encode_push(sub.arg, [data], action="update")]
+        stream = cursor.book
+        if stream is None:
+            stream = cursor.book = BookStream(cursor.book_faults or BookFaults())
+        fidelity = self.fidelity
+        return stream.render(
+            sub,
+            book,
+            ts_ms,
+            checksums=fidelity.book_checksums,
+            snapshots=fidelity.book_snapshots,
+        )
 
     # -- candles and indexes ----------------------------------------------------------------
 
@@ -168,10 +161,3 @@ class ChannelData:
             "sodUtc8": ticker["sodUtc8"],
             "ts": ticker["ts"],
         }
-
-
-def _changed(before: Side, after: Side, *, reverse: bool) -> list[int]:
-    """The price ticks whose level differs (removed levels included), in book order."""
-    ticks = {t for t, level in after.items() if before.get(t) != level}
-    ticks.update(t for t in before if t not in after)
-    return sorted(ticks, reverse=reverse)

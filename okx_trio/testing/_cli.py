@@ -72,6 +72,8 @@ async def _serve(args: argparse.Namespace) -> None:
         exchange, args.host, args.port, ssl_context=ssl_context
     ) as url:
         print(url, flush=True)
+        # stdout stays one line (scripts read the WebSocket URL from it).
+        print(f"REST API at {exchange.rest_url}", file=sys.stderr, flush=True)
         await trio.sleep_forever()
 
 

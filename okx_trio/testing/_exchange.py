@@ -13,13 +13,14 @@ import trio
 
 from .._okx import BUSINESS_PATH, PRIVATE_PATH, PUBLIC_PATH
 from .._subscription import Subscription
-from ._faults import FaultsMixin
+from ._book_faults import BookFaultsMixin
 from ._fidelity import Fidelity
 from ._limits import CONNECT_WINDOW, admit_into_window, check_limit
 from ._listing import DEFAULT_LISTING, Listing
 from ._market import MarketSimulator
 from ._memory import MemoryWebSocket, open_memory_connection
 from ._records import EndpointName, FakeConnection, RecordedRequest
+from ._rest_exchange import RestMixin
 from ._server_protocol import FakeServerProtocol
 from ._session import ExchangeSession
 from ._transport import ServerTransport
@@ -35,7 +36,7 @@ def endpoint_of_path(path: str) -> EndpointName | None:
     return _PATHS.get(path.rstrip("/") or "/")
 
 
-class FakeExchange(FaultsMixin):
+class FakeExchange(BookFaultsMixin, RestMixin):
     """An in-process OKX v5 exchange serving every public and business market channel.
 
     Connect through :meth:`connector` (in memory, deterministic under Trio's ``MockClock``)
@@ -53,12 +54,18 @@ class FakeExchange(FaultsMixin):
 
     Fidelity switches (all OKX's behaviour by default; see :class:`Fidelity`):
     *reject_unlisted*, *idle_timeout*, *notice_close_after*, *msg_before_code*, *conn_id*,
-    *stagger_ms*, *data_before_ack*. The listing is *listed* (instrument ids) and *indexes*
-    (for the index channels); default: see ``okx_trio.testing._listing``.
+    *stagger_ms*, *data_before_ack*, *book_checksums*, *book_snapshots*. The listing is
+    *listed* (instrument ids) and *indexes* (for the index channels); default: see
+    ``okx_trio.testing._listing``.
 
     Timestamps are ``epoch_ms + round((trio.current_time() - latency) * 1000)``, less a
     stable per-instrument stagger of up to *stagger_ms*, and never decrease from one push
     of an instrument to the next.
+
+    Books (``books``: 400 levels, irregular seqIds the same on every connection, keep-alives,
+    resets) break on demand through the per-book faults (``drop_book_update`` ...); the REST
+    API (``GET /api/v5/market/books``, ``/api/v5/public/time``) is served in memory by
+    :meth:`http_transport` and on loopback next to the WebSocket (:attr:`rest_url`).
 
     OKX's rate limits are off unless asked for; set them at construction or later through
     the attributes of the same names. An event at time ``t`` counts against its window until
@@ -103,6 +110,8 @@ class FakeExchange(FaultsMixin):
         conn_id: bool = True,
         stagger_ms: int = 5,
         data_before_ack: bool = False,
+        book_checksums: bool = False,
+        book_snapshots: bool = True,
     ) -> None:
         self.max_connects_per_second = max_connects_per_second
         if epoch_ms is None:
@@ -120,6 +129,8 @@ class FakeExchange(FaultsMixin):
             conn_id=conn_id,
             stagger_ms=stagger_ms,
             data_before_ack=data_before_ack,
+            book_checksums=book_checksums,
+            book_snapshots=book_snapshots,
         )
         listing = Listing(
             DEFAULT_LISTING[0] if listed is None else listed,
@@ -150,6 +161,7 @@ class FakeExchange(FaultsMixin):
         """Connection attempts refused by ``max_connects_per_second``."""
         self.accepted_connections = 0
         """Connection attempts that were accepted."""
+        self._init_rest()
 
     # -- settings ----------------------------------------------------------------------------
 

@@ -13,16 +13,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
+from ._books import BOOK_DEPTH, BookModel
 from ._candles import CandleSeries
-from ._market import MarketSimulator, format_decimal
+from ._market import MarketSimulator
 
-__all__ = ["BOOK_DEPTH", "Book", "Feeds", "InstrumentFeed", "Trade"]
+__all__ = ["BOOK_DEPTH", "Feeds", "InstrumentFeed", "Trade"]
 
-BOOK_DEPTH: Final = 400
 _TRADES_KEPT: Final = 256
-
-#: price ticks -> (size, number of orders)
-Side = dict[int, tuple[Decimal, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,19 +30,6 @@ class Trade:
     side: str
     ts: int
     seq_id: int
-
-
-@dataclass(slots=True)
-class Book:
-    """A book state: both sides by price tick, its seqId and generation time."""
-
-    bids: Side
-    asks: Side
-    seq_id: int
-    ts: int
-
-    def copy(self) -> Book:
-        return Book(dict(self.bids), dict(self.asks), self.seq_id, self.ts)
 
 
 class InstrumentFeed:
@@ -63,7 +47,8 @@ class InstrumentFeed:
         self.trades: deque[Trade] = deque(maxlen=_TRADES_KEPT)
         self._next_trade_id = 100_000_000 + self._rng.randrange(900_000_000)
         self._trade_seq = self._rng.randrange(1_000_000)
-        self.book: Book | None = None
+        book_rng = random.Random(f"okx-trio-book:{seed}:{inst_id}")
+        self.book = BookModel(self.tick, self.lot, book_rng)
         self.candles: dict[tuple[str, str], CandleSeries] = {}
 
     # -- stepping ---------------------------------------------------------------------------
@@ -90,7 +75,7 @@ class InstrumentFeed:
                 series.add(ts, px, sz, quote if self.spot else base, quote)
             else:
                 series.add(ts, mid.quantize(self.tick))
-        if self.book is not None:
+        if self.book.started:
             self._move_book(ticker, ts)
 
     # -- trades -----------------------------------------------------------------------------
@@ -123,47 +108,25 @@ class InstrumentFeed:
 
     # -- the book ---------------------------------------------------------------------------
 
-    def current_book(self) -> Book:
+    def current_book(self) -> BookModel:
         """The full book now (built around the ticker's bid and ask on first use)."""
-        if self.book is None:
+        book = self.book
+        if not book.started:
             assert self.ticker is not None, "at() first"
-            self.book = Book({}, {}, self._rng.randrange(1_000, 1_000_000), 0)
-            self._move_book(self.ticker, int(self.ticker["ts"]))
-        return self.book
+            ticker = self.ticker
+            book.start(*self._best(ticker), int(ticker["ts"]))
+        return book
 
-    def _level(self) -> tuple[Decimal, int]:
-        lots = max(1, round(self._rng.lognormvariate(3.0, 1.2)))
-        return (self.lot * lots, self._rng.randint(1, 20))
+    def _best(self, ticker: dict[str, str]) -> tuple[int, int, Decimal, Decimal]:
+        return (
+            round(Decimal(ticker["bidPx"]) / self.tick),
+            round(Decimal(ticker["askPx"]) / self.tick),
+            Decimal(ticker["bidSz"]),
+            Decimal(ticker["askSz"]),
+        )
 
     def _move_book(self, ticker: dict[str, str], ts: int) -> None:
-        book = self.book
-        assert book is not None
-        best_bid = round(Decimal(ticker["bidPx"]) / self.tick)
-        best_ask = round(Decimal(ticker["askPx"]) / self.tick)
-        for side, best, sign in ((book.bids, best_bid, -1), (book.asks, best_ask, 1)):
-            deepest = best + sign * (BOOK_DEPTH - 1)
-            low, high = min(best, deepest), max(best, deepest)
-            for ticks in [t for t in side if not low <= t <= high]:
-                del side[ticks]
-            for ticks in range(low, high + 1):
-                if ticks not in side:
-                    side[ticks] = self._level()
-            # A few levels change size on every step, as resting orders come and go.
-            for _ in range(self._rng.randint(1, 3)):
-                side[best + sign * self._rng.randrange(min(BOOK_DEPTH, 40))] = self._level()
-        book.bids[best_bid] = (Decimal(ticker["bidSz"]), book.bids[best_bid][1])
-        book.asks[best_ask] = (Decimal(ticker["askSz"]), book.asks[best_ask][1])
-        # seqId steps are irregular on OKX (jumps of 7, 12, 45 ... were seen).
-        book.seq_id += self._rng.randint(1, 60)
-        book.ts = ts
-
-    def levels(self, side: Side, ticks: list[int]) -> list[list[str]]:
-        """OKX's ``[price, size, "0", orders]`` rows for *ticks* of *side* (size "0": gone)."""
-        rows = []
-        for t in ticks:
-            size, orders = side.get(t, (Decimal(0), 0))
-            rows.append([format_decimal(self.tick * t), format_decimal(size), "0", str(orders)])
-        return rows
+        self.book.move(*self._best(ticker), ts)
 
 
 class Feeds:

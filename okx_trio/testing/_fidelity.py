@@ -33,6 +33,12 @@ class Fidelity:
             of one instant alike.
         data_before_ack: The first push of a subscription goes out before its ack, as seen
             in recorded traffic now and then (off by default: OKX usually acks first).
+        book_checksums: ``books`` pushes carry OKX's checksum of the book after them (a
+            signed CRC32 of the top 25 levels), as before June 2026 (off by default: OKX
+            sends ``checksum: 0`` since then).
+        book_snapshots: A ``books`` subscription starts with a snapshot (``prevSeqId -1``),
+            as OKX does (off: only updates come after the ack, as OKX once planned, and a
+            client must seed the book from REST ``GET /api/v5/market/books``).
     """
 
     reject_unlisted: bool = True
@@ -42,6 +48,8 @@ class Fidelity:
     conn_id: bool = True
     stagger_ms: int = 5
     data_before_ack: bool = False
+    book_checksums: bool = False
+    book_snapshots: bool = True
 
     def __post_init__(self) -> None:
         for name in ("idle_timeout", "notice_close_after"):
@@ -52,3 +60,6 @@ class Fidelity:
                 raise ValueError(f"{name} must be a number > 0 or None, got {value!r}")
         if not isinstance(self.stagger_ms, int) or self.stagger_ms < 0:
             raise ValueError(f"stagger_ms must be an int >= 0, got {self.stagger_ms!r}")
+        for name in ("book_checksums", "book_snapshots"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")

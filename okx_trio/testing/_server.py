@@ -27,6 +27,7 @@ from trio_websocket import (
 from .._okx import PUBLIC_PATH
 from ._exchange import FakeExchange, endpoint_of_path
 from ._groups import raise_single
+from ._http import open_fake_rest_server
 
 __all__ = ["open_fake_exchange_server"]
 
@@ -175,7 +176,9 @@ async def open_fake_exchange_server(
     Behaviour matches the in-memory :meth:`FakeExchange.connector`: refused attempts are
     rejected in the handshake with HTTP 503 (clients see ``trio_websocket.ConnectionRejected``);
     :meth:`FakeExchange.drop_connections` really closes the socket (code 1006 aborts the
-    TCP connection, other codes send a close frame first). The server runs on real time;
+    TCP connection, other codes send a close frame first). The REST API is served over HTTP
+    (HTTPS with *ssl_context*) on a second port of *host*: ``exchange.rest_url`` inside the
+    block (see :func:`open_fake_rest_server`). The server runs on real time;
     do not use it under an autojump clock.
 
     Leaving the block stops listening and aborts every open connection (the exchange
@@ -204,7 +207,8 @@ async def open_fake_exchange_server(
             # serve_listeners owns (and closes) the listeners from here on.
             await nursery.start(trio.serve_listeners, handler, listeners)
             try:
-                yield url
+                async with open_fake_rest_server(exchange, host, ssl_context=ssl_context):
+                    yield url
             finally:
                 nursery.cancel_scope.cancel()
     except BaseExceptionGroup as group:

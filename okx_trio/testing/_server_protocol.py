@@ -17,6 +17,7 @@ from typing import Any, Final, Protocol
 
 from .._okx import BUSINESS_PATH, IDLE_CLOSE_CODE, PUBLIC_PATH
 from .._subscription import Subscription
+from ._book_stream import BOOK_FAULT_CHANNELS, BookFaults
 from ._channel_data import Cursor
 from ._fidelity import IDLE_CLOSE_REASON, NOTICE_CLOSE_CODE, NOTICE_CLOSE_REASON, Fidelity
 from ._limits import REQUEST_WINDOW, admit_into_window
@@ -128,6 +129,7 @@ class FakeServerProtocol:
         self.record = record
         self._host = host
         self._schedule: dict[Subscription, _Schedule] = {}
+        self._book_faults: dict[Subscription, BookFaults] = {}
         self._request_times: deque[float] = deque()
         self._last_inbound = now
         self._notice_close_at = math.inf
@@ -209,7 +211,10 @@ class FakeServerProtocol:
         # A new subscription starts healthy, unless the freeze outlives resubscribing.
         if sub.inst_id is not None and self._host.frozen_for_new_subscriptions(sub.inst_id):
             record.frozen.add(sub.inst_id)
-        self._schedule[sub] = _Schedule(now, self._host.cadence(sub))
+        cursor = Cursor()
+        if sub.channel in BOOK_FAULT_CHANNELS:
+            cursor.book_faults = self.book_faults(sub)
+        self._schedule[sub] = _Schedule(now, self._host.cadence(sub), cursor=cursor)
 
     def _unsubscribe(self, sub: Subscription) -> None:
         record = self.record
@@ -217,6 +222,14 @@ class FakeServerProtocol:
         self._schedule.pop(sub, None)
         if sub.inst_id is not None and not any(s.inst_id == sub.inst_id for s in record.subscribed):
             record.frozen.discard(sub.inst_id)
+
+    def book_faults(self, sub: Subscription) -> BookFaults:
+        """The faults pending for book subscription *sub* on this connection (made on first
+        use; they outlive unsubscribing, so a fault can wait for the next subscribe)."""
+        faults = self._book_faults.get(sub)
+        if faults is None:
+            faults = self._book_faults[sub] = BookFaults()
+        return faults
 
     # -- output the exchange asks for -------------------------------------------------------
 

@@ -120,7 +120,7 @@ class Venue:
         self.fidelity = fidelity
         self._cadence = _check_cadences(cadence)
         self.max_requests_per_hour = max_requests_per_hour
-        self.data = ChannelData(Feeds(market, seed), listing, seed)
+        self.data = ChannelData(Feeds(market, seed), listing, seed, fidelity)
         self.changed = changed
         self.latency = 0.0
         self.silent = False
