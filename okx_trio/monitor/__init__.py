@@ -14,7 +14,6 @@ One concept a module: ``_format`` (numbers), ``_figures`` (what stats say),
 
 from ._app import Monitor as Monitor
 from ._app import demo_host as demo_host
-from ._app import run as run
 from ._cli import INSTALL_HINT as INSTALL_HINT
 from ._cli import build_parser as build_parser
 from ._cli import main as main
@@ -69,6 +68,7 @@ from ._render import DROP_ORDER as DROP_ORDER
 from ._render import Screen as Screen
 from ._render import pair_window as pair_window
 from ._render import render as render
+from ._run import run as run
 
 __all__ = [
     "COLUMNS",
