@@ -39,6 +39,8 @@ TREND_WIDTH: Final = 20
 TREND_MIN: Final = 8
 #: Events kept on screen however many pairs there are.
 MIN_EVENTS: Final = 2
+#: The connections panel goes before the pair table has fewer rows than this.
+POOL_MIN_ROWS: Final = 5
 
 FOOTER: Final = (
     "+PAIR add · -PAIR remove · Tab view · PgUp/PgDn scroll · q quit · ? help · Ctrl-C exit"
@@ -134,7 +136,9 @@ class Screen:
         rows, events, room = total, None, 0  # unlimited height: everything
         if height is not None:
             fixed = lines_of(status) + 1 + 3 + 2  # input line, table head, events border
-            if pool is not None and height - fixed - lines_of(pool) >= MIN_EVENTS + 2:
+            # The connections panel only if it leaves room for a few pairs too.
+            pool_room = min(max(total, 1), POOL_MIN_ROWS) + MIN_EVENTS + 1
+            if pool is not None and height - fixed - lines_of(pool) >= pool_room:
                 fixed += lines_of(pool)
             else:
                 pool = None  # a tiny terminal: the totals still say how the pool is
