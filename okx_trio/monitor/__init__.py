@@ -7,13 +7,19 @@ and ``import okx_trio`` never imports this package.
 
 One concept a module: ``_format`` (numbers), ``_figures`` (what stats say),
 ``_commands`` (typed commands), ``_loglines`` (log lines, state words), ``_model``,
-``_panels`` and ``_render`` (the screen), ``_input`` (the keyboard), ``_logs`` (log records),
-``_live`` (the terminal), ``_faults`` and ``_demo`` (the demo's faults), ``_options``,
-``_app`` (the Trio program) and ``_cli`` (the command line).
+``_panels`` and ``_render`` (the screen), ``_views`` (which view shows which channel),
+``_channels`` (the other channels' data), ``_view_part`` (the view on screen),
+``_book_view``, ``_trades_view``, ``_candles_view`` and ``_funding_view`` (one view each),
+``_input`` (the keyboard), ``_logs`` (log records), ``_live`` (the terminal), ``_faults``
+and ``_demo`` (the demo's faults), ``_options``, ``_app`` (the Trio program), ``_run``
+(setting it up) and ``_cli`` (the command line).
 """
 
 from ._app import Monitor as Monitor
 from ._app import demo_host as demo_host
+from ._book_view import BookSource as BookSource
+from ._channels import ChannelsModel as ChannelsModel
+from ._channels import SwapLine as SwapLine
 from ._cli import INSTALL_HINT as INSTALL_HINT
 from ._cli import build_parser as build_parser
 from ._cli import main as main
@@ -69,6 +75,9 @@ from ._render import Screen as Screen
 from ._render import pair_window as pair_window
 from ._render import render as render
 from ._run import run as run
+from ._views import VIEWS as VIEWS
+from ._views import View as View
+from ._views import view_of_channel as view_of_channel
 
 __all__ = [
     "COLUMNS",
@@ -78,6 +87,9 @@ __all__ = [
     "HELP_LINES",
     "INSTALL_HINT",
     "LOW_REQUEST_BUDGET",
+    "VIEWS",
+    "BookSource",
+    "ChannelsModel",
     "Command",
     "CommandError",
     "DemoFault",
@@ -93,7 +105,9 @@ __all__ = [
     "RateLimiter",
     "Screen",
     "StateWords",
+    "SwapLine",
     "TickLogLimiter",
+    "View",
     "base_volume",
     "build_parser",
     "demo_host",
@@ -128,4 +142,5 @@ __all__ = [
     "timestamped",
     "url_failure_count",
     "url_host",
+    "view_of_channel",
 ]

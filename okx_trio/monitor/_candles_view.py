@@ -29,9 +29,19 @@ def _number(value: Decimal) -> str:
     return f"{value:f}"
 
 
+def _overlaps(low: Decimal, high: Decimal, bottom: Decimal, top: Decimal) -> bool:
+    """Whether *low*..*high* reaches into the row *bottom*..*top* (touching its edge is
+    not enough, so a body ending on a row's edge does not fill the row; a flat range on the
+    edge does count, or it would vanish)."""
+    if low == high:
+        return bottom <= low <= top
+    return low < top and high > bottom
+
+
 def candle_cells(candle: Candle, low: Decimal, high: Decimal, rows: int) -> list[str]:
     """The column of *candle* in a chart of *rows* rows spanning *low*..*high*, top first:
-    ``█`` where the body (open to close) reaches a row, ``│`` where only the wick does."""
+    ``█`` where the body (open to close) reaches into a row, ``│`` where only the wick
+    does."""
     span = high - low
     cells: list[str] = []
     for row in range(rows):
@@ -42,9 +52,9 @@ def candle_cells(candle: Candle, low: Decimal, high: Decimal, rows: int) -> list
         top = high - span * row / rows
         bottom = high - span * (row + 1) / rows
         body_low, body_high = sorted((candle.open, candle.close))
-        if body_low <= top and body_high >= bottom:
+        if _overlaps(body_low, body_high, bottom, top):
             cells.append("█")
-        elif candle.low <= top and candle.high >= bottom:
+        elif _overlaps(candle.low, candle.high, bottom, top):
             cells.append("│")
         else:
             cells.append(" ")
@@ -95,8 +105,8 @@ def render_candles(
     chart: list[RenderableType] = [title]
     for row in range(rows):
         label = _number(high) if row == 0 else _number(low) if row == rows - 1 else ""
-        line = Text(f"{label:>{axis}} ┤" if label else f"{'':>{axis}} │", style="dim")
-        line.no_wrap, line.overflow = True, "crop"
+        line = Text(no_wrap=True, overflow="crop")
+        line.append(f"{label:>{axis}} ┤" if label else f"{'':>{axis}} │", style="dim")
         for cells, style in zip(columns, styles, strict=True):
             line.append(cells[row], style=style)
             line.append(" ")
