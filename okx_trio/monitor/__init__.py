@@ -16,6 +16,7 @@ and ``_demo`` (the demo's faults), ``_options``, ``_app`` (the Trio program), ``
 """
 
 from ._app import Monitor as Monitor
+from ._app import book_source as book_source
 from ._app import demo_host as demo_host
 from ._book_view import BookSource as BookSource
 from ._channels import ChannelsModel as ChannelsModel
@@ -68,6 +69,7 @@ from ._model import MonitorModel as MonitorModel
 from ._model import PairRow as PairRow
 from ._options import DEFAULT_PAIRS as DEFAULT_PAIRS
 from ._options import Options as Options
+from ._options import demo_channels as demo_channels
 from ._panels import render_connections as render_connections
 from ._render import COLUMNS as COLUMNS
 from ._render import DROP_ORDER as DROP_ORDER
@@ -109,7 +111,9 @@ __all__ = [
     "TickLogLimiter",
     "View",
     "base_volume",
+    "book_source",
     "build_parser",
+    "demo_channels",
     "demo_host",
     "failover_url",
     "format_age",
