@@ -351,12 +351,16 @@ async def test_channel_commands_subscribe_feed_their_views_and_switch_to_them(
         )
         mon.watch(Subscription.parse("trades:BTC-USDT"))  # as run() does for Options
         channels = mon.model.channels
+
+        def on_screen() -> str:  # read afresh each time (mypy would narrow the attribute)
+            return channels.view
+
         send, receive = trio.open_memory_channel[str](10)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(mon.run, receive, None, False)
             await trio.sleep(2.0)
             assert len(channels.trades["BTC-USDT"]) > 0
-            assert channels.view == "tickers"  # subscribing at start switches nothing
+            assert on_screen() == "tickers"  # subscribing at start switches nothing
             await send.send(
                 "+books:eth-usdt +candle1m:btc-usdt +funding-rate:BTC-USDT-SWAP "
                 "+mark-price:btc-usdt-swap +books:ETH-USDT\n"
@@ -378,13 +382,13 @@ async def test_channel_commands_subscribe_feed_their_views_and_switch_to_them(
             swap = channels.swaps["BTC-USDT-SWAP"]
             assert swap.funding is not None and swap.mark is not None
             # The last add's view is on screen (an add of one already watched too).
-            assert channels.view == "book"
+            assert on_screen() == "book"
             assert channels.selected("book") == "ETH-USDT"
             await send.send("-trades:BTC-USDT -books:ETH-USDT -books:SOL-USDT trades\n")
             await trio.sleep(1.0)
             assert Subscription.parse("trades:BTC-USDT") not in client.subscriptions
             assert Subscription.parse("books:ETH-USDT") not in client.subscriptions
-            assert channels.view == "trades" and channels.selected() is None
+            assert on_screen() == "trades" and channels.selected() is None
             assert "BTC-USDT" not in channels.trades
             mon.stop(0, "done")
     lines = untimed(out.getvalue().splitlines())
