@@ -234,6 +234,7 @@ def test_every_view_on_screen(columns: int, lines: int) -> None:
         assert term.wait_for("> +books:eth-u", 5), term.text()  # the input line echoes
         term.type("sdt\r")
         assert term.wait_for("order book ETH-USDT", 5), term.text()
+        _fits(term, columns, lines)  # the whole frame, not half of one
         title = _first_line_with(term, "order book")
         assert "resyncing" in title and "2/2" in title  # no valid book for ETH-USDT
         assert not any(line.startswith("ask ") for line in term.lines())

@@ -38,8 +38,13 @@ _NAME_RESOLUTION_SIGNS: Final = (
 
 
 def is_pooled(stats: ConnectionStats) -> bool:
-    """Whether the client runs more than one connection (a sharded pool)."""
-    return len(stats.connections) > 1
+    """Whether the client runs more than one public connection (a sharded pool).
+
+    A business connection (candles) beside one public connection is no pool: the panel
+    and the log line stay those of one connection, its state changes are named apart.
+    """
+    public = [c for c in stats.connections if not urlsplit(c.url).path.endswith("/business")]
+    return len(public) > 1
 
 
 def url_host(url: str) -> str:
