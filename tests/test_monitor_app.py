@@ -11,7 +11,7 @@ import trio.testing
 
 import okx_trio.monitor as monitor
 from okx_trio import ClientConfig, Subscription, open_okx_client
-from okx_trio.monitor._app import Output
+from okx_trio.monitor._output import Output
 from okx_trio.testing import FakeExchange
 
 from ._monitor_helpers import StubBooks, untimed
@@ -384,6 +384,13 @@ async def test_channel_commands_subscribe_feed_their_views_and_switch_to_them(
             # The last add's view is on screen (an add of one already watched too).
             assert on_screen() == "book"
             assert channels.selected("book") == "ETH-USDT"
+            # A spot pair has no funding: the exchange refuses it, and the view says so.
+            await send.send("+funding-rate:BTC-USDT\n")
+            await trio.sleep(2.0)
+            refused = Subscription.parse("funding-rate:BTC-USDT")
+            assert refused in client.rejected
+            assert refused in channels.rejected
+            assert channels.refused("funding", None)[0][0] == refused
             await send.send("-trades:BTC-USDT -books:ETH-USDT -books:SOL-USDT trades\n")
             await trio.sleep(1.0)
             assert Subscription.parse("trades:BTC-USDT") not in client.subscriptions

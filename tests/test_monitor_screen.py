@@ -216,7 +216,7 @@ def test_every_view_on_screen(columns: int, lines: int) -> None:
             term.pump(0.1)
         term.pump(1.0)  # the first pushes of every channel
         term.type("\t")  # the book view
-        assert term.wait_for("order book BTC-USDT (books)", 5), term.text()
+        assert term.wait_for("order book BTC-USDT  valid  (books)", 5), term.text()
         _fits(term, columns, lines)
         title = _first_line_with(term, "order book")
         assert "valid" in title and "1/1" in title

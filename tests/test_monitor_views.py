@@ -43,7 +43,7 @@ def test_the_ladder_has_asks_above_bids_below_and_the_best_levels_in_the_middle(
     book = make_book("BTC-USDT", levels=20, seq_id=777)
     text = _text(render_book(book, "BTC-USDT", "books", lines=11, width=80, position="1/2"))
     lines = text.splitlines()
-    assert lines[0].startswith("order book BTC-USDT (books)") and "valid" in lines[0]
+    assert lines[0].startswith("order book BTC-USDT  valid  (books)")
     assert "1/2" in lines[0]
     asks = [line for line in lines if line.startswith("ask ")]
     bids = [line for line in lines if line.startswith("bid ")]
@@ -273,8 +273,11 @@ def test_the_book_view_of_a_pair_without_a_valid_book_says_resyncing_on_screen()
     model.channels.pick("ETH-USDT")
     books = StubBooks(make_book("BTC-USDT"))
     text = _text(monitor.render(model, make_stats(), 5.0, height=24, books=books))
-    assert text.splitlines()[0].startswith("order book ETH-USDT (books)  2/2")
-    assert "resyncing" in text.splitlines()[0]
+    assert text.splitlines()[0].startswith("order book ETH-USDT  resyncing  (books)  2/2")
+    # Narrow: the details go before the state does.
+    narrow = _text(monitor.render(model, make_stats(), 5.0, height=24, books=books), width=36)
+    assert narrow.splitlines()[0].startswith("order book ETH-USDT  resyncing")
+    assert narrow.splitlines()[0].endswith("…")
     no_source = _text(monitor.render(model, make_stats(), 5.0, height=24, books=None))
     assert "waiting for book" in no_source
 
@@ -297,3 +300,25 @@ def test_book_resyncs_show_in_the_status_panel_when_the_stats_have_them() -> Non
     stats: Any = WithResyncs(make_stats())
     text = _text(monitor.render(model, stats, 5.0, height=24))
     assert re.search(r"Book resyncs\s+3", text)
+
+
+def test_a_refused_subscription_is_named_above_its_view() -> None:
+    model = _screen_model()
+    model.channels.switch("trades")
+    sub = Subscription.parse("trades:BTC-USDT")
+    model.channels.rejected = {sub: "60018 instrument does not exist"}
+    text = _text(monitor.render(model, make_stats(), 5.0, height=24))
+    lines = text.splitlines()
+    assert lines[0] == "trades:BTC-USDT refused by the exchange: 60018 instrument does not exist"
+    assert lines[1].startswith("trades BTC-USDT")
+    assert len(lines) <= 24
+    model.channels.switch("book")  # another view: not named there
+    assert "refused" not in _text(monitor.render(model, make_stats(), 5.0, height=24))
+
+
+def test_a_business_connection_beside_one_public_one_is_no_pool() -> None:
+    from ._monitor_helpers import make_conn, make_pool
+
+    business = make_conn(0, url="wss://ws.okx.com:8443/ws/v5/business")
+    assert not monitor.is_pooled(make_pool(make_conn(0), business))
+    assert monitor.is_pooled(make_pool(make_conn(0), make_conn(1), business))

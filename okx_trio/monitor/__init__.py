@@ -11,7 +11,7 @@ One concept a module: ``_format`` (numbers), ``_figures`` (what stats say),
 ``_channels`` (the other channels' data), ``_view_part`` (the view on screen),
 ``_book_view``, ``_trades_view``, ``_candles_view`` and ``_funding_view`` (one view each),
 ``_input`` (the keyboard), ``_logs`` (log records), ``_live`` (the terminal), ``_faults``
-and ``_demo`` (the demo's faults), ``_options``, ``_app`` (the Trio program), ``_run``
+and ``_demo`` (the demo's faults), ``_options``, ``_app`` (the Trio program), ``_output`` (its lines), ``_run``
 (setting it up) and ``_cli`` (the command line).
 """
 

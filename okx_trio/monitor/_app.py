@@ -4,7 +4,6 @@ typed commands into the client, and the exit code."""
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
@@ -38,33 +37,13 @@ from ._loglines import (
 from ._logs import capture_logs
 from ._model import MonitorModel
 from ._options import Options
+from ._output import Output
 from ._views import VIEW_BY_NAME, view_of_channel
 
 if TYPE_CHECKING:
     from okx_trio.testing import FakeExchange
 
-__all__ = ["Monitor", "Output", "book_source", "demo_host"]
-
-
-class Output:
-    """Line output that flushes per line and survives a closed pipe (``monitor | head``)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.broken = False
-
-    def line(self, text: str) -> None:
-        if self.broken:
-            return
-        try:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-        except BrokenPipeError:
-            self.broken = True
-            # Python would complain again when flushing stdout at exit.
-            with contextlib.suppress(OSError, ValueError):
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, self.stream.fileno())
+__all__ = ["Monitor", "book_source", "demo_host"]
 
 
 def book_source(client: object) -> BookSource | None:
@@ -215,11 +194,18 @@ class Monitor:
                 return
             async for change in states:
                 self._update_host(change)
+                self._note_refusals()
                 event = self.model.on_state_change(change, trio.current_time())
                 self.log(f"[{event.kind}] {event.text}")
                 if change.state is ConnectionState.FAILED:
                     self._fail(change.message)
                     return
+
+    def _note_refusals(self) -> None:
+        """Copy the client's refused subscriptions of the other views into the model."""
+        self.model.channels.rejected = {
+            sub: reason for sub, reason in self.client.rejected.items() if sub.channel != "tickers"
+        }
 
     def _update_host(self, change: StateChange) -> None:
         """Name the endpoint this connection uses now (it changes on a failover)."""
@@ -274,6 +260,7 @@ class Monitor:
         async with updates:
             async for stats in updates:
                 self.model.on_stats(stats, trio.current_time())
+                self._note_refusals()
                 if self.stats_limiter.ready(trio.current_time()):
                     self.log(format_stats_line(stats))
 

@@ -81,15 +81,15 @@ def render_book(
     from rich.console import Group
     from rich.text import Text
 
-    title = Text("order book", style="bold")
+    # Never wrapped (the view has its lines counted); the state comes before the details,
+    # so a narrow terminal cuts those first.
+    title = Text("order book", style="bold", no_wrap=True, overflow="ellipsis")
     if inst_id is None:
         title.append("  no book subscribed", style="dim")
         hint = Text("type +books:BTC-USDT and Enter to watch a book", style="dim")
+        hint.no_wrap, hint.overflow = True, "ellipsis"
         return Group(title, hint)
     title.append(f" {inst_id}", style="bold cyan")
-    title.append(f" ({channel})", style="dim")
-    if position:
-        title.append(f"  {position} ←/→", style="dim")
     if book is None:
         if not available:
             title.append("  waiting for book", style="bold yellow")
@@ -100,8 +100,13 @@ def render_book(
         else:
             title.append("  resyncing", style="bold yellow")
             why = "resyncing: no valid book yet, waiting for the first snapshot"
+    else:
+        title.append("  valid", style="bold green")
+    title.append(f"  ({channel})", style="dim")
+    if position:
+        title.append(f"  {position} ←/→", style="dim")
+    if book is None:
         return Group(title, Text(why, style="yellow", no_wrap=True, overflow="ellipsis"))
-    title.append("  valid", style="bold green")
     n = levels_for(lines)
     bids, asks = book.depth(n)
     largest = max((level.size for level in (*bids, *asks)), default=Decimal(0))

@@ -80,7 +80,7 @@ def render_candles(
     from rich.text import Text
 
     bar = channel.removeprefix("candle") or "?"
-    title = Text(f"candles {bar}", style="bold")
+    title = Text(f"candles {bar}", style="bold", no_wrap=True, overflow="ellipsis")
     if inst_id is None:
         title.append("  no candles subscribed", style="dim")
         return Group(title, Text("type +candle1m:BTC-USDT and Enter to watch candles", style="dim"))

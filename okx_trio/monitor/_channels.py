@@ -56,6 +56,9 @@ class ChannelsModel:
     #: ``(inst_id, channel)`` of the books seen valid at least once (so a missing one is
     #: resyncing, not still waiting for its first snapshot).
     books_seen: set[tuple[str, str]] = field(default_factory=set)
+    #: The subscriptions of these views the exchange refused, with its reason (the app
+    #: copies ``OkxClient.rejected`` here).
+    rejected: dict[Subscription, str] = field(default_factory=dict)
 
     # -- subscriptions ---------------------------------------------------------------------
 
@@ -106,6 +109,16 @@ class ChannelsModel:
             else:
                 self.picked.pop(view, None)
         return True
+
+    def refused(self, view: View, inst_id: str | None) -> list[tuple[Subscription, str]]:
+        """The refused subscriptions *view* shows for *inst_id* (every pair's: None)."""
+        return [
+            (sub, reason)
+            for sub, reason in self.rejected.items()
+            if sub in self.subscriptions
+            and view_of_channel(sub.channel) == view
+            and (inst_id is None or sub.inst_id == inst_id)
+        ]
 
     def _shows(self, inst_id: str, view: View) -> bool:
         return inst_id in self.pairs(view)

@@ -36,7 +36,7 @@ def render_funding(lines: Sequence[SwapLine], *, rows: int) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    title = Text("funding & mark", style="bold")
+    title = Text("funding & mark", style="bold", no_wrap=True, overflow="ellipsis")
     if not lines:
         title.append("  no swaps subscribed", style="dim")
         hint = "type +funding-rate:BTC-USDT-SWAP +mark-price:BTC-USDT-SWAP and Enter"

@@ -11,10 +11,11 @@ import trio
 
 from okx_trio import Connector, Subscription, open_okx_client
 
-from ._app import Monitor, Output
+from ._app import Monitor
 from ._figures import url_host
 from ._format import one_line
 from ._options import Options
+from ._output import Output
 
 if TYPE_CHECKING:
     from okx_trio.testing import FakeExchange

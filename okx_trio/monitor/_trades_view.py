@@ -46,7 +46,7 @@ def render_trades(
     from rich.console import Group
     from rich.text import Text
 
-    title = Text("trades", style="bold")
+    title = Text("trades", style="bold", no_wrap=True, overflow="ellipsis")
     if inst_id is None:
         title.append("  no trades subscribed", style="dim")
         return Group(title, Text("type +trades:BTC-USDT and Enter to watch trades", style="dim"))

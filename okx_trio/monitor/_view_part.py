@@ -33,10 +33,31 @@ def view_part(
 ) -> RenderableType:
     """The view on screen (``model.channels.view``, not ``tickers``) in at most *lines*
     lines of *width* columns. *books* None: the client keeps no books (the book view says
-    ``waiting for book``). Notes in the model which books it has seen valid."""
+    ``waiting for book``). A subscription of the view the exchange refused is named, with
+    the reason, on a line above. Notes in the model which books it has seen valid."""
     channels = model.channels
     view = channels.view
     lines = min(lines, VIEW_LINES.get(view, lines))
+    inst_id = channels.selected()
+    refused = channels.refused(view, None if view == "funding" else inst_id)
+    if not refused:
+        return _part(model, books, width=width, lines=lines)
+    from rich.console import Group
+    from rich.text import Text
+
+    sub, reason = refused[0]
+    line = Text(f"{sub.key} refused by the exchange: {reason}", style="bold red")
+    if len(refused) > 1:
+        line.append(f" (+{len(refused) - 1} more)")
+    line.no_wrap, line.overflow = True, "ellipsis"
+    return Group(line, _part(model, books, width=width, lines=lines - 1))
+
+
+def _part(
+    model: MonitorModel, books: BookSource | None, *, width: int, lines: int
+) -> RenderableType:
+    channels = model.channels
+    view = channels.view
     inst_id = channels.selected()
     pairs = channels.pairs(view)
     position = f"{pairs.index(inst_id) + 1}/{len(pairs)}" if inst_id in pairs else ""
