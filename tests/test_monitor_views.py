@@ -321,4 +321,7 @@ def test_a_business_connection_beside_one_public_one_is_no_pool() -> None:
 
     business = make_conn(0, url="wss://ws.okx.com:8443/ws/v5/business")
     assert not monitor.is_pooled(make_pool(make_conn(0), business))
-    assert monitor.is_pooled(make_pool(make_conn(0), make_conn(1), business))
+    pool = make_pool(make_conn(0), make_conn(1), business)
+    assert monitor.is_pooled(pool)
+    rows = _text(monitor.render_connections(pool)).splitlines()[1:]
+    assert [row.split()[0] for row in rows] == ["0", "1", "b0"]

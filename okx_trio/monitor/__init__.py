@@ -11,8 +11,8 @@ One concept a module: ``_format`` (numbers), ``_figures`` (what stats say),
 ``_channels`` (the other channels' data), ``_view_part`` (the view on screen),
 ``_book_view``, ``_trades_view``, ``_candles_view`` and ``_funding_view`` (one view each),
 ``_input`` (the keyboard), ``_logs`` (log records), ``_live`` (the terminal), ``_faults``
-and ``_demo`` (the demo's faults), ``_options``, ``_app`` (the Trio program), ``_output`` (its lines), ``_run``
-(setting it up) and ``_cli`` (the command line).
+and ``_demo`` (the demo's faults), ``_options``, ``_app`` (the Trio program), ``_output``
+(its lines), ``_run`` (setting it up) and ``_cli`` (the command line).
 """
 
 from ._app import Monitor as Monitor
@@ -38,6 +38,7 @@ from ._figures import failover_url as failover_url
 from ._figures import format_connection_part as format_connection_part
 from ._figures import format_latency as format_latency
 from ._figures import format_pool_part as format_pool_part
+from ._figures import is_business as is_business
 from ._figures import is_pooled as is_pooled
 from ._figures import network_hint as network_hint
 from ._figures import notable_figures as notable_figures
@@ -128,6 +129,7 @@ __all__ = [
     "format_stats_line",
     "format_tick_line",
     "format_volume",
+    "is_business",
     "is_pooled",
     "main",
     "network_hint",
