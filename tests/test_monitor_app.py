@@ -10,10 +10,11 @@ import trio
 import trio.testing
 
 import okx_trio.monitor as monitor
-from okx_trio import ClientConfig
+from okx_trio import ClientConfig, Subscription, open_okx_client
+from okx_trio.monitor._output import Output
 from okx_trio.testing import FakeExchange
 
-from ._monitor_helpers import untimed
+from ._monitor_helpers import StubBooks, untimed
 
 # --- the Trio program against the in-memory fake exchange -----------------------------------
 
@@ -326,3 +327,123 @@ async def test_library_warnings_go_to_the_events_not_over_the_table(
     last_frame = out.getvalue().rsplit("OKX tickers", 1)[1]
     assert "[log] bad message from server (not JSON): b'x'" in last_frame
     assert out.getvalue().splitlines()[-1].startswith("[bye] ran 3.0s"), out.getvalue()[-300:]
+
+
+# --- the other channels' views --------------------------------------------------------------
+
+
+async def test_channel_commands_subscribe_feed_their_views_and_switch_to_them(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=0.25, seed=3)
+    options = _memory_options(("BTC-USDT",), duration=None)
+    out = io.StringIO()
+    async with open_okx_client(
+        options.pairs, config=options.config, connector=exchange.connector
+    ) as client:
+        mon = monitor.Monitor(
+            options,
+            client,
+            Output(out),
+            exchange=None,
+            console_file=io.StringIO(),
+            url=options.config.url,
+        )
+        mon.watch(Subscription.parse("trades:BTC-USDT"))  # as run() does for Options
+        channels = mon.model.channels
+
+        def on_screen() -> str:  # read afresh each time (mypy would narrow the attribute)
+            return channels.view
+
+        send, receive = trio.open_memory_channel[str](10)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(mon.run, receive, None, False)
+            await trio.sleep(2.0)
+            assert len(channels.trades["BTC-USDT"]) > 0
+            assert on_screen() == "tickers"  # subscribing at start switches nothing
+            await send.send(
+                "+books:eth-usdt +candle1m:btc-usdt +funding-rate:BTC-USDT-SWAP "
+                "+mark-price:btc-usdt-swap +books:ETH-USDT\n"
+            )
+            await trio.sleep(3.0)
+            wanted = {
+                Subscription.parse(key)
+                for key in (
+                    "trades:BTC-USDT",
+                    "books:ETH-USDT",
+                    "candle1m:BTC-USDT",
+                    "funding-rate:BTC-USDT-SWAP",
+                    "mark-price:BTC-USDT-SWAP",
+                )
+            }
+            assert wanted <= client.subscriptions
+            assert wanted <= client.acknowledged
+            assert channels.candles["BTC-USDT"]  # from the business endpoint
+            swap = channels.swaps["BTC-USDT-SWAP"]
+            assert swap.funding is not None and swap.mark is not None
+            # The last add's view is on screen (an add of one already watched too).
+            assert on_screen() == "book"
+            assert channels.selected("book") == "ETH-USDT"
+            # A spot pair has no funding: the exchange refuses it, and the view says so.
+            await send.send("+funding-rate:BTC-USDT\n")
+            await trio.sleep(2.0)
+            refused = Subscription.parse("funding-rate:BTC-USDT")
+            assert refused in client.rejected
+            assert refused in channels.rejected
+            assert channels.refused("funding", None)[0][0] == refused
+            await send.send("-trades:BTC-USDT -books:ETH-USDT -books:SOL-USDT trades\n")
+            await trio.sleep(1.0)
+            assert Subscription.parse("trades:BTC-USDT") not in client.subscriptions
+            assert Subscription.parse("books:ETH-USDT") not in client.subscriptions
+            assert on_screen() == "trades" and channels.selected() is None
+            assert "BTC-USDT" not in channels.trades
+            mon.stop(0, "done")
+    lines = untimed(out.getvalue().splitlines())
+    assert "[cmd] watching books:ETH-USDT" in lines
+    assert "[cmd] already watching books:ETH-USDT" in lines
+    assert "[cmd] watching mark-price:BTC-USDT-SWAP" in lines
+    assert "[cmd] stopped watching trades:BTC-USDT" in lines
+    assert "[error] not watching books:SOL-USDT" in lines
+
+
+def test_the_book_source_is_the_client_once_it_keeps_books() -> None:
+    assert monitor.book_source(object()) is None  # today's client: no book()
+    stub = StubBooks()
+    assert monitor.book_source(stub) is stub
+
+
+async def test_the_demo_shows_every_view_and_its_schedule_takes_a_book_gap_when_it_can(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    gaps: list[str] = []
+
+    class BookFaults(FakeExchange):
+        """The fake exchange with the order-book merge's fault (recorded here)."""
+
+        def drop_book_update(self, key: str) -> None:
+            gaps.append(key)
+
+    exchange = BookFaults(tick_interval=0.25, seed=5)
+    options = _memory_options(
+        ("BTC-USDT", "ETH-USDT"),
+        demo=True,
+        seed=5,
+        duration=100.0,
+        chaos_first_after=0.5,
+        chaos_every=2.0,
+        subscriptions=monitor.demo_channels(("BTC-USDT", "ETH-USDT")),
+    )
+    code, lines, err = await _run_with_commands(options, exchange, [])
+    assert code == 0, err
+    assert (
+        "[chaos] the exchange skips an update of books:BTC-USDT: the book resyncs, then heals"
+        in lines
+    )
+    assert gaps and set(gaps) == {"books:BTC-USDT"}
+    subscribed = {
+        sub.key for r in exchange.requests if r.op == "subscribe" for sub in r.subscriptions
+    }
+    assert {
+        "books:BTC-USDT", "trades:BTC-USDT", "trades:ETH-USDT", "candle1m:BTC-USDT",
+        "candle1m:ETH-USDT", "funding-rate:BTC-USDT-SWAP", "mark-price:BTC-USDT-SWAP",
+    } <= subscribed  # fmt: skip

@@ -33,6 +33,45 @@ def test_pairs_are_upper_cased_and_deduplicated() -> None:
     assert _options(["btc-usdt", "ETH-USDT", "BTC-USDT"]).pairs == ("BTC-USDT", "ETH-USDT")
 
 
+def test_channel_words_on_the_command_line_add_views() -> None:
+    options = _options(["books:btc-usdt", "eth-usdt", "TRADES:ETH-USDT", "tickers:sol-usdt"])
+    assert options.pairs == ("ETH-USDT", "SOL-USDT")
+    assert options.subscriptions == ("books:BTC-USDT", "trades:ETH-USDT")
+    only_views = _options(["books:BTC-USDT"])
+    assert only_views.pairs == () and only_views.subscriptions == ("books:BTC-USDT",)
+
+
+def test_the_demo_table_shows_every_view_and_its_log_lines_keep_to_tickers() -> None:
+    parser = monitor.build_parser()
+    args = parser.parse_args(["--demo", "SOL-USDT", "XRP-USDT"])
+    table = monitor.options_from_args(parser, args, table=True)
+    assert table.subscriptions == monitor.demo_channels(("SOL-USDT", "XRP-USDT")) == (
+        "books:SOL-USDT", "trades:SOL-USDT", "trades:XRP-USDT", "candle1m:SOL-USDT",
+        "candle1m:XRP-USDT", "funding-rate:BTC-USDT-SWAP", "mark-price:BTC-USDT-SWAP",
+    )  # fmt: skip
+    assert monitor.options_from_args(parser, args, table=False).subscriptions == ()
+    given = parser.parse_args(["--demo", "trades:BTC-USDT"])
+    assert monitor.options_from_args(parser, given, table=True).subscriptions == (
+        "trades:BTC-USDT",
+    )
+
+
+@pytest.mark.parametrize(
+    ("word", "message"),
+    [
+        ("open-interest:BTC-USDT-SWAP", "no view of open-interest"),
+        ("nosuch:BTC-USDT", "unknown channel 'nosuch'"),
+        ("books:BTC", "invalid inst_id 'BTC'"),
+    ],
+)
+def test_a_bad_channel_word_exits_2_in_one_line(
+    word: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert monitor.main([word]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+
+
 def test_url_and_tunables_go_into_the_client_config() -> None:
     options = _options(
         [

@@ -63,16 +63,47 @@ def test_parse_commands_never_raises(line: str) -> None:
         assert isinstance(item, monitor.Command | monitor.CommandError)
 
 
-def test_other_channels_are_refused_politely_until_they_have_a_view() -> None:
-    [trades, tickers, unknown] = monitor.parse_commands(
-        "+trades:eth-usdt +tickers:sol-usdt +nosuch:BTC-USDT"
+def test_channel_commands_name_a_subscription_of_a_view() -> None:
+    words = (
+        "+books:btc-usdt +trades:ETH-USDT +candle1m:sol-usdt +funding-rate:BTC-USDT-SWAP "
+        "+mark-price:btc-usdt-swap -books:BTC-USDT +tickers:sol-usdt"
     )
-    assert isinstance(trades, monitor.CommandError)
-    assert trades.reason.startswith("the trades view is not shown yet")
-    assert "+ETH-USDT" in trades.reason
-    assert tickers == monitor.Command("add", "SOL-USDT")
+    commands = monitor.parse_commands(words)
+    assert commands == [
+        monitor.Command("add", "BTC-USDT", "books"),
+        monitor.Command("add", "ETH-USDT", "trades"),
+        monitor.Command("add", "SOL-USDT", "candle1m"),
+        monitor.Command("add", "BTC-USDT-SWAP", "funding-rate"),
+        monitor.Command("add", "BTC-USDT-SWAP", "mark-price"),
+        monitor.Command("remove", "BTC-USDT", "books"),
+        monitor.Command("add", "SOL-USDT"),  # the ticker: the same as +SOL-USDT
+    ]
+    assert [c.subscription.key for c in commands if isinstance(c, monitor.Command)][:2] == [
+        "books:BTC-USDT",
+        "trades:ETH-USDT",
+    ]
+
+
+def test_channels_without_a_view_and_bad_channels_are_refused_with_the_reason() -> None:
+    [oi, unknown, bad_pair, no_pair] = monitor.parse_commands(
+        "+open-interest:BTC-USDT-SWAP +nosuch:BTC-USDT +trades:BTC +books:"
+    )
+    assert isinstance(oi, monitor.CommandError)
+    assert "no view of open-interest" in oi.reason and "books" in oi.reason
     assert isinstance(unknown, monitor.CommandError)
     assert "unknown channel 'nosuch'" in unknown.reason
+    assert isinstance(bad_pair, monitor.CommandError)
+    assert "'BTC'" in bad_pair.reason
+    assert isinstance(no_pair, monitor.CommandError)
+
+
+def test_view_words_switch_views_and_quit_help_still_win() -> None:
+    assert monitor.parse_commands("book Trades candles funding tickers mark") == [
+        monitor.Command("view", channel=view)
+        for view in ("book", "trades", "candles", "funding", "tickers", "funding")
+    ]
+    with pytest.raises(ValueError, match="no subscription"):
+        _ = monitor.Command("view", channel="book").subscription
 
 
 def test_help_and_errors_agree_on_lower_case() -> None:

@@ -31,7 +31,7 @@ def test_scroll_keys_even_when_split_across_reads() -> None:
         monitor.KeyAction("scroll", amount=-1, pages=True),
         monitor.KeyAction("scroll", amount=1),
     ]
-    assert editor.feed("\x1b[C\x1b[1;5D") == []  # other keys: ignored
+    assert editor.feed("\x1b[1;5D\x1b[H") == []  # other keys: ignored
     assert editor.text == "+a"
 
 
@@ -68,3 +68,17 @@ def test_cbreak_turns_echo_off_and_restores_it() -> None:
     finally:
         os.close(controller)
         os.close(terminal)
+
+
+def test_tab_and_shift_tab_switch_views_and_left_right_pick_pairs() -> None:
+    editor = monitor.InputEditor()
+    assert editor.feed("+bo\t\x1b[Z\x1b[D\x1b") == [
+        monitor.KeyAction("view", amount=1),
+        monitor.KeyAction("view", amount=-1),
+        monitor.KeyAction("pick", amount=-1),
+    ]
+    assert editor.feed("[C\x1bOD") == [
+        monitor.KeyAction("pick", amount=1),
+        monitor.KeyAction("pick", amount=-1),
+    ]
+    assert editor.text == "+bo"  # the keys leave the line being typed alone

@@ -60,9 +60,12 @@ PRICE = re.compile(r"\d+\.\d+")
 
 
 class Terminal:
-    """The monitor running on a pseudo-terminal of *columns* x *lines*, seen through pyte."""
+    """The monitor running on a pseudo-terminal of *columns* x *lines*, seen through pyte
+    (run as ``python -m`` *module*: the monitor, or a helper that runs it with stubs)."""
 
-    def __init__(self, columns: int, lines: int, *args: str) -> None:
+    def __init__(
+        self, columns: int, lines: int, *args: str, module: str = "okx_trio.monitor"
+    ) -> None:
         self.screen = pyte.Screen(columns, lines)
         self.stream = pyte.ByteStream(self.screen)
         self.controller, terminal = os.openpty()
@@ -70,7 +73,7 @@ class Terminal:
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         env["TERM"] = "xterm-256color"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "okx_trio.monitor", *args],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             stdin=terminal,
             stdout=terminal,
@@ -182,3 +185,92 @@ def test_scrolling_and_a_resize_leave_no_fragments() -> None:
         assert sum(line.startswith("╭─ connection") for line in lines) == 1
     finally:
         term.close()
+
+
+def _first_line_with(term: Terminal, prefix: str) -> str:
+    return next((line for line in term.lines() if line.startswith(prefix)), "")
+
+
+def _fits(term: Terminal, columns: int, lines: int) -> None:
+    """The frame fills the terminal, nothing runs past its width, the state is shown."""
+    # A frame may be caught half drawn: read on until the whole one is there.
+    term.wait_for("╰─", 3)
+    term.pump(0.3)
+    assert len(term.lines()) == lines
+    assert all(len(line) <= columns for line in term.lines())
+    assert re.search(r"State\s+connected", term.text()), term.text()
+    assert any(line.startswith("> ") for line in term.lines()), term.text()
+
+
+@pytest.mark.parametrize(("columns", "lines"), [(80, 24), (160, 50)])
+def test_every_view_on_screen(columns: int, lines: int) -> None:
+    # The helper runs the monitor with a book source serving a BTC-USDT book only (the
+    # client keeps no books before the order-book merge).
+    term = Terminal(
+        columns, lines, "--demo", "--no-chaos", "--duration", "60", "BTC-USDT", "ETH-USDT",
+        module="tests._monitor_helpers",
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not re.search(r"State\s+connected", term.text()) and time.monotonic() < deadline:
+            term.pump(0.1)
+        term.pump(1.0)  # the first pushes of every channel
+        term.type("\t")  # the book view
+        assert term.wait_for("order book BTC-USDT  valid  (books)", 5), term.text()
+        _fits(term, columns, lines)
+        title = _first_line_with(term, "order book")
+        assert "valid" in title and "1/1" in title
+        asks = [line for line in term.lines() if line.startswith("ask ")]
+        bids = [line for line in term.lines() if line.startswith("bid ")]
+        assert asks and bids and len(asks) == len(bids)
+        middle = term.lines().index(asks[-1]) + 1
+        assert "spread" in term.lines()[middle] and "seq_id 123456" in term.lines()[middle]
+        assert term.lines()[middle + 1] == bids[0]
+        assert float(bids[0].split()[1]) < float(asks[-1].split()[1])  # best bid < best ask
+        for line in asks + bids:
+            assert PRICE.search(line.split()[1]) and "…" not in line  # whole prices
+
+        term.type("+books:eth-u")
+        assert term.wait_for("> +books:eth-u", 5), term.text()  # the input line echoes
+        term.type("sdt\r")
+        assert term.wait_for("order book ETH-USDT", 5), term.text()
+        _fits(term, columns, lines)  # the whole frame, not half of one
+        title = _first_line_with(term, "order book")
+        assert "resyncing" in title and "2/2" in title  # no valid book for ETH-USDT
+        assert not any(line.startswith("ask ") for line in term.lines())
+        term.type("\x1b[D")  # Left: back to BTC-USDT
+        assert term.wait_for("order book BTC-USDT", 5), term.text()
+
+        term.type("\t")  # the trades tape
+        assert term.wait_for("trades BTC-USDT", 5), term.text()
+        term.pump(0.5)
+        _fits(term, columns, lines)
+        tape = [line for line in term.lines() if re.match(r"\d\d:\d\d:\d\d\.\d{3}  ", line)]
+        assert tape, term.text()
+        for line in tape:
+            _, side, price, _size = line.split()
+            assert side in ("buy", "sell") and re.fullmatch(r"\d+(\.\d+)?", price), line
+
+        term.type("\t")  # the candles
+        assert term.wait_for("candles 1m BTC-USDT", 5), term.text()
+        assert term.wait_for(" ┤", 5), term.text()  # the chart's axis
+        _fits(term, columns, lines)
+        assert any(" UTC O " in line for line in term.lines()), term.text()
+
+        term.type("\t")  # funding and mark
+        assert term.wait_for("funding & mark", 5), term.text()
+        assert term.wait_for("%", 5), term.text()
+        _fits(term, columns, lines)
+        swap = _first_line_with(term, "BTC-USDT-SWAP")
+        assert "%" in swap and re.search(r" \d{4,}", swap), swap  # the rate and the mark
+
+        term.type("\x1b[Z")  # Shift-Tab: back to the candles
+        assert term.wait_for("candles 1m", 5), term.text()
+        term.type("\t\t")  # round to the tickers
+        assert term.wait_for("OKX tickers", 5), term.text()
+        _look(term, ["BTC-USDT", "ETH-USDT"])
+    finally:
+        code = term.close()
+    assert code == 0
+    assert term.proc.stderr is not None
+    assert b"Traceback" not in term.proc.stderr.read()

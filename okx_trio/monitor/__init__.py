@@ -7,14 +7,20 @@ and ``import okx_trio`` never imports this package.
 
 One concept a module: ``_format`` (numbers), ``_figures`` (what stats say),
 ``_commands`` (typed commands), ``_loglines`` (log lines, state words), ``_model``,
-``_panels`` and ``_render`` (the screen), ``_input`` (the keyboard), ``_logs`` (log records),
-``_live`` (the terminal), ``_faults`` and ``_demo`` (the demo's faults), ``_options``,
-``_app`` (the Trio program) and ``_cli`` (the command line).
+``_panels`` and ``_render`` (the screen), ``_views`` (which view shows which channel),
+``_channels`` (the other channels' data), ``_view_part`` (the view on screen),
+``_book_view``, ``_trades_view``, ``_candles_view`` and ``_funding_view`` (one view each),
+``_input`` (the keyboard), ``_logs`` (log records), ``_live`` (the terminal), ``_faults``
+and ``_demo`` (the demo's faults), ``_options``, ``_app`` (the Trio program), ``_output``
+(its lines), ``_run`` (setting it up) and ``_cli`` (the command line).
 """
 
 from ._app import Monitor as Monitor
+from ._app import book_source as book_source
 from ._app import demo_host as demo_host
-from ._app import run as run
+from ._book_view import BookSource as BookSource
+from ._channels import ChannelsModel as ChannelsModel
+from ._channels import SwapLine as SwapLine
 from ._cli import INSTALL_HINT as INSTALL_HINT
 from ._cli import build_parser as build_parser
 from ._cli import main as main
@@ -32,6 +38,7 @@ from ._figures import failover_url as failover_url
 from ._figures import format_connection_part as format_connection_part
 from ._figures import format_latency as format_latency
 from ._figures import format_pool_part as format_pool_part
+from ._figures import is_business as is_business
 from ._figures import is_pooled as is_pooled
 from ._figures import network_hint as network_hint
 from ._figures import notable_figures as notable_figures
@@ -63,12 +70,17 @@ from ._model import MonitorModel as MonitorModel
 from ._model import PairRow as PairRow
 from ._options import DEFAULT_PAIRS as DEFAULT_PAIRS
 from ._options import Options as Options
+from ._options import demo_channels as demo_channels
 from ._panels import render_connections as render_connections
 from ._render import COLUMNS as COLUMNS
 from ._render import DROP_ORDER as DROP_ORDER
 from ._render import Screen as Screen
 from ._render import pair_window as pair_window
 from ._render import render as render
+from ._run import run as run
+from ._views import VIEWS as VIEWS
+from ._views import View as View
+from ._views import view_of_channel as view_of_channel
 
 __all__ = [
     "COLUMNS",
@@ -78,6 +90,9 @@ __all__ = [
     "HELP_LINES",
     "INSTALL_HINT",
     "LOW_REQUEST_BUDGET",
+    "VIEWS",
+    "BookSource",
+    "ChannelsModel",
     "Command",
     "CommandError",
     "DemoFault",
@@ -93,9 +108,13 @@ __all__ = [
     "RateLimiter",
     "Screen",
     "StateWords",
+    "SwapLine",
     "TickLogLimiter",
+    "View",
     "base_volume",
+    "book_source",
     "build_parser",
+    "demo_channels",
     "demo_host",
     "failover_url",
     "format_age",
@@ -110,6 +129,7 @@ __all__ = [
     "format_stats_line",
     "format_tick_line",
     "format_volume",
+    "is_business",
     "is_pooled",
     "main",
     "network_hint",
@@ -128,4 +148,5 @@ __all__ = [
     "timestamped",
     "url_failure_count",
     "url_host",
+    "view_of_channel",
 ]

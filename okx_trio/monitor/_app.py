@@ -4,10 +4,8 @@ typed commands into the client, and the exit code."""
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 import trio
@@ -15,13 +13,13 @@ import trio
 from okx_trio import (
     ConnectionState,
     ConnectionStats,
-    Connector,
     OkxClient,
     StateChange,
+    Subscription,
     Ticker,
-    open_okx_client,
 )
 
+from ._book_view import BookSource
 from ._commands import HELP_LINES, Command, CommandError, parse_commands
 from ._demo import DemoChaos
 from ._figures import url_host
@@ -39,32 +37,20 @@ from ._loglines import (
 from ._logs import capture_logs
 from ._model import MonitorModel
 from ._options import Options
+from ._output import Output
+from ._views import VIEW_BY_NAME, view_of_channel
 
 if TYPE_CHECKING:
     from okx_trio.testing import FakeExchange
 
-__all__ = ["Monitor", "run"]
+__all__ = ["Monitor", "book_source", "demo_host"]
 
 
-class _Output:
-    """Line output that flushes per line and survives a closed pipe (``monitor | head``)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.broken = False
-
-    def line(self, text: str) -> None:
-        if self.broken:
-            return
-        try:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-        except BrokenPipeError:
-            self.broken = True
-            # Python would complain again when flushing stdout at exit.
-            with contextlib.suppress(OSError, ValueError):
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, self.stream.fileno())
+def book_source(client: object) -> BookSource | None:
+    """Where the book view reads books: the client, if it keeps books, else None (the view
+    then says ``waiting for book``)."""
+    # TODO(merge): OkxClient.book comes with the order-book merge; then this is the client.
+    return client if isinstance(client, BookSource) else None
 
 
 def demo_host(url: str) -> str:
@@ -80,7 +66,7 @@ class Monitor:
         self,
         options: Options,
         client: OkxClient,
-        out: _Output,
+        out: Output,
         *,
         exchange: FakeExchange | None,
         console_file: TextIO,
@@ -105,6 +91,7 @@ class Monitor:
                 client.get_stats,
                 console_file,
                 title="OKX tickers (demo exchange)" if options.demo else "OKX tickers",
+                books=book_source(client),
             )
             if options.table
             else None
@@ -113,6 +100,9 @@ class Monitor:
         self.why = "stopped"
         self.failure: str | None = None
         self._cancel_scope = trio.CancelScope()
+        self._nursery: trio.Nursery | None = None
+        #: The channels (other than tickers) whose stream feeds the model, by name.
+        self._streams: dict[str, trio.MemoryReceiveChannel[Any]] = {}
 
     # -- output ------------------------------------------------------------------------------
 
@@ -158,11 +148,16 @@ class Monitor:
         states = self.client.state_changes()
         ticks = self.client.ticks()
         stats = self.client.stats_updates()
+        for sub in self.model.channels.subscriptions:
+            self._open_stream(sub.channel)
         keys_fd = stdin.fileno() if stdin is not None and self.screen is not None else None
         with self._cancel_scope, contextlib.ExitStack() as stack:
             stack.enter_context(capture_logs(lambda level, text: self.emit("log", text)))
             raw = keys_fd is not None and stack.enter_context(cbreak(keys_fd))
             async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                for channel, records in self._streams.items():
+                    nursery.start_soon(self._watch_channel, channel, records)
                 nursery.start_soon(self._watch_states, states)
                 nursery.start_soon(self._watch_ticks, ticks)
                 nursery.start_soon(self._watch_stats, stats)
@@ -199,11 +194,18 @@ class Monitor:
                 return
             async for change in states:
                 self._update_host(change)
+                self._note_refusals()
                 event = self.model.on_state_change(change, trio.current_time())
                 self.log(f"[{event.kind}] {event.text}")
                 if change.state is ConnectionState.FAILED:
                     self._fail(change.message)
                     return
+
+    def _note_refusals(self) -> None:
+        """Copy the client's refused subscriptions of the other views into the model."""
+        self.model.channels.rejected = {
+            sub: reason for sub, reason in self.client.rejected.items() if sub.channel != "tickers"
+        }
 
     def _update_host(self, change: StateChange) -> None:
         """Name the endpoint this connection uses now (it changes on a failover)."""
@@ -237,10 +239,28 @@ class Monitor:
                 if self.out.broken:
                     self.stop(0, "output closed")
 
+    def _open_stream(self, channel: str) -> None:
+        """Feed *channel*'s records into the model from now on (once per channel); before
+        :meth:`run` starts its tasks the stream waits for them."""
+        if channel in self._streams or view_of_channel(channel) in (None, "book", "tickers"):
+            return  # books are read from the client when drawn, not streamed
+        records = self.client.stream(channel)
+        self._streams[channel] = records
+        if self._nursery is not None:
+            self._nursery.start_soon(self._watch_channel, channel, records)
+
+    async def _watch_channel(self, channel: str, records: trio.MemoryReceiveChannel[Any]) -> None:
+        async with records:
+            async for record in records:
+                # A Gap (the monitor fell behind on an event channel) has no instrument:
+                # the views just show what came next.
+                self.model.channels.on_record(channel, record)
+
     async def _watch_stats(self, updates: trio.MemoryReceiveChannel[ConnectionStats]) -> None:
         async with updates:
             async for stats in updates:
                 self.model.on_stats(stats, trio.current_time())
+                self._note_refusals()
                 if self.stats_limiter.ready(trio.current_time()):
                     self.log(format_stats_line(stats))
 
@@ -287,6 +307,10 @@ class Monitor:
         elif command.op == "help":
             for text in HELP_LINES:
                 self.emit("help", text)
+        elif command.op == "view":
+            self.model.channels.switch(VIEW_BY_NAME.get(command.channel, "tickers"))
+        elif command.channel != "tickers":
+            self._apply_channel(command)
         elif command.op == "add":
             if command.inst_id in self.client.pairs:
                 self.emit("cmd", f"already watching {command.inst_id}")
@@ -311,65 +335,48 @@ class Monitor:
             self.model.remove_pair(command.inst_id)
             self.emit("cmd", f"stopped watching {command.inst_id}")
 
-
-async def run(
-    options: Options,
-    *,
-    connector: Connector | None = None,
-    exchange: FakeExchange | None = None,
-    commands: trio.abc.ReceiveChannel[str] | None = None,
-    read_stdin: bool = True,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-    handle_signals: bool = True,
-) -> int:
-    """Run the monitor until ``q``, ``--duration``, a signal or FAILED; returns the exit code.
-
-    With ``options.demo`` it serves *exchange* (default: a new seeded FakeExchange) on a
-    loopback port, unless a *connector* is given (tests: the in-memory one). Input lines come
-    from *commands*, else (if *read_stdin*) from ``sys.stdin``: on a terminal in table mode
-    key by key into the input line, else line by line in a worker thread. The FAILED reason
-    goes to *err* as one line, after the table (if any) is gone; a closing ``[bye]`` line
-    goes to *out*. A client setting the library refuses (e.g. a transport that is not
-    installed) is one line on *err* and exit code 2.
-    """
-    out_stream = out if out is not None else sys.stdout
-    err_stream = err if err is not None else sys.stderr
-    stdin = sys.stdin if commands is None and read_stdin else None
-    output = _Output(out_stream)
-    config = options.config
-    async with contextlib.AsyncExitStack() as stack:
-        if options.demo:
-            from okx_trio.testing import FakeExchange, open_fake_exchange_server
-
-            if exchange is None:
-                exchange = FakeExchange(tick_interval=options.tick_interval, seed=options.seed)
-            if connector is None:
-                url = await stack.enter_async_context(open_fake_exchange_server(exchange))
-                config = config.replace(url=url)  # the fake exchange alone, no failover
+    def _apply_channel(self, command: Command) -> None:
+        """``+books:BTC-USDT`` and friends: the client's subscription and the view's; an
+        add also shows that view with that pair."""
+        sub = command.subscription
+        channels = self.model.channels
+        if command.op == "add":
+            if sub in self.client.subscriptions and sub in channels.subscriptions:
+                self.emit("cmd", f"already watching {sub.key}")
+            else:
+                try:
+                    self.watch(sub)
+                except ValueError as exc:
+                    self.emit("error", str(exc))
+                    return
+                self.emit("cmd", f"watching {sub.key}")
+            view = view_of_channel(sub.channel)
+            if view is not None:
+                channels.switch(view)
+                channels.pick(command.inst_id, view)
+            return
+        if sub not in self.client.subscriptions and sub not in channels.subscriptions:
+            self.emit("error", f"not watching {sub.key}")
+            return
         try:
-            client = await stack.enter_async_context(
-                open_okx_client(options.pairs, config=config, connector=connector)
-            )
+            self.client.remove(sub)
         except ValueError as exc:
-            print(f"monitor: {one_line(str(exc))}", file=err_stream, flush=True)
-            return 2
-        monitor = Monitor(
-            options, client, output, exchange=exchange, console_file=out_stream, url=config.url
-        )
-        if options.demo:
-            chaos = "no faults" if not options.chaos else "faults on"
-            monitor.emit(
-                "info", f"demo: fake exchange at {config.url} (seed {options.seed}, {chaos})"
-            )
-        else:
-            monitor.emit("info", f"connecting to {url_host(config.url)} ({config.url})")
-        code = await monitor.run(commands, stdin, handle_signals)
-        closing = monitor.closing_line()
-    if options.table:
-        output.line(closing)
-    else:
-        monitor.log(closing)
-    if monitor.failure is not None:
-        print(monitor.failure, file=err_stream, flush=True)
-    return code
+            self.emit("error", str(exc))
+            return
+        channels.remove(sub)
+        self.emit("cmd", f"stopped watching {sub.key}")
+
+    def watch(self, sub: Subscription) -> None:
+        """Subscribe *sub* (not tickers) and show it in its view.
+
+        Raises:
+            ValueError: for a subscription the client or the views refuse (nothing changes).
+        """
+        added = self.model.channels.add(sub)
+        try:
+            self.client.add(sub)
+        except ValueError:
+            if added:
+                self.model.channels.remove(sub)
+            raise
+        self._open_stream(sub.channel)

@@ -14,11 +14,12 @@ from typing import Any, Final, NoReturn
 
 import trio
 
-from okx_trio import ClientConfig, validate_inst_id
+from okx_trio import ClientConfig, Subscription, validate_inst_id
 
-from ._app import run
 from ._commands import HELP_LINES
-from ._options import DEFAULT_PAIRS, DEMO_STABLE_AFTER, DEMO_TUNING, Options
+from ._options import DEFAULT_PAIRS, DEMO_STABLE_AFTER, DEMO_TUNING, Options, demo_channels
+from ._run import run
+from ._views import view_of_channel
 
 __all__ = ["INSTALL_HINT", "PROG", "build_parser", "main", "options_from_args", "rich_available"]
 
@@ -93,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         "pairs",
         nargs="*",
         metavar="PAIR",
-        help=f"instrument ids to watch (default: {' '.join(DEFAULT_PAIRS)})",
+        help=f"instrument ids to watch (default: {' '.join(DEFAULT_PAIRS)}), or CHANNEL:ID "
+        "for another view (books:BTC-USDT, trades:ETH-USDT, candle1m:SOL-USDT, "
+        "funding-rate:BTC-USDT-SWAP, mark-price:BTC-USDT-SWAP)",
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--url", help=f"WebSocket endpoint (default: {ClientConfig().url})")
@@ -241,7 +244,16 @@ def options_from_args(
 ) -> Options:
     """Validate *args* into :class:`Options`; problems go to ``parser.error`` (exit 2)."""
     pairs: list[str] = []
-    for raw in args.pairs or DEFAULT_PAIRS:
+    channels: list[str] = []
+    for raw in args.pairs:
+        if ":" in raw:  # books:BTC-USDT
+            key = _channel_key(parser, raw)
+            is_ticker = key.startswith("tickers:")
+            found = pairs if is_ticker else channels
+            item = key.removeprefix("tickers:") if is_ticker else key
+            if item not in found:
+                found.append(item)
+            continue
         try:
             inst_id = validate_inst_id(raw.upper())
         except ValueError:
@@ -251,6 +263,12 @@ def options_from_args(
             )
         if inst_id not in pairs:
             pairs.append(inst_id)
+    if not pairs and not channels:
+        pairs = list(DEFAULT_PAIRS)
+    if args.demo and table and not channels:
+        # The demo's table shows every view, following the pairs it was given (log lines
+        # show no views, so they keep to the tickers).
+        channels = list(demo_channels(tuple(pairs)))
     if not args.demo:
         for flag, value in (
             ("--no-chaos", args.no_chaos or None),
@@ -280,7 +298,23 @@ def options_from_args(
         stats_every=args.stats_every,
         ticks=args.ticks,
         tick_every=args.tick_every,
+        subscriptions=tuple(channels),
     )
+
+
+def _channel_key(parser: argparse.ArgumentParser, raw: str) -> str:
+    """``books:btc-usdt`` as ``books:BTC-USDT``, if a view shows it; else ``parser.error``."""
+    channel, _, inst_id = raw.partition(":")
+    try:
+        sub = Subscription.parse(f"{channel.lower()}:{inst_id.upper()}")
+    except ValueError as exc:
+        parser.error(f"{raw!r}: {exc}")
+    if view_of_channel(sub.channel) is None or sub.inst_id is None:
+        parser.error(
+            f"{raw!r}: the monitor has no view of {sub.channel} (it shows tickers, books, "
+            "trades, candles, funding-rate and mark-price)"
+        )
+    return sub.key
 
 
 def _exit_code(exc: SystemExit) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeAlias
 
 import trio
 
@@ -18,7 +18,7 @@ from ._model import MonitorModel
 from ._options import Options
 
 if TYPE_CHECKING:
-    from okx_trio.testing import FakeExchange
+    from okx_trio.testing import FakeConnection, FakeExchange
 
 __all__ = ["DemoChaos"]
 
@@ -26,8 +26,16 @@ __all__ = ["DemoChaos"]
 REJECT_FOR = 8.0
 
 
+#: What a fault does: given the connections it hits (None: all), injects it.
+Handler: TypeAlias = "Callable[[list[FakeConnection] | None, str], Awaitable[None]]"
+
+
 class DemoChaos:
-    """Injects faults into *exchange* until cancelled; *say* announces each one."""
+    """Injects faults into *exchange* until cancelled; *say* announces each one.
+
+    The faults are :meth:`handlers`: one entry each, so a new kind of fault is one entry
+    there (the schedule goes through every kind it is given).
+    """
 
     def __init__(
         self,
@@ -43,63 +51,116 @@ class DemoChaos:
         self.model = model
         self.say = say
 
+    def handlers(self) -> dict[DemoFault, Handler]:
+        """Every fault this demo injects, by name (see :data:`DEMO_FAULTS`), and ``book-gap``
+        (a skipped book update: the client's book resyncs, then heals) when the exchange can
+        drop one and a book is shown."""
+        handlers: dict[DemoFault, Handler] = {
+            "drop": self._drop,
+            "silence": self._silence,
+            "notice": self._notice,
+            "reject": self._reject,
+        }
+        # TODO(merge): FakeExchange.drop_book_update comes with the fake-exchange book faults;
+        # then this entry needs no test of the attribute.
+        if hasattr(self.exchange, "drop_book_update") and self._book() is not None:
+            handlers["book-gap"] = self._book_gap
+        return handlers
+
+    def _book(self) -> str | None:
+        """The key of the book the book view shows (``books:BTC-USDT``), or None."""
+        channels = self.model.channels
+        inst_id = channels.selected("book")
+        if inst_id is None:
+            return None
+        return f"{(channels.channels_of('book', inst_id) or ['books'])[0]}:{inst_id}"
+
     async def run(self) -> None:
         """Inject faults for ever (cancel to stop); never raises otherwise."""
+        handlers = self.handlers()
         schedule = DemoFaultSchedule(
             random.Random(self.options.seed),
             first_after=self.options.chaos_first_after,
             every=self.options.chaos_every,
+            kinds=tuple(handlers),
         )
         # Which connection of a pool a fault hits: its own stream, so the schedule stays
         # the same with or without a pool.
         pick = random.Random(f"monitor-chaos-target:{self.options.seed}")
         while True:
             await trio.sleep(schedule.next_delay())
-            await self.inject(schedule.next_fault(), pick)
+            await self.inject(schedule.next_fault(), pick, handlers)
 
-    async def inject(self, fault: DemoFault, pick: random.Random) -> None:
+    async def inject(
+        self,
+        fault: DemoFault,
+        pick: random.Random,
+        handlers: dict[DemoFault, Handler] | None = None,
+    ) -> None:
         """Inject *fault*. With a pool, a drop or a silence hits one of the exchange's open
-        connections (chosen by *pick*), so the others are seen to carry on."""
+        connections (chosen by *pick*), so the others are seen to carry on.
+
+        Raises:
+            ValueError: for a fault this demo has no handler for.
+        """
+        handlers = handlers if handlers is not None else self.handlers()
+        handler = handlers.get(fault)
+        if handler is None:
+            raise ValueError(f"no such demo fault {fault!r}: expected one of {list(handlers)}")
         exchange = self.exchange
         open_now = exchange.connections
-        target = (
+        target: list[FakeConnection] | None = (
             [pick.choice(open_now)]
             if len(open_now) > 1 and is_pooled(self.client.get_stats())
             else None
         )
         which = f"1 of its {len(open_now)} connections" if target is not None else ""
-        if fault == "drop":
-            self.say(f"the exchange drops {which or 'the connection'}")
-            exchange.drop_connections(only=target)
-        elif fault == "silence":
-            timeout = self.options.config.connection_timeout
-            silence = timeout + 2.0
-            self.say(
-                f"the exchange goes silent {f'on {which} ' if which else ''}for {silence:.0f}s "
-                f"(no data, no pongs; the client's timeout is {timeout:g}s)"
-            )
-            exchange.go_silent(only=target)
-            try:
-                await trio.sleep(silence)
-            finally:
-                # A silenced connection the client has given up on is closed by now;
-                # resume() skips it.
-                exchange.resume(only=target)
-            self.say("the exchange answers again")
-        elif fault == "notice":
-            self.say("the exchange announces a service upgrade (64008)")
-            exchange.send_notice()
-        else:
-            bogus = self._bogus_pair()
-            self.say(f"adding {bogus}, which the exchange rejects")
-            exchange.reject_instruments(bogus)
-            self.model.add_pair(bogus)
-            self.client.add_pair(bogus)
-            await trio.sleep(REJECT_FOR)
-            self.say(f"removing {bogus} again")
-            with contextlib.suppress(ValueError, KeyError):
-                self.client.remove_pair(bogus)
-            self.model.remove_pair(bogus)
+        await handler(target, which)
+
+    async def _drop(self, target: list[FakeConnection] | None, which: str) -> None:
+        self.say(f"the exchange drops {which or 'the connection'}")
+        self.exchange.drop_connections(only=target)
+
+    async def _silence(self, target: list[FakeConnection] | None, which: str) -> None:
+        timeout = self.options.config.connection_timeout
+        silence = timeout + 2.0
+        self.say(
+            f"the exchange goes silent {f'on {which} ' if which else ''}for {silence:.0f}s "
+            f"(no data, no pongs; the client's timeout is {timeout:g}s)"
+        )
+        self.exchange.go_silent(only=target)
+        try:
+            await trio.sleep(silence)
+        finally:
+            # A silenced connection the client has given up on is closed by now;
+            # resume() skips it.
+            self.exchange.resume(only=target)
+        self.say("the exchange answers again")
+
+    async def _notice(self, target: list[FakeConnection] | None, which: str) -> None:
+        self.say("the exchange announces a service upgrade (64008)")
+        self.exchange.send_notice()
+
+    async def _reject(self, target: list[FakeConnection] | None, which: str) -> None:
+        bogus = self._bogus_pair()
+        self.say(f"adding {bogus}, which the exchange rejects")
+        self.exchange.reject_instruments(bogus)
+        self.model.add_pair(bogus)
+        self.client.add_pair(bogus)
+        await trio.sleep(REJECT_FOR)
+        self.say(f"removing {bogus} again")
+        with contextlib.suppress(ValueError, KeyError):
+            self.client.remove_pair(bogus)
+        self.model.remove_pair(bogus)
+
+    async def _book_gap(self, target: list[FakeConnection] | None, which: str) -> None:
+        key = self._book()
+        if key is None:  # the book was removed since the schedule began
+            return
+        self.say(f"the exchange skips an update of {key}: the book resyncs, then heals")
+        # TODO(merge): typed once FakeExchange.drop_book_update is on this branch.
+        drop: Callable[[str], object] = self.exchange.drop_book_update  # type: ignore[attr-defined]
+        drop(key)
 
     def _bogus_pair(self) -> str:
         n = 1

@@ -4,11 +4,14 @@ seeded, so a demo run is reproducible with ``--seed``."""
 from __future__ import annotations
 
 import random
-from typing import Final, Literal
+from collections.abc import Sequence
+from typing import Final
 
 __all__ = ["DEMO_FAULTS", "DemoFault", "DemoFaultSchedule"]
 
-DemoFault = Literal["drop", "silence", "notice", "reject"]
+#: A fault's name: one of :data:`DEMO_FAULTS`, or another the demo has a handler for.
+DemoFault = str
+#: The faults every demo has (the demo adds those its exchange supports, e.g. book gaps).
 DEMO_FAULTS: Final[tuple[DemoFault, ...]] = ("drop", "silence", "notice", "reject")
 
 
@@ -17,12 +20,24 @@ class DemoFaultSchedule:
 
     The first fault is a dropped connection after *first_after* seconds (default a random
     5-8 s); the following ones come every 2/3..4/3 of *every* seconds and go through all
-    fault kinds in a shuffled order before any repeats.
+    fault *kinds* (default :data:`DEMO_FAULTS`; ``drop`` must be one) in a shuffled order
+    before any repeats.
+
+    Raises:
+        ValueError: for *kinds* without ``drop``.
     """
 
     def __init__(
-        self, rng: random.Random, *, first_after: float | None = None, every: float = 15.0
+        self,
+        rng: random.Random,
+        *,
+        first_after: float | None = None,
+        every: float = 15.0,
+        kinds: Sequence[DemoFault] = DEMO_FAULTS,
     ) -> None:
+        if "drop" not in kinds:
+            raise ValueError(f"the fault kinds must include 'drop', got {list(kinds)!r}")
+        self._kinds = tuple(dict.fromkeys(kinds))
         self._rng = rng
         self._first_after = first_after
         self._every = every
@@ -45,6 +60,6 @@ class DemoFaultSchedule:
             self._dropped_first = True
             return "drop"
         if not self._bag:
-            self._bag = list(DEMO_FAULTS)
+            self._bag = list(self._kinds)
             self._rng.shuffle(self._bag)
         return self._bag.pop()

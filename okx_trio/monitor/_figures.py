@@ -15,6 +15,7 @@ __all__ = [
     "format_connection_part",
     "format_latency",
     "format_pool_part",
+    "is_business",
     "is_pooled",
     "network_hint",
     "notable_figures",
@@ -37,9 +38,19 @@ _NAME_RESOLUTION_SIGNS: Final = (
 )
 
 
+def is_business(conn: ConnectionStats) -> bool:
+    """Whether *conn* is a business connection (candles): its url's path says so."""
+    return urlsplit(conn.url).path.endswith("/business")
+
+
 def is_pooled(stats: ConnectionStats) -> bool:
-    """Whether the client runs more than one connection (a sharded pool)."""
-    return len(stats.connections) > 1
+    """Whether the client runs more than one public connection (a sharded pool).
+
+    A business connection (candles) beside one public connection is no pool: the panel
+    and the log line stay those of one connection, its state changes are named apart.
+    """
+    public = [c for c in stats.connections if not is_business(c)]
+    return len(public) > 1
 
 
 def url_host(url: str) -> str:

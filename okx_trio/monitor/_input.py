@@ -20,13 +20,19 @@ _SCROLL_KEYS: Final[dict[str, tuple[int, bool]]] = {
     "\x1bOA": (-1, False),
     "\x1bOB": (1, False),
 }
+#: Keys that switch the view (Shift-Tab goes back; Tab itself is a plain character).
+_VIEW_KEYS: Final[dict[str, int]] = {"\x1b[Z": -1}
+#: Keys that pick the previous or next pair of the view on screen.
+_PICK_KEYS: Final[dict[str, int]] = {"\x1b[D": -1, "\x1b[C": 1, "\x1bOD": -1, "\x1bOC": 1}
 
 
 @dataclass(frozen=True)
 class KeyAction:
-    """What a key did: a finished ``line``, or a ``scroll`` by *amount* rows or pages."""
+    """What a key did: a finished ``line``, a ``scroll`` by *amount* rows or pages, a
+    ``view`` switch by *amount* views (Tab +1, Shift-Tab -1), or a ``pick`` of the view's
+    previous (-1, Left) or next (+1, Right) pair."""
 
-    kind: Literal["line", "scroll"]
+    kind: Literal["line", "scroll", "view", "pick"]
     text: str = ""
     amount: int = 0
     pages: bool = False
@@ -37,8 +43,8 @@ class InputEditor:
     """The line being typed, fed characters as they come (possibly split escape sequences).
 
     Printable characters are appended, Backspace deletes one, Ctrl-U clears the line, Enter
-    finishes it; the arrow and page keys scroll; other control keys are ignored. Never
-    raises, whatever bytes arrive.
+    finishes it; Up/Down and the page keys scroll, Tab/Shift-Tab switch views, Left/Right
+    pick pairs; other control keys are ignored. Never raises, whatever bytes arrive.
     """
 
     text: str = ""
@@ -62,9 +68,15 @@ class InputEditor:
                 scroll = _SCROLL_KEYS.get(sequence)
                 if scroll is not None:
                     actions.append(KeyAction("scroll", amount=scroll[0], pages=scroll[1]))
+                elif sequence in _VIEW_KEYS:
+                    actions.append(KeyAction("view", amount=_VIEW_KEYS[sequence]))
+                elif sequence in _PICK_KEYS:
+                    actions.append(KeyAction("pick", amount=_PICK_KEYS[sequence]))
                 continue
             i += 1
-            if char in "\r\n":
+            if char == "\t":
+                actions.append(KeyAction("view", amount=1))
+            elif char in "\r\n":
                 actions.append(KeyAction("line", self.text))
                 self.text = ""
             elif char in "\x7f\x08":

@@ -13,6 +13,7 @@ import trio
 
 from okx_trio import ConnectionStats
 
+from ._book_view import BookSource
 from ._input import InputEditor
 from ._model import MonitorModel
 from ._render import render
@@ -24,7 +25,8 @@ REDRAW_EVERY = 0.25
 
 
 class LiveScreen:
-    """Draws *model* with *stats* on *file* until cancelled.
+    """Draws *model* with *stats* on *file* until cancelled (the book view's books from
+    *books*, None when the client keeps none).
 
     On a terminal the screen is the alternate one (the shell's earlier output is left alone
     and comes back on exit) and a resize clears it before the next frame, so no stale
@@ -38,11 +40,13 @@ class LiveScreen:
         file: TextIO,
         *,
         title: str = "OKX tickers",
+        books: BookSource | None = None,
     ) -> None:
         self.model = model
         self.stats = stats
         self.file = file
         self.title = title
+        self.books = books
         self._wake = trio.Event()
 
     def redraw_soon(self) -> None:
@@ -80,6 +84,7 @@ class LiveScreen:
                             trio.current_time(),
                             title=self.title,
                             height=console.height if screen else None,
+                            books=self.books,
                         ),
                         refresh=True,
                     )
@@ -112,7 +117,8 @@ class LiveScreen:
     async def read_keys(self, fd: int, on_line: Callable[[str], Awaitable[None]]) -> None:
         """Read keys from terminal *fd* (in cbreak mode) into the input line until EOF.
 
-        Finished lines go to *on_line*; scroll keys move the pair list. The blocking read
+        Finished lines go to *on_line*; scroll keys move the pair list, Tab/Shift-Tab switch
+        the view and Left/Right pick its pair. The blocking read
         runs in a worker thread that is abandoned on cancel, so leaving is never blocked.
         """
         editor = InputEditor()
@@ -128,6 +134,10 @@ class LiveScreen:
                 if action.kind == "line":
                     self.model.input_text = ""
                     await on_line(action.text + "\n")
+                elif action.kind == "view":
+                    self.model.channels.cycle(action.amount)
+                elif action.kind == "pick":
+                    self.model.channels.pick_next(action.amount)
                 else:
                     step = self.model.visible_rows if action.pages else 1
                     self.model.scroll_by(action.amount * step)

@@ -57,6 +57,16 @@ def _strip_label(message: str, connection: int) -> str:
     return message.removeprefix(f"[connection {connection}] ")
 
 
+def business_label(message: str) -> str:
+    """``"[business N] "`` when *message* is a business connection's (the library's prefix
+    for them), else ``""``."""
+    if message.startswith("[business "):
+        end = message.find("] ")
+        if end > 0 and message[10:end].isdigit():
+            return message[: end + 2]
+    return ""
+
+
 def state_words(
     change: StateChange, *, host: str = "", notice: bool = False, pooled: bool = False
 ) -> StateWords:
@@ -68,8 +78,9 @@ def state_words(
     ``[connection N]``. A RECONNECTING change says when the next attempt comes (its
     ``delay``), and a failed name lookup adds the hint to try ``--demo``.
     """
-    label = f"[connection {change.connection}] " if pooled else ""
-    reason = one_line(_strip_label(change.message, change.connection))
+    business = business_label(change.message)
+    label = business or (f"[connection {change.connection}] " if pooled else "")
+    reason = one_line(_strip_label(change.message.removeprefix(business), change.connection))
     if notice:
         kind = "rejected" if reason.startswith("instrument rejected") else "notice"
         return StateWords(kind, label + reason)

@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from okx_trio import ConnectionState, ConnectionStats, StateChange, Ticker
 
+from ._channels import ChannelsModel
 from ._format import one_line
-from ._loglines import StateWords, state_words
+from ._loglines import StateWords, business_label, state_words
 
 __all__ = ["LogEvent", "MonitorModel", "PairRow"]
 
@@ -57,7 +58,8 @@ class MonitorModel:
 
     ``host`` names what the client talks to in state lines (``ws.okx.com``, or the demo's
     fake exchange); ``scroll`` is the first pair row shown when they do not all fit;
-    ``input_text`` is the line being typed.
+    ``input_text`` is the line being typed; ``channels`` holds the other views' data and
+    which view is on screen.
     """
 
     def __init__(
@@ -88,10 +90,12 @@ class MonitorModel:
         #: How many pair rows the last frame had room for (what a page of scrolling is).
         self.visible_rows = len(self.rows) or 1
         self.input_text = ""
+        self.channels = ChannelsModel()
         #: Ticks per second of each connection (by index), between the last two snapshots.
         self.tick_rates: dict[int, float] = {}
         self._tick_counts: dict[int, tuple[float, int]] = {}
-        self._states: dict[int, ConnectionState] = {}
+        # By connection, a business connection's apart: its index counts from 0 too.
+        self._states: dict[tuple[str, int], ConnectionState] = {}
         for inst_id in pairs:
             self.add_pair(inst_id)
 
@@ -137,9 +141,10 @@ class MonitorModel:
         A change to the state the connection is already in is a notice (a rejected
         instrument, an upgrade announcement): it gets no ``state:`` prefix.
         """
-        before = self._states.get(change.connection, ConnectionState.DISCONNECTED)
+        key = (business_label(change.message), change.connection)
+        before = self._states.get(key, ConnectionState.DISCONNECTED)
         notice = change.state is before and change.state is not ConnectionState.DISCONNECTED
-        self._states[change.connection] = change.state
+        self._states[key] = change.state
         self.state = change.state
         if change.state is ConnectionState.CONNECTED:
             self.ever_connected = True

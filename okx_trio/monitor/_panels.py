@@ -10,6 +10,7 @@ from okx_trio import ConnectionState, ConnectionStats
 from ._figures import (
     failover_url,
     format_latency,
+    is_business,
     is_pooled,
     network_hint,
     notable_figures,
@@ -115,6 +116,10 @@ def render_status(model: MonitorModel, stats: ConnectionStats | None, now: float
     if is_pooled(stats):
         up = sum(conn.state is ConnectionState.CONNECTED for conn in stats.connections)
         extra.append(("Connections", f"{len(stats.connections)} ({up} connected)"))
+    # TODO(merge): the order-book merge adds this counter; then read it directly.
+    resyncs = getattr(stats, "book_resyncs", None)
+    if isinstance(resyncs, int):
+        extra.append(("Book resyncs", Text(str(resyncs), style="yellow" if resyncs else "")))
     for _, name, figure in notable_figures(stats):
         style = "yellow" if name in ("Requests delayed", "Request budget") else ""
         extra.append((name, Text(figure, style=style)))
@@ -175,9 +180,9 @@ def render_events(model: MonitorModel, lines: int | None) -> Text:
 def render_connections(
     stats: ConnectionStats, tick_rates: dict[int, float] | None = None
 ) -> RenderableType:
-    """One row per connection of the pool: index, state, host, pairs subscribed/desired,
-    ticks per second (from *tick_rates*, by index; ``-`` until known), last message age,
-    reconnects, quality and the hourly request budget left.
+    """One row per connection of the pool: index (``b0`` for a business one), state, host,
+    pairs subscribed/desired, ticks per second (from *tick_rates*, by index; ``-`` until
+    known), last message age, reconnects, quality and the hourly request budget left.
 
     It fits an 80-column terminal; a long host name is cut short first.
     """
@@ -203,7 +208,8 @@ def render_connections(
         age = conn.last_message_age
         age_style = "yellow" if age is not None and age > STALE_AFTER else ""
         table.add_row(
-            str(conn.index),
+            # A business connection counts from 0 too: b0 is not connection 0.
+            f"b{conn.index}" if is_business(conn) else str(conn.index),
             Text(conn.state.value, style=STATE_STYLES[conn.state]),
             Text(url_host(conn.url), style="yellow" if failover_url(conn) else ""),
             Text(f"{conn.subscribed_pairs}/{conn.desired_pairs}", style=pairs_style),

@@ -10,17 +10,19 @@ and the input line always stay on screen.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from okx_trio import ConnectionStats
 
+from ._book_view import BookSource
 from ._figures import is_pooled
 from ._format import base_volume, format_age, format_percent, format_price, format_volume
 from ._format import sparkline as draw_sparkline
 from ._model import MonitorModel
 from ._panels import STALE_AFTER, render_connections, render_events, render_status
+from ._view_part import view_part
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -37,8 +39,18 @@ TREND_WIDTH: Final = 20
 TREND_MIN: Final = 8
 #: Events kept on screen however many pairs there are.
 MIN_EVENTS: Final = 2
+#: The connections panel goes before the pair table has fewer rows than this.
+POOL_MIN_ROWS: Final = 5
 
-FOOTER: Final = "+PAIR add · -PAIR remove · PgUp/PgDn scroll · q quit · ? help · Ctrl-C exit"
+FOOTER: Final = (
+    "+PAIR add · -PAIR remove · Tab view · PgUp/PgDn scroll · q quit · ? help · Ctrl-C exit"
+)
+#: The footer in the other views: their keys first.
+VIEW_FOOTER: Final = (
+    "Tab/Shift-Tab view · ←/→ pair · +books:PAIR add · -books:PAIR remove · q quit · ? help"
+)
+#: Lines a view other than tickers gets when the height is not limited.
+UNLIMITED_VIEW_LINES: Final = 30
 
 
 def render(
@@ -48,16 +60,18 @@ def render(
     *,
     title: str = "OKX tickers",
     height: int | None = None,
+    books: BookSource | None = None,
 ) -> Screen:
-    """The whole screen: the pair table, the pool's connections (if any), the status panel,
-    the latest events and the input line.
+    """The whole screen: the pair table (or the view on screen: ``model.channels.view``),
+    the pool's connections (if any), the status panel, the latest events and the input line.
 
     *stats* is normally ``client.get_stats()``; None falls back to ``model.stats``. *now* is
     the same clock the model was fed with. With *height* (the terminal's rows) the screen
     fits in that many lines; without, every pair and event is shown. The width is what
-    rich offers when it renders.
+    rich offers when it renders. The book view reads books from *books* (None: the client
+    keeps none, and the view says so).
     """
-    return Screen(model, stats if stats is not None else model.stats, now, title, height)
+    return Screen(model, stats if stats is not None else model.stats, now, title, height, books)
 
 
 def pair_window(total: int, first: int, room: int) -> tuple[int, int]:
@@ -80,6 +94,7 @@ class Screen:
     now: float
     title: str = "OKX tickers"
     height: int | None = None
+    books: BookSource | None = None
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         # Each part is rendered without the height: a Panel given one would fill it.
@@ -114,11 +129,16 @@ class Screen:
         def lines_of(part: RenderableType) -> int:
             return len(console.render_lines(part, free, pad=False))
 
+        if self.model.channels.view != "tickers":
+            yield from self._view_parts(width, lines_of, status, pool)
+            return
         total = len(self.model.rows)
         rows, events, room = total, None, 0  # unlimited height: everything
         if height is not None:
             fixed = lines_of(status) + 1 + 3 + 2  # input line, table head, events border
-            if pool is not None and height - fixed - lines_of(pool) >= MIN_EVENTS + 2:
+            # The connections panel only if it leaves room for a few pairs too.
+            pool_room = min(max(total, 1), POOL_MIN_ROWS) + MIN_EVENTS + 1
+            if pool is not None and height - fixed - lines_of(pool) >= pool_room:
                 fixed += lines_of(pool)
             else:
                 pool = None  # a tiny terminal: the totals still say how the pool is
@@ -176,7 +196,43 @@ class Screen:
         )
         yield self._input_line()
 
-    def _input_line(self) -> RenderableType:
+    def _view_parts(
+        self,
+        width: int,
+        lines_of: Callable[[RenderableType], int],
+        status: RenderableType,
+        pool: RenderableType | None,
+    ) -> Iterator[RenderableType]:
+        """A view other than tickers: the view in the lines left over by the status panel,
+        the pool panel (if it fits too), two events and the input line; the events get what
+        the view does not use."""
+        from rich.panel import Panel
+
+        events: int | None = None
+        if self.height is None:
+            part = view_part(self.model, self.books, width=width, lines=UNLIMITED_VIEW_LINES)
+        else:
+            fixed = lines_of(status) + 1 + 2  # the input line, the events border
+            if pool is not None and self.height - fixed - lines_of(pool) >= MIN_EVENTS + 6:
+                fixed += lines_of(pool)
+            else:
+                pool = None
+            room = max(MIN_EVENTS + 2, self.height - fixed)
+            part = view_part(self.model, self.books, width=width, lines=room - MIN_EVENTS)
+            events = max(1, room - lines_of(part))
+        yield part
+        if pool is not None:
+            yield pool
+        yield status
+        yield Panel(
+            render_events(self.model, events),
+            title="events",
+            title_align="left",
+            border_style="blue",
+        )
+        yield self._input_line(VIEW_FOOTER)
+
+    def _input_line(self, footer: str = FOOTER) -> RenderableType:
         from rich.text import Text
 
         line = Text("> ", style="bold cyan", no_wrap=True, overflow="ellipsis")
@@ -185,7 +241,7 @@ class Screen:
             line.append("█", style="blink")
         else:
             line.append("█", style="dim")
-            line.append(f"  {FOOTER}", style="dim")
+            line.append(f"  {footer}", style="dim")
         return line
 
     # -- the pair table ----------------------------------------------------------------------
