@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from typing import Any
 
 import pytest
 import trio
@@ -407,7 +408,7 @@ async def test_channel_commands_subscribe_feed_their_views_and_switch_to_them(
 
 
 def test_the_book_source_is_the_client_once_it_keeps_books() -> None:
-    assert monitor.book_source(object()) is None  # today's client: no book()
+    assert monitor.book_source(object()) is None  # a stand-in that keeps no books
     stub = StubBooks()
     assert monitor.book_source(stub) is stub
 
@@ -420,8 +421,9 @@ async def test_the_demo_shows_every_view_and_its_schedule_takes_a_book_gap_when_
     class BookFaults(FakeExchange):
         """The fake exchange with the order-book merge's fault (recorded here)."""
 
-        def drop_book_update(self, key: str) -> None:
-            gaps.append(key)
+        def drop_book_update(self, sub: Any, *, only: Any = None, endpoint: Any = None) -> int:
+            gaps.append(str(sub))
+            return super().drop_book_update(sub, only=only, endpoint=endpoint)
 
     exchange = BookFaults(tick_interval=0.25, seed=5)
     options = _memory_options(

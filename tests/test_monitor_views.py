@@ -3,10 +3,10 @@ candle chart and the funding line, alone and on the whole screen at 80x24 and 16
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from rich.console import Console
@@ -282,24 +282,13 @@ def test_the_book_view_of_a_pair_without_a_valid_book_says_resyncing_on_screen()
     assert "waiting for book" in no_source
 
 
-def test_book_resyncs_show_in_the_status_panel_when_the_stats_have_them() -> None:
+def test_books_and_their_resyncs_show_in_the_status_panel_once_there_are_books() -> None:
     model = _screen_model()
     plain = _text(monitor.render(model, make_stats(), 5.0, height=24))
-    assert "Book resyncs" not in plain
-
-    class WithResyncs:
-        """A stats snapshot as the order-book merge makes them: with ``book_resyncs``."""
-
-        def __init__(self, stats: object) -> None:
-            self._stats = stats
-            self.book_resyncs = 3
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._stats, name)
-
-    stats: Any = WithResyncs(make_stats())
+    assert "Books" not in plain
+    stats = dataclasses.replace(make_stats(), books=2, books_valid=1, book_resyncs=3)
     text = _text(monitor.render(model, stats, 5.0, height=24))
-    assert re.search(r"Book resyncs\s+3", text)
+    assert re.search(r"Books\s+1/2 valid, 3 resyncs", text)
 
 
 def test_a_refused_subscription_is_named_above_its_view() -> None:

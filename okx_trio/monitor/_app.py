@@ -47,9 +47,8 @@ __all__ = ["Monitor", "book_source", "demo_host"]
 
 
 def book_source(client: object) -> BookSource | None:
-    """Where the book view reads books: the client, if it keeps books, else None (the view
-    then says ``waiting for book``)."""
-    # TODO(merge): OkxClient.book comes with the order-book merge; then this is the client.
+    """Where the book view reads books: the client (an :class:`~okx_trio.OkxClient` keeps
+    them), or None for a stand-in that keeps none (the view then says ``waiting for book``)."""
     return client if isinstance(client, BookSource) else None
 
 

@@ -61,9 +61,7 @@ class DemoChaos:
             "notice": self._notice,
             "reject": self._reject,
         }
-        # TODO(merge): FakeExchange.drop_book_update comes with the fake-exchange book faults;
-        # then this entry needs no test of the attribute.
-        if hasattr(self.exchange, "drop_book_update") and self._book() is not None:
+        if self._book() is not None:
             handlers["book-gap"] = self._book_gap
         return handlers
 
@@ -158,9 +156,7 @@ class DemoChaos:
         if key is None:  # the book was removed since the schedule began
             return
         self.say(f"the exchange skips an update of {key}: the book resyncs, then heals")
-        # TODO(merge): typed once FakeExchange.drop_book_update is on this branch.
-        drop: Callable[[str], object] = self.exchange.drop_book_update  # type: ignore[attr-defined]
-        drop(key)
+        self.exchange.drop_book_update(key)
 
     def _bogus_pair(self) -> str:
         n = 1

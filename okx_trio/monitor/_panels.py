@@ -116,10 +116,10 @@ def render_status(model: MonitorModel, stats: ConnectionStats | None, now: float
     if is_pooled(stats):
         up = sum(conn.state is ConnectionState.CONNECTED for conn in stats.connections)
         extra.append(("Connections", f"{len(stats.connections)} ({up} connected)"))
-    # TODO(merge): the order-book merge adds this counter; then read it directly.
-    resyncs = getattr(stats, "book_resyncs", None)
-    if isinstance(resyncs, int):
-        extra.append(("Book resyncs", Text(str(resyncs), style="yellow" if resyncs else "")))
+    if stats.books:
+        resyncs = stats.book_resyncs
+        books = f"{stats.books_valid}/{stats.books} valid, {resyncs} resyncs"
+        extra.append(("Books", Text(books, style="yellow" if resyncs else "")))
     for _, name, figure in notable_figures(stats):
         style = "yellow" if name in ("Requests delayed", "Request budget") else ""
         extra.append((name, Text(figure, style=style)))
