@@ -18,10 +18,16 @@ import trio.testing
 from okx_trio import BookUpdate, ClientConfig, Gap, OkxClient, Ticker, open_okx_client
 from okx_trio._book import BookEngine
 from okx_trio._book_levels import OrderBook
-from okx_trio.testing import FakeExchange
+from okx_trio.testing import FakeExchange, MarketSimulator
 
 BTC = "books:BTC-USDT"
 ETH = "books:ETH-USDT"
+
+
+def calm_exchange(**kwargs: Any) -> FakeExchange:
+    """OKX-sized book updates (a few levels each): the default market moves a lot per step."""
+    kwargs.setdefault("tick_interval", 0.1)
+    return FakeExchange(market=MarketSimulator(5, volatility=0.00003), **kwargs)
 
 
 def make_config(**changes: Any) -> ClientConfig:
@@ -102,7 +108,7 @@ def broken_update(client: OkxClient, inst_id: str, **entry: Any) -> str:
 async def test_a_consumer_applying_the_stream_holds_the_clients_book(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    exchange = FakeExchange(tick_interval=0.1, seed=5)
+    exchange = calm_exchange()
     follower = Follower()
     async with open_okx_client(
         subscriptions=[BTC, ETH], config=make_config(), connector=exchange.connector
@@ -125,7 +131,7 @@ async def test_a_consumer_applying_the_stream_holds_the_clients_book(
 async def test_a_broken_update_resyncs_that_book_alone(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    exchange = FakeExchange(tick_interval=0.1, seed=5)
+    exchange = calm_exchange()
     follower = Follower()
     ticks: list[float] = []
 
@@ -166,7 +172,7 @@ async def test_a_broken_update_resyncs_that_book_alone(
 
 
 async def test_a_crossed_book_is_never_shown(autojump_clock: trio.testing.MockClock) -> None:
-    exchange = FakeExchange(tick_interval=0.1, seed=5)
+    exchange = calm_exchange()
     async with open_okx_client(
         subscriptions=[BTC], config=make_config(), connector=exchange.connector
     ) as client:
@@ -184,7 +190,7 @@ async def test_a_crossed_book_is_never_shown(autojump_clock: trio.testing.MockCl
 async def test_a_slow_book_consumer_gets_a_gap_and_then_the_whole_book(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    exchange = FakeExchange(tick_interval=0.1, seed=5)
+    exchange = calm_exchange()
     follower = Follower()
     async with open_okx_client(
         subscriptions=[BTC], config=make_config(tick_buffer=4), connector=exchange.connector
@@ -213,7 +219,7 @@ async def test_a_slow_book_consumer_gets_a_gap_and_then_the_whole_book(
 async def test_a_dropped_connection_tells_the_consumer_and_the_book_comes_back(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    exchange = FakeExchange(tick_interval=0.1, seed=5)
+    exchange = calm_exchange()
     follower = Follower()
     async with open_okx_client(
         subscriptions=[BTC], config=make_config(initial_delay=1.0), connector=exchange.connector
@@ -236,7 +242,7 @@ async def test_a_dropped_connection_tells_the_consumer_and_the_book_comes_back(
 async def test_books_are_spliced_by_seq_id_across_a_service_upgrade(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    exchange = FakeExchange(tick_interval=0.1, seed=5)
+    exchange = calm_exchange()
     follower = Follower()
     never_none: list[bool] = []
 
@@ -292,7 +298,7 @@ async def test_book_asks_for_a_book_channel() -> None:
 async def test_a_login_book_channel_is_refused_with_okxs_reason_and_nothing_else_moves(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    exchange = FakeExchange(tick_interval=0.1, seed=5)
+    exchange = calm_exchange()
     async with open_okx_client(
         subscriptions=[BTC], config=make_config(), connector=exchange.connector
     ) as client:
