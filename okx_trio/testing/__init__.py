@@ -14,7 +14,9 @@ routes: :class:`RestRouter`, :func:`register_route`). Each connection is a sans-
 switches.
 :class:`ReplayExchange` plays back a recorded session (see :func:`load_capture`).
 :func:`run_chaos` soaks a client in a seeded :class:`ChaosSchedule` of faults, holding it to
-its invariants throughout (the wire rules are :class:`Auditor`'s).
+its invariants throughout (the wire rules are :class:`Auditor`'s); :func:`run_book_chaos`
+does the same for order books (a :class:`BookChaosSchedule` of book faults: never a wrong
+book, always healed).
 
 The server side is an independent implementation of the OKX wire format; it does not use
 the client's codec, so it can catch the client's mistakes.
@@ -24,6 +26,11 @@ from pathlib import Path
 
 from ._audit import AuditedConnection as AuditedConnection
 from ._audit import Auditor as Auditor
+from ._book_chaos import BookChaosReport as BookChaosReport
+from ._book_chaos import BookChaosSchedule as BookChaosSchedule
+from ._book_chaos import BookFault as BookFault
+from ._book_chaos import BookFaultKind as BookFaultKind
+from ._book_chaos import run_book_chaos as run_book_chaos
 from ._chaos import ChaosReport as ChaosReport
 from ._chaos import chaos_config as chaos_config
 from ._chaos import count_tasks as count_tasks
@@ -63,6 +70,10 @@ __all__ = [
     "CAPTURE_DIR",
     "AuditedConnection",
     "Auditor",
+    "BookChaosReport",
+    "BookChaosSchedule",
+    "BookFault",
+    "BookFaultKind",
     "CaptureLine",
     "ChaosReport",
     "ChaosSchedule",
@@ -92,5 +103,6 @@ __all__ = [
     "parse_capture",
     "record_session",
     "register_route",
+    "run_book_chaos",
     "run_chaos",
 ]

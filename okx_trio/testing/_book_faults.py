@@ -171,6 +171,22 @@ class BookFaultsMixin(FaultsMixin):
             "seqId": book.seq_id,
         }
 
+    def book_checksum_at(self, inst_id: str, seq_id: int | None) -> int | None:
+        """OKX's checksum of *inst_id*'s book (its best 25 levels a side) right after the
+        change that made *seq_id*, from the exchange's log of recent changes; None if the
+        log no longer holds it (or never did). For judging a client's book whenever it is,
+        not only at the latest ``seqId``.
+        """
+        book = self._venue.data.feeds.feed(self._book_inst_id(inst_id)).book
+        if seq_id is None or not book.started:
+            return None
+        if book.seq_id == seq_id:
+            return book.checksum
+        for step in reversed(book.steps):
+            if step.seq_id == seq_id:
+                return step.checksum
+        return None
+
     @staticmethod
     def _book_inst_id(item: Subscription | str) -> str:
         if isinstance(item, Subscription):
