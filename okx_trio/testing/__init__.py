@@ -1,4 +1,4 @@
-"""A fake OKX v5 public WebSocket exchange for testing OKX clients, Trio-native.
+"""A fake OKX v5 WebSocket exchange for testing OKX clients, Trio-native.
 
 :class:`FakeExchange` serves every public and business market channel (tickers, trades,
 books, candles, mark and index prices, funding, ...) from a seeded :class:`MarketSimulator`,
@@ -6,7 +6,10 @@ on both endpoints, in memory through :meth:`FakeExchange.connector` (determinist
 ``trio.testing.MockClock``) or over a real socket with :func:`open_fake_exchange_server`, and
 lets a test inject the faults a real exchange produces: dropped and refused connections, a
 silent half-open server, a stalled stream, rejected instruments, lost requests, upgrade
-notices and garbage. Each connection is a sans-IO :class:`FakeServerProtocol`; how closely
+notices and garbage. :meth:`FakeExchange.add_account` makes a :class:`FakeAccount` that logs
+in on ``/ws/v5/private`` (OKX's signature, timestamp window and codes) and whose scripted
+orders, fills and positions become private pushes. Each connection is a sans-IO
+:class:`FakeServerProtocol`; how closely
 it follows OKX is set by the :class:`Fidelity` switches.
 :class:`ReplayExchange` plays back a recorded session (see :func:`load_capture`).
 :func:`run_chaos` soaks a client in a seeded :class:`ChaosSchedule` of faults, holding it to
@@ -18,6 +21,9 @@ the client's codec, so it can catch the client's mistakes.
 
 from pathlib import Path
 
+from ._account_registry import Accounts as Accounts
+from ._accounts import FakeAccount as FakeAccount
+from ._accounts import PrivateEvent as PrivateEvent
 from ._audit import AuditedConnection as AuditedConnection
 from ._audit import Auditor as Auditor
 from ._chaos import ChaosReport as ChaosReport
@@ -48,11 +54,13 @@ CAPTURE_DIR = Path(__file__).resolve().parent / "captures"
 
 __all__ = [
     "CAPTURE_DIR",
+    "Accounts",
     "AuditedConnection",
     "Auditor",
     "CaptureLine",
     "ChaosReport",
     "ChaosSchedule",
+    "FakeAccount",
     "FakeConnection",
     "FakeExchange",
     "FakeServerProtocol",
@@ -61,6 +69,7 @@ __all__ = [
     "Fidelity",
     "MarketSimulator",
     "MemoryWebSocket",
+    "PrivateEvent",
     "RecordSummary",
     "RecordedRequest",
     "ReplayExchange",
