@@ -37,6 +37,8 @@ from ._exchange import FakeExchange as FakeExchange
 from ._fidelity import Fidelity as Fidelity
 from ._market import MarketSimulator as MarketSimulator
 from ._memory import MemoryWebSocket as MemoryWebSocket
+from ._private_rest import PRIVATE_REST_PATHS as PRIVATE_REST_PATHS
+from ._private_rest import handle_private_rest as handle_private_rest
 from ._record import RecordSummary as RecordSummary
 from ._record import record_session as record_session
 from ._records import FakeConnection as FakeConnection
@@ -54,6 +56,7 @@ CAPTURE_DIR = Path(__file__).resolve().parent / "captures"
 
 __all__ = [
     "CAPTURE_DIR",
+    "PRIVATE_REST_PATHS",
     "Accounts",
     "AuditedConnection",
     "Auditor",
@@ -75,6 +78,7 @@ __all__ = [
     "ReplayExchange",
     "chaos_config",
     "count_tasks",
+    "handle_private_rest",
     "load_capture",
     "open_fake_exchange_server",
     "parse_capture",
