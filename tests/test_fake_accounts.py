@@ -330,3 +330,43 @@ def test_events_reach_only_logged_in_listeners_and_stop_after_the_connection() -
     client.protocol.connection_lost()
     account.place_order("BTC-USDT", "buy", "1", "1")
     assert client.pushes() == []
+
+
+def test_regular_snapshots_on_demand_per_subscription() -> None:
+    exchange, credentials, account = setup(page_size=1)
+    account.set_position("BTC-USDT-SWAP", "1", "30000")
+    account.set_position("ETH-USDT-SWAP", "2", "2000")
+    client = Client(exchange, credentials)
+    client.subscribe(channel="positions", instType="ANY")
+    client.subscribe(channel="positions", instType="SWAP", instId="ETH-USDT-SWAP")
+    client.subscribe(channel="orders", instType="ANY")
+    account.push_snapshots("positions")
+    pushes = client.pushes()
+    assert [(p["arg"].get("instId"), p["curPage"], p["lastPage"]) for p in pushes] == [
+        (None, 1, False),
+        (None, 2, True),
+        ("ETH-USDT-SWAP", 1, True),
+    ]
+    assert all(p["eventType"] == "snapshot" for p in pushes)
+    with pytest.raises(ValueError, match="'orders' has no snapshot"):
+        account.push_snapshots("orders")
+
+
+def test_a_lost_page_is_dropped_by_the_client_assembler() -> None:
+    exchange, credentials, account = setup(page_size=1)
+    for inst_id in ("BTC-USDT-SWAP", "ETH-USDT-SWAP", "SOL-USDT-SWAP"):
+        account.set_position(inst_id, "1", "10")
+    client = Client(exchange, credentials)
+    client.subscribe(channel="positions", instType="ANY")  # whole: the fault is not armed
+    account.lose_snapshot_pages(2)
+    account.push_snapshots("positions")
+    pages = client.pushes()
+    assert [p["curPage"] for p in pages] == [1, 3]
+    assembler = SnapshotPages()
+    assert assembler.feed(pages[0], 0.0).pushes == ()
+    out = assembler.feed(pages[1], 0.0)
+    assert out.pushes == () and "page 2 is missing" in out.dropped[0].reason
+    account.push_snapshots("positions")  # the fault was one-shot
+    assert [p["curPage"] for p in client.pushes()] == [1, 2, 3]
+    with pytest.raises(ValueError, match="page numbers are ints >= 1"):
+        account.lose_snapshot_pages(0)

@@ -198,3 +198,17 @@ def test_other_paths_methods_and_bad_parameters() -> None:
         exchange, "GET", "/api/v5/account/balance", "", {}, b"\xff", 0.0
     )
     assert status == 400
+
+
+def test_a_demo_key_needs_the_simulated_trading_header() -> None:
+    exchange, credentials, _ = setup(demo=True)
+    path = "/api/v5/account/balance"
+    assert get(exchange, credentials, path)[1]["code"] == "50101"
+    headers = rest_headers(credentials, "GET", path, None, WALL, demo=True)
+    status, _ = handle_private_rest(exchange, "GET", path, "", headers, b"", 0.0)
+    assert status == 200
+    live = make_credentials()
+    exchange.add_account(live)
+    headers = rest_headers(live, "GET", path, None, WALL, demo=True)
+    status, body = handle_private_rest(exchange, "GET", path, "", headers, b"", 0.0)
+    assert (status, json.loads(body)["msg"]) == (401, "APIKey does not match current environment.")

@@ -34,7 +34,13 @@ from ._account_shapes import (
 )
 from ._ledger import Ledger
 
-__all__ = ["FakeAccount", "PrivateEvent", "decimal_arg"]
+__all__ = ["SNAPSHOT", "FakeAccount", "PrivateEvent", "decimal_arg"]
+
+#: ``PrivateEvent.event_type`` of a regular snapshot: each subscription renders its own.
+SNAPSHOT: Final = "snapshot"
+_SNAPSHOT_CHANNELS: Final = frozenset(
+    {"account", "positions", "balance_and_position", "account-greeks"}
+)
 
 _SIDES: Final = ("buy", "sell")
 _GREEKS: Final = (
@@ -52,7 +58,9 @@ _GREEKS: Final = (
 @dataclass(frozen=True, slots=True)
 class PrivateEvent:
     """One change of an account, as OKX pushes it on *channel*: its ``data`` items and,
-    for ``account``/``positions``, the top-level ``eventType``."""
+    for ``account``/``positions``, the top-level ``eventType``. An event with
+    ``event_type`` :data:`SNAPSHOT` and no items asks every subscription of *channel* for
+    its regular snapshot."""
 
     channel: str
     items: tuple[dict[str, Any], ...]
@@ -80,9 +88,11 @@ class FakeAccount:
     """One API key's (sub-)account on the fake exchange (see the module docstring).
 
     ``api_key`` and ``uid`` are public; ``ip_allowed``/``expired`` may be changed at any
-    time (the next login or signed request sees them); ``conn_cap`` is OKX's limit of
-    connections per private channel (30); ``page_size`` how many positions or currencies
-    one snapshot page holds (OKX's is undocumented: set it small to test pagination).
+    time (the next login or signed request sees them); ``demo``: a demo-trading key (its
+    signed REST requests must carry ``x-simulated-trading: 1``, others must not);
+    ``conn_cap`` is OKX's limit of connections per private channel (30); ``page_size`` how
+    many positions or currencies one snapshot page holds (OKX's is undocumented: set it
+    small to test pagination).
     """
 
     def __init__(
@@ -94,6 +104,7 @@ class FakeAccount:
         changed: Callable[[], None],
         ip_allowed: bool = True,
         expired: bool = False,
+        demo: bool = False,
         conn_cap: int = 30,
         page_size: int = 100,
         fee_rate: Decimal | str = "0.001",
@@ -107,6 +118,7 @@ class FakeAccount:
         self.uid = uid
         self.ip_allowed = ip_allowed
         self.expired = expired
+        self.demo = demo
         self.conn_cap = conn_cap
         self.page_size = page_size
         self._clock = clock
@@ -121,6 +133,8 @@ class FakeAccount:
         #: Per private channel, the ``connId`` of every connection subscribed to it (OKX's
         #: cap of ``conn_cap`` connections per channel counts these).
         self.channel_connections: dict[str, set[str]] = {}
+        #: Page numbers the next paginated snapshot leaves out (see lose_snapshot_pages).
+        self.lost_pages: set[int] = set()
 
     @property
     def api_key(self) -> str:
@@ -383,6 +397,35 @@ class FakeAccount:
         warning.update(pTime=str(now), pos=item["pos"], posCcy="", posId=holding.pos_id)
         warning.update(posSide=holding.pos_side, uTime=item["uTime"])
         self._emit(PrivateEvent("liquidation-warning", (warning,)))
+
+    def push_snapshots(self, *channels: str) -> None:
+        """Push OKX's regular snapshot now to every subscription of *channels* (default:
+        ``account`` and ``positions``), in pages as on subscribe (``eventType``
+        ``snapshot``): what OKX sends every few seconds.
+
+        Raises:
+            ValueError: naming a channel that has no snapshot.
+        """
+        chosen = channels or ("account", "positions")
+        for channel in chosen:
+            if channel not in _SNAPSHOT_CHANNELS:
+                raise ValueError(
+                    f"{channel!r} has no snapshot; OKX sends them on {sorted(_SNAPSHOT_CHANNELS)}"
+                )
+        for channel in chosen:
+            self._emit(PrivateEvent(channel, (), SNAPSHOT))
+
+    def lose_snapshot_pages(self, *pages: int) -> None:
+        """Leave pages *pages* (1 is the first) out of the next paginated snapshot pushed
+        (on subscribe or by :meth:`push_snapshots`): a fault for the client's assembler.
+        The loss applies once, to the first snapshot that has those pages.
+
+        Raises:
+            ValueError: for a page number below 1.
+        """
+        if any(isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in pages):
+            raise ValueError(f"page numbers are ints >= 1, got {pages!r}")
+        self.lost_pages.update(pages)
 
     def set_greeks(self, ccy: str, greeks: Mapping[str, str], *, ts: int | None = None) -> None:
         """Set *ccy*'s greeks (OKX's keys: ``deltaBS``, ``deltaPA``, ...; missing ones

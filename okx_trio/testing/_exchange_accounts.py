@@ -28,8 +28,9 @@ class AccountsMixin:
         (see :class:`~okx_trio.testing.FakeAccount`).
 
         *options*: ``ip_allowed`` (False: login 60009, REST 50110), ``expired`` (login
-        60032, REST 50119), ``uid``, ``conn_cap`` (connections per private channel, OKX's
-        30), ``page_size`` (positions/currencies per snapshot page), ``fee_rate``.
+        60032, REST 50119), ``demo`` (REST needs ``x-simulated-trading: 1``), ``uid``,
+        ``conn_cap`` (connections per private channel, OKX's 30), ``page_size``
+        (positions/currencies per snapshot page), ``fee_rate``.
 
         Raises:
             ValueError: the key is taken or the values are not valid credentials (never

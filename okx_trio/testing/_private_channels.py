@@ -21,7 +21,7 @@ from typing import Any, Final
 from .._subscription import Subscription
 from ._account_registry import Accounts
 from ._account_shapes import bal_pos_position, family_of, inst_type_of, num, position_object
-from ._accounts import FakeAccount, PrivateEvent
+from ._accounts import SNAPSHOT, FakeAccount, PrivateEvent
 from ._login import check_login
 
 __all__ = ["CAPPED_CHANNELS", "PrivateChannels", "select_items"]
@@ -202,6 +202,11 @@ class PrivateChannels:
         return _dumps(out)
 
     def _on_event(self, account: FakeAccount, event: PrivateEvent) -> None:
+        if event.event_type == SNAPSHOT and not event.items:
+            for sub in self._args:
+                if sub.channel == event.channel:
+                    self._outbox.extend(self._snapshot(sub, account))
+            return
         for sub in self._args:
             items = select_items(sub, event)
             if items:
@@ -227,9 +232,13 @@ class PrivateChannels:
         else:
             return []  # orders, fills, liquidation-warning: "not pushed when first subscribed"
         last = len(pages)
+        numbers = range(1, last + 1)
+        lost = account.lost_pages & set(numbers)
+        account.lost_pages -= lost  # a one-shot fault
         return [
-            self._push(sub, account, page, "snapshot", (number, number == last))
-            for number, page in enumerate(pages, start=1)
+            self._push(sub, account, page, SNAPSHOT, (number, number == last))
+            for number, page in zip(numbers, pages, strict=True)
+            if number not in lost
         ]
 
 

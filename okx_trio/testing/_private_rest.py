@@ -14,7 +14,8 @@ exchange's clock. It has the shape of the fake's REST route table,
 
 Refusals, all HTTP 401 with OKX's ``{"code","msg","data":[]}``: a header missing (50103
 key, 50104 passphrase, 50106 sign, 50107 timestamp), 50112 a timestamp not in OKX's format,
-50102 outside the window, 50111 unknown key, 50119 expired key, 50105 wrong passphrase,
+50102 outside the window, 50111 unknown key, 50119 expired key, 50101 a demo key without
+``x-simulated-trading: 1`` (or that header with a live key), 50105 wrong passphrase,
 50113 bad signature, 50110 IP not allowed. A bad query parameter is HTTP 400 code 51000;
 another path 404, another method 405. Nothing quotes a header's value.
 """
@@ -51,6 +52,7 @@ _MISSING: Final = (
     ("OK-ACCESS-TIMESTAMP", "50107"),
 )
 _MESSAGES: Final = {
+    "50101": "APIKey does not match current environment.",
     "50102": "Timestamp request expired",
     "50105": "Invalid OK-ACCESS-PASSPHRASE",
     "50110": "Your IP is not in linking trusted IP addresses.",
@@ -164,6 +166,8 @@ def _authenticate(
         return _refused("50111")
     if account.expired:
         return _refused("50119")
+    if account.demo != (given.get("X-SIMULATED-TRADING") == "1"):
+        return _refused("50101")
     if not account.passphrase_is(given["OK-ACCESS-PASSPHRASE"]):
         return _refused("50105")
     request_path = path + (f"?{query}" if query else "")
