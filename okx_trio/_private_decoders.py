@@ -24,10 +24,10 @@ first, see :mod:`._snapshot_pages`) is one Balance holding every item's currenci
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
+from . import _private_values as pv
 from . import _push_values as v
 from ._private_records import (
     AccountGreeks,
@@ -44,6 +44,7 @@ from ._private_records import (
     PrivateRecord,
     TradeRef,
 )
+from ._private_values import event_type_of
 from ._push_values import PushError
 
 __all__ = [
@@ -57,101 +58,7 @@ __all__ = [
 ]
 
 Item = dict[str, Any]
-_T = TypeVar("_T")
 PrivateDecoder = Callable[[str, dict[str, Any], dict[str, Any]], tuple[PrivateRecord, ...]]
-
-
-# -- values ------------------------------------------------------------------------------
-
-
-def _num(item: Item, key: str) -> Decimal | None:
-    """An optional number: absent, null or ``""`` is None."""
-    value = item.get(key)
-    if value is None or (type(value) is str and value == ""):
-        return None
-    return v.number(value, key)
-
-
-def _req_num(item: Item, key: str) -> Decimal:
-    return v.number(v.get(item, key), key)
-
-
-def _time(item: Item, key: str) -> int | None:
-    """An optional time in ms: absent, null or ``""`` is None."""
-    value = item.get(key)
-    return None if value is None else v.opt_time(value, key)
-
-
-def _req_time(item: Item, key: str) -> int:
-    return v.digits(v.get(item, key), key)
-
-
-def _str(item: Item, key: str) -> str:
-    """Optional text: absent or null is ``""``."""
-    value = item.get(key)
-    return "" if value is None else v.opt_text(value, key)
-
-
-def _req_str(item: Item, key: str) -> str:
-    return v.text(v.get(item, key), key)
-
-
-def _truth(item: Item, key: str) -> bool:
-    """OKX's ``"true"``/``"false"`` text (or a JSON boolean); absent or ``""`` is False."""
-    value = item.get(key)
-    if value is None or value == "" or value is False or value == "false":
-        return False
-    if value is True or value == "true":
-        return True
-    v.fail(key, value, '"true" or "false"')
-
-
-def _objects(value: Any, key: str) -> list[Item]:
-    if value is None:
-        return []
-    if type(value) is not list or not all(type(x) is dict for x in value):
-        v.fail(key, value, "an array of objects")
-    return value
-
-
-def event_type_of(channel: str, push: dict[str, Any]) -> str:
-    """The push's top-level ``eventType`` (``""`` if absent)."""
-    try:
-        return _str(push, "eventType")
-    except PushError as exc:
-        raise PushError(f"{channel}: {exc}") from None
-
-
-def _data(channel: str, push: dict[str, Any], *, may_be_empty: bool) -> list[Any]:
-    data = push.get("data")
-    if type(data) is not list or (not data and not may_be_empty):
-        what = "an array" if may_be_empty else "a non-empty array"
-        raise PushError(f"{channel}: data: {v.show(data)} is not {what}")
-    return data
-
-
-def _each(
-    channel: str, push: dict[str, Any], build: Callable[[Item], _T], *, may_be_empty: bool = False
-) -> list[_T]:
-    out: list[_T] = []
-    for index, item in enumerate(_data(channel, push, may_be_empty=may_be_empty)):
-        if type(item) is not dict:
-            raise PushError(f"{channel}: data[{index}]: {v.show(item)} is not an object")
-        try:
-            out.append(build(item))
-        except PushError as exc:
-            raise PushError(f"{channel}: data[{index}].{exc}") from None
-    return out
-
-
-def _nested(key: str, items: list[Item], build: Callable[[Item], _T]) -> tuple[_T, ...]:
-    out: list[_T] = []
-    for index, item in enumerate(items):
-        try:
-            out.append(build(item))
-        except PushError as exc:
-            raise PushError(f"{key}[{index}].{exc}") from None
-    return tuple(out)
 
 
 # -- orders and fills --------------------------------------------------------------------
@@ -160,70 +67,70 @@ def _nested(key: str, items: list[Item], build: Callable[[Item], _T]) -> tuple[_
 def decode_order(item: Item) -> Order:
     """One order object (an ``orders`` push item or an ``orders-pending`` REST row)."""
     return Order(
-        inst_type=_req_str(item, "instType"),
-        inst_id=_req_str(item, "instId"),
-        ord_id=_req_str(item, "ordId"),
-        cl_ord_id=_str(item, "clOrdId"),
-        tag=_str(item, "tag"),
-        px=_num(item, "px"),
-        sz=_req_num(item, "sz"),
-        ord_type=_req_str(item, "ordType"),
+        inst_type=pv.req_text(item, "instType"),
+        inst_id=pv.req_text(item, "instId"),
+        ord_id=pv.req_text(item, "ordId"),
+        cl_ord_id=pv.text(item, "clOrdId"),
+        tag=pv.text(item, "tag"),
+        px=pv.num(item, "px"),
+        sz=pv.req_num(item, "sz"),
+        ord_type=pv.req_text(item, "ordType"),
         side=v.side(v.get(item, "side")),
-        pos_side=_str(item, "posSide"),
-        td_mode=_str(item, "tdMode"),
-        lever=_num(item, "lever"),
-        reduce_only=_truth(item, "reduceOnly"),
-        state=_req_str(item, "state"),
-        acc_fill_sz=_num(item, "accFillSz"),
-        avg_px=_num(item, "avgPx"),
-        fill_px=_num(item, "fillPx"),
-        fill_sz=_num(item, "fillSz"),
-        fill_time=_time(item, "fillTime"),
-        fill_fee=_num(item, "fillFee"),
-        fill_fee_ccy=_str(item, "fillFeeCcy"),
-        fill_pnl=_num(item, "fillPnl"),
-        trade_id=_str(item, "tradeId"),
-        exec_type=_str(item, "execType"),
-        fee=_num(item, "fee"),
-        fee_ccy=_str(item, "feeCcy"),
-        rebate=_num(item, "rebate"),
-        rebate_ccy=_str(item, "rebateCcy"),
-        pnl=_num(item, "pnl"),
-        category=_str(item, "category"),
-        source=_str(item, "source"),
-        cancel_source=_str(item, "cancelSource"),
-        amend_source=_str(item, "amendSource"),
-        req_id=_str(item, "reqId"),
-        amend_result=_str(item, "amendResult"),
-        code=_str(item, "code"),
-        msg=_str(item, "msg"),
-        c_time=_req_time(item, "cTime"),
-        u_time=_req_time(item, "uTime"),
+        pos_side=pv.text(item, "posSide"),
+        td_mode=pv.text(item, "tdMode"),
+        lever=pv.num(item, "lever"),
+        reduce_only=pv.truth(item, "reduceOnly"),
+        state=pv.req_text(item, "state"),
+        acc_fill_sz=pv.num(item, "accFillSz"),
+        avg_px=pv.num(item, "avgPx"),
+        fill_px=pv.num(item, "fillPx"),
+        fill_sz=pv.num(item, "fillSz"),
+        fill_time=pv.time(item, "fillTime"),
+        fill_fee=pv.num(item, "fillFee"),
+        fill_fee_ccy=pv.text(item, "fillFeeCcy"),
+        fill_pnl=pv.num(item, "fillPnl"),
+        trade_id=pv.text(item, "tradeId"),
+        exec_type=pv.text(item, "execType"),
+        fee=pv.num(item, "fee"),
+        fee_ccy=pv.text(item, "feeCcy"),
+        rebate=pv.num(item, "rebate"),
+        rebate_ccy=pv.text(item, "rebateCcy"),
+        pnl=pv.num(item, "pnl"),
+        category=pv.text(item, "category"),
+        source=pv.text(item, "source"),
+        cancel_source=pv.text(item, "cancelSource"),
+        amend_source=pv.text(item, "amendSource"),
+        req_id=pv.text(item, "reqId"),
+        amend_result=pv.text(item, "amendResult"),
+        code=pv.text(item, "code"),
+        msg=pv.text(item, "msg"),
+        c_time=pv.req_time(item, "cTime"),
+        u_time=pv.req_time(item, "uTime"),
     )
 
 
 def _fill(item: Item) -> Fill:
     count = item.get("count")
     return Fill(
-        inst_id=_req_str(item, "instId"),
-        fill_sz=_req_num(item, "fillSz"),
-        fill_px=_req_num(item, "fillPx"),
+        inst_id=pv.req_text(item, "instId"),
+        fill_sz=pv.req_num(item, "fillSz"),
+        fill_px=pv.req_num(item, "fillPx"),
         side=v.side(v.get(item, "side")),
-        ts=_req_time(item, "ts"),
-        ord_id=_req_str(item, "ordId"),
-        cl_ord_id=_str(item, "clOrdId"),
-        trade_id=_req_str(item, "tradeId"),
-        exec_type=_str(item, "execType"),
+        ts=pv.req_time(item, "ts"),
+        ord_id=pv.req_text(item, "ordId"),
+        cl_ord_id=pv.text(item, "clOrdId"),
+        trade_id=pv.req_text(item, "tradeId"),
+        exec_type=pv.text(item, "execType"),
         count=1 if count is None or count == "" else v.digits(count, "count"),
     )
 
 
 def _orders(channel: str, arg: dict[str, Any], push: dict[str, Any]) -> tuple[PrivateRecord, ...]:
-    return tuple(_each(channel, push, decode_order))
+    return tuple(pv.each(channel, push, decode_order))
 
 
 def _fills(channel: str, arg: dict[str, Any], push: dict[str, Any]) -> tuple[PrivateRecord, ...]:
-    return tuple(_each(channel, push, _fill))
+    return tuple(pv.each(channel, push, _fill))
 
 
 # -- account -----------------------------------------------------------------------------
@@ -231,44 +138,44 @@ def _fills(channel: str, arg: dict[str, Any], push: dict[str, Any]) -> tuple[Pri
 
 def _detail(item: Item) -> BalanceDetail:
     return BalanceDetail(
-        ccy=_req_str(item, "ccy"),
-        eq=_num(item, "eq"),
-        cash_bal=_num(item, "cashBal"),
-        avail_bal=_num(item, "availBal"),
-        frozen_bal=_num(item, "frozenBal"),
-        ord_frozen=_num(item, "ordFrozen"),
-        avail_eq=_num(item, "availEq"),
-        dis_eq=_num(item, "disEq"),
-        eq_usd=_num(item, "eqUsd"),
-        liab=_num(item, "liab"),
-        upl=_num(item, "upl"),
-        u_time=_time(item, "uTime"),
+        ccy=pv.req_text(item, "ccy"),
+        eq=pv.num(item, "eq"),
+        cash_bal=pv.num(item, "cashBal"),
+        avail_bal=pv.num(item, "availBal"),
+        frozen_bal=pv.num(item, "frozenBal"),
+        ord_frozen=pv.num(item, "ordFrozen"),
+        avail_eq=pv.num(item, "availEq"),
+        dis_eq=pv.num(item, "disEq"),
+        eq_usd=pv.num(item, "eqUsd"),
+        liab=pv.num(item, "liab"),
+        upl=pv.num(item, "upl"),
+        u_time=pv.time(item, "uTime"),
     )
 
 
 def decode_balance(item: Item, event_type: str = "") -> Balance:
     """One account object (an ``account`` push item or a ``/account/balance`` REST row)."""
     return Balance(
-        u_time=_time(item, "uTime"),
-        total_eq=_num(item, "totalEq"),
-        iso_eq=_num(item, "isoEq"),
-        adj_eq=_num(item, "adjEq"),
-        avail_eq=_num(item, "availEq"),
-        ord_froz=_num(item, "ordFroz"),
-        imr=_num(item, "imr"),
-        mmr=_num(item, "mmr"),
-        borrow_froz=_num(item, "borrowFroz"),
-        mgn_ratio=_num(item, "mgnRatio"),
-        notional_usd=_num(item, "notionalUsd"),
-        upl=_num(item, "upl"),
-        details=_nested("details", _objects(item.get("details"), "details"), _detail),
+        u_time=pv.time(item, "uTime"),
+        total_eq=pv.num(item, "totalEq"),
+        iso_eq=pv.num(item, "isoEq"),
+        adj_eq=pv.num(item, "adjEq"),
+        avail_eq=pv.num(item, "availEq"),
+        ord_froz=pv.num(item, "ordFroz"),
+        imr=pv.num(item, "imr"),
+        mmr=pv.num(item, "mmr"),
+        borrow_froz=pv.num(item, "borrowFroz"),
+        mgn_ratio=pv.num(item, "mgnRatio"),
+        notional_usd=pv.num(item, "notionalUsd"),
+        upl=pv.num(item, "upl"),
+        details=pv.nested("details", pv.objects(item.get("details"), "details"), _detail),
         event_type=event_type,
     )
 
 
 def _account(channel: str, arg: dict[str, Any], push: dict[str, Any]) -> tuple[PrivateRecord, ...]:
     event_type = event_type_of(channel, push)
-    balances = _each(channel, push, lambda item: decode_balance(item, event_type))
+    balances = pv.each(channel, push, lambda item: decode_balance(item, event_type))
     if event_type != "snapshot" or len(balances) == 1:
         return tuple(balances)
     # An assembled snapshot: one item per page, each with some of the currencies. The
@@ -301,36 +208,36 @@ def _account(channel: str, arg: dict[str, Any], push: dict[str, Any]) -> tuple[P
 def decode_position(item: Item, event_type: str = "") -> Position:
     """One position object (a ``positions`` push item or a ``/account/positions`` row)."""
     return Position(
-        inst_type=_req_str(item, "instType"),
-        inst_id=_req_str(item, "instId"),
-        pos_id=_req_str(item, "posId"),
-        mgn_mode=_str(item, "mgnMode"),
-        pos_side=_str(item, "posSide"),
-        pos=_req_num(item, "pos"),
-        avail_pos=_num(item, "availPos"),
-        avg_px=_num(item, "avgPx"),
-        upl=_num(item, "upl"),
-        upl_ratio=_num(item, "uplRatio"),
-        lever=_num(item, "lever"),
-        liq_px=_num(item, "liqPx"),
-        mark_px=_num(item, "markPx"),
-        margin=_num(item, "margin"),
-        mgn_ratio=_num(item, "mgnRatio"),
-        imr=_num(item, "imr"),
-        mmr=_num(item, "mmr"),
-        notional_usd=_num(item, "notionalUsd"),
-        adl=_str(item, "adl"),
-        realized_pnl=_num(item, "realizedPnl"),
-        pnl=_num(item, "pnl"),
-        fee=_num(item, "fee"),
-        funding_fee=_num(item, "fundingFee"),
-        liq_penalty=_num(item, "liqPenalty"),
-        ccy=_str(item, "ccy"),
-        pos_ccy=_str(item, "posCcy"),
-        trade_id=_str(item, "tradeId"),
-        c_time=_time(item, "cTime"),
-        u_time=_time(item, "uTime"),
-        p_time=_time(item, "pTime"),
+        inst_type=pv.req_text(item, "instType"),
+        inst_id=pv.req_text(item, "instId"),
+        pos_id=pv.req_text(item, "posId"),
+        mgn_mode=pv.text(item, "mgnMode"),
+        pos_side=pv.text(item, "posSide"),
+        pos=pv.req_num(item, "pos"),
+        avail_pos=pv.num(item, "availPos"),
+        avg_px=pv.num(item, "avgPx"),
+        upl=pv.num(item, "upl"),
+        upl_ratio=pv.num(item, "uplRatio"),
+        lever=pv.num(item, "lever"),
+        liq_px=pv.num(item, "liqPx"),
+        mark_px=pv.num(item, "markPx"),
+        margin=pv.num(item, "margin"),
+        mgn_ratio=pv.num(item, "mgnRatio"),
+        imr=pv.num(item, "imr"),
+        mmr=pv.num(item, "mmr"),
+        notional_usd=pv.num(item, "notionalUsd"),
+        adl=pv.text(item, "adl"),
+        realized_pnl=pv.num(item, "realizedPnl"),
+        pnl=pv.num(item, "pnl"),
+        fee=pv.num(item, "fee"),
+        funding_fee=pv.num(item, "fundingFee"),
+        liq_penalty=pv.num(item, "liqPenalty"),
+        ccy=pv.text(item, "ccy"),
+        pos_ccy=pv.text(item, "posCcy"),
+        trade_id=pv.text(item, "tradeId"),
+        c_time=pv.time(item, "cTime"),
+        u_time=pv.time(item, "uTime"),
+        p_time=pv.time(item, "pTime"),
         event_type=event_type,
     )
 
@@ -347,7 +254,9 @@ def _positions(
     event_type = event_type_of(channel, push)
     snapshot = event_type == "snapshot"
     positions = tuple(
-        _each(channel, push, lambda item: decode_position(item, event_type), may_be_empty=snapshot)
+        pv.each(
+            channel, push, lambda item: decode_position(item, event_type), may_be_empty=snapshot
+        )
     )
     if not snapshot:
         return positions
@@ -358,70 +267,74 @@ def _positions(
 
 
 def _cash(item: Item) -> CashBalance:
-    return CashBalance(_req_str(item, "ccy"), _req_num(item, "cashBal"), _time(item, "uTime"))
+    return CashBalance(
+        pv.req_text(item, "ccy"), pv.req_num(item, "cashBal"), pv.time(item, "uTime")
+    )
 
 
 def _position_change(item: Item) -> PositionChange:
     return PositionChange(
-        pos_id=_req_str(item, "posId"),
-        trade_id=_str(item, "tradeId"),
-        inst_id=_req_str(item, "instId"),
-        inst_type=_req_str(item, "instType"),
-        mgn_mode=_str(item, "mgnMode"),
-        pos_side=_str(item, "posSide"),
-        pos=_req_num(item, "pos"),
-        ccy=_str(item, "ccy"),
-        pos_ccy=_str(item, "posCcy"),
-        avg_px=_num(item, "avgPx"),
-        u_time=_time(item, "uTime"),
+        pos_id=pv.req_text(item, "posId"),
+        trade_id=pv.text(item, "tradeId"),
+        inst_id=pv.req_text(item, "instId"),
+        inst_type=pv.req_text(item, "instType"),
+        mgn_mode=pv.text(item, "mgnMode"),
+        pos_side=pv.text(item, "posSide"),
+        pos=pv.req_num(item, "pos"),
+        ccy=pv.text(item, "ccy"),
+        pos_ccy=pv.text(item, "posCcy"),
+        avg_px=pv.num(item, "avgPx"),
+        u_time=pv.time(item, "uTime"),
     )
 
 
 def _trade_ref(item: Item) -> TradeRef:
-    return TradeRef(_req_str(item, "instId"), _req_str(item, "tradeId"))
+    return TradeRef(pv.req_text(item, "instId"), pv.req_text(item, "tradeId"))
 
 
 def _balance_and_position_item(item: Item) -> BalanceAndPosition:
     return BalanceAndPosition(
-        p_time=_req_time(item, "pTime"),
-        event_type=_req_str(item, "eventType"),
-        balances=_nested("balData", _objects(item.get("balData"), "balData"), _cash),
-        positions=_nested("posData", _objects(item.get("posData"), "posData"), _position_change),
-        trades=_nested("trades", _objects(item.get("trades"), "trades"), _trade_ref),
+        p_time=pv.req_time(item, "pTime"),
+        event_type=pv.req_text(item, "eventType"),
+        balances=pv.nested("balData", pv.objects(item.get("balData"), "balData"), _cash),
+        positions=pv.nested(
+            "posData", pv.objects(item.get("posData"), "posData"), _position_change
+        ),
+        trades=pv.nested("trades", pv.objects(item.get("trades"), "trades"), _trade_ref),
     )
 
 
 def _liquidation_warning(item: Item) -> LiquidationWarning:
     return LiquidationWarning(
-        inst_type=_req_str(item, "instType"),
-        inst_id=_req_str(item, "instId"),
-        pos_id=_req_str(item, "posId"),
-        mgn_mode=_str(item, "mgnMode"),
-        pos_side=_str(item, "posSide"),
-        pos=_req_num(item, "pos"),
-        pos_ccy=_str(item, "posCcy"),
-        ccy=_str(item, "ccy"),
-        lever=_num(item, "lever"),
-        mark_px=_num(item, "markPx"),
-        mgn_ratio=_num(item, "mgnRatio"),
-        c_time=_time(item, "cTime"),
-        u_time=_time(item, "uTime"),
-        p_time=_time(item, "pTime"),
+        inst_type=pv.req_text(item, "instType"),
+        inst_id=pv.req_text(item, "instId"),
+        pos_id=pv.req_text(item, "posId"),
+        mgn_mode=pv.text(item, "mgnMode"),
+        pos_side=pv.text(item, "posSide"),
+        pos=pv.req_num(item, "pos"),
+        pos_ccy=pv.text(item, "posCcy"),
+        ccy=pv.text(item, "ccy"),
+        lever=pv.num(item, "lever"),
+        mark_px=pv.num(item, "markPx"),
+        mgn_ratio=pv.num(item, "mgnRatio"),
+        c_time=pv.time(item, "cTime"),
+        u_time=pv.time(item, "uTime"),
+        p_time=pv.time(item, "pTime"),
     )
 
 
 def _greeks(item: Item) -> AccountGreeks:
     return AccountGreeks(
-        ccy=_req_str(item, "ccy"),
-        delta_bs=_num(item, "deltaBS"),
-        delta_pa=_num(item, "deltaPA"),
-        gamma_bs=_num(item, "gammaBS"),
-        gamma_pa=_num(item, "gammaPA"),
-        theta_bs=_num(item, "thetaBS"),
-        theta_pa=_num(item, "thetaPA"),
-        vega_bs=_num(item, "vegaBS"),
-        vega_pa=_num(item, "vegaPA"),
-        ts=_req_time(item, "ts"),
+        ccy=pv.req_text(item, "ccy"),
+        delta_bs=pv.num(item, "deltaBS"),
+        delta_pa=pv.num(item, "deltaPA"),
+        gamma_bs=pv.num(item, "gammaBS"),
+        gamma_pa=pv.num(item, "gammaPA"),
+        theta_bs=pv.num(item, "thetaBS"),
+        theta_pa=pv.num(item, "thetaPA"),
+        vega_bs=pv.num(item, "vegaBS"),
+        vega_pa=pv.num(item, "vegaPA"),
+        ts=pv.req_time(item, "ts"),
     )
 
 
@@ -429,7 +342,7 @@ def _per_item(build: Callable[[Item], PrivateRecord]) -> PrivateDecoder:
     def decode(
         channel: str, arg: dict[str, Any], push: dict[str, Any]
     ) -> tuple[PrivateRecord, ...]:
-        return tuple(_each(channel, push, build))
+        return tuple(pv.each(channel, push, build))
 
     return decode
 

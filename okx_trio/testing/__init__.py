@@ -22,8 +22,8 @@ the client's codec, so it can catch the client's mistakes.
 from pathlib import Path
 
 from ._account_registry import Accounts as Accounts
+from ._account_shapes import PrivateEvent as PrivateEvent
 from ._accounts import FakeAccount as FakeAccount
-from ._accounts import PrivateEvent as PrivateEvent
 from ._audit import AuditedConnection as AuditedConnection
 from ._audit import Auditor as Auditor
 from ._chaos import ChaosReport as ChaosReport

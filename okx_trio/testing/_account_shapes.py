@@ -8,16 +8,21 @@ Written independently of the client's decoders, so a disagreement shows up in te
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 __all__ = [
+    "SNAPSHOT",
     "WS_ONLY_ORDER_FIELDS",
     "ZERO",
     "Holding",
+    "Listener",
     "OpenOrder",
+    "PrivateEvent",
     "bal_pos_position",
+    "decimal_arg",
     "family_of",
     "inst_type_of",
     "num",
@@ -26,6 +31,8 @@ __all__ = [
 ]
 
 ZERO: Final = Decimal(0)
+#: ``PrivateEvent.event_type`` of a regular snapshot: each subscription renders its own.
+SNAPSHOT: Final = "snapshot"
 #: Fields of an ``orders`` push that ``orders-pending`` answers lack.
 WS_ONLY_ORDER_FIELDS: Final = frozenset(
     {"fillFee", "fillFeeCcy", "fillPnl", "execType", "amendResult", "reqId", "code", "msg"}
@@ -226,3 +233,32 @@ def bal_pos_position(holding: Holding) -> dict[str, Any]:
         "avgPx": num(holding.avg_px),
         "uTime": str(holding.u_time),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateEvent:
+    """One change of an account, as OKX pushes it on *channel*: its ``data`` items and,
+    for ``account``/``positions``, the top-level ``eventType``. An event with
+    ``event_type`` :data:`SNAPSHOT` and no items asks every subscription of *channel* for
+    its regular snapshot."""
+
+    channel: str
+    items: tuple[dict[str, Any], ...]
+    event_type: str | None = None
+
+
+Listener = Callable[[PrivateEvent], None]
+
+
+def decimal_arg(name: str, value: Decimal | str | int, *, positive: bool = False) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
+        raise TypeError(f"{name} must be a Decimal, str or int, not {type(value).__name__}")
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{name} must be a decimal number, got {value!r}") from None
+    if not result.is_finite() or (positive and result <= 0):
+        raise ValueError(
+            f"{name} must be a finite number{' > 0' if positive else ''}, got {value!r}"
+        )
+    return result

@@ -18,15 +18,18 @@ from __future__ import annotations
 import hmac
 import itertools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from .._credentials import Credentials
 from ._account_shapes import (
+    SNAPSHOT,
     Holding,
+    Listener,
     OpenOrder,
+    PrivateEvent,
     bal_pos_position,
+    decimal_arg,
     inst_type_of,
     num,
     order_object,
@@ -34,10 +37,8 @@ from ._account_shapes import (
 )
 from ._ledger import Ledger
 
-__all__ = ["SNAPSHOT", "FakeAccount", "PrivateEvent", "decimal_arg"]
+__all__ = ["FakeAccount"]
 
-#: ``PrivateEvent.event_type`` of a regular snapshot: each subscription renders its own.
-SNAPSHOT: Final = "snapshot"
 _SNAPSHOT_CHANNELS: Final = frozenset(
     {"account", "positions", "balance_and_position", "account-greeks"}
 )
@@ -53,35 +54,6 @@ _GREEKS: Final = (
     "vegaBS",
     "vegaPA",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PrivateEvent:
-    """One change of an account, as OKX pushes it on *channel*: its ``data`` items and,
-    for ``account``/``positions``, the top-level ``eventType``. An event with
-    ``event_type`` :data:`SNAPSHOT` and no items asks every subscription of *channel* for
-    its regular snapshot."""
-
-    channel: str
-    items: tuple[dict[str, Any], ...]
-    event_type: str | None = None
-
-
-Listener = Callable[[PrivateEvent], None]
-
-
-def decimal_arg(name: str, value: Decimal | str | int, *, positive: bool = False) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
-        raise TypeError(f"{name} must be a Decimal, str or int, not {type(value).__name__}")
-    try:
-        result = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"{name} must be a decimal number, got {value!r}") from None
-    if not result.is_finite() or (positive and result <= 0):
-        raise ValueError(
-            f"{name} must be a finite number{' > 0' if positive else ''}, got {value!r}"
-        )
-    return result
 
 
 class FakeAccount:

@@ -20,8 +20,16 @@ from typing import Any, Final
 
 from .._subscription import Subscription
 from ._account_registry import Accounts
-from ._account_shapes import bal_pos_position, family_of, inst_type_of, num, position_object
-from ._accounts import SNAPSHOT, FakeAccount, PrivateEvent
+from ._account_shapes import (
+    SNAPSHOT,
+    PrivateEvent,
+    bal_pos_position,
+    family_of,
+    inst_type_of,
+    num,
+    position_object,
+)
+from ._accounts import FakeAccount
 from ._login import check_login
 
 __all__ = ["CAPPED_CHANNELS", "PrivateChannels", "select_items"]
