@@ -9,11 +9,18 @@ parameters are :data:`ORDERS_PENDING_PATH`, :data:`POSITIONS_PATH`, :data:`BALAN
 ``orders-pending`` returns at most 100 orders a call (newest first): when an answer holds
 ``limit`` orders, ask again with ``after=<the last ordId>`` and join the pages with
 :func:`join_orders` (:func:`next_orders_query` says which query, or None when done).
+
+Events keep arriving while a REST request is in flight, and are delivered as they come; a
+snapshot delivered after them must not undo them. :func:`merge_orders` and
+:func:`merge_positions` correct a snapshot with the events seen since its request was sent
+(the newer of the two versions of each order or position wins, by ``u_time``), so a
+consumer that replaces its state with the snapshot holds the truth.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, Final
 
 from ._private_decoders import decode_balance, decode_order, decode_position
@@ -28,6 +35,8 @@ __all__ = [
     "RestAnswerError",
     "balances_answer",
     "join_orders",
+    "merge_orders",
+    "merge_positions",
     "next_orders_query",
     "orders_answer",
     "orders_snapshot",
@@ -159,3 +168,52 @@ def _ts(ts: int) -> int:
     if type(ts) is not int or ts < 0:
         raise ValueError(f"ts must be Unix milliseconds as a non-negative int, got {ts!r}")
     return ts
+
+
+def merge_orders(snapshot: OrdersSnapshot, seen: Iterable[Order]) -> OrdersSnapshot:
+    """*snapshot* corrected with the order events *seen* since its request was sent (in
+    arrival order): an event newer than the snapshot's version of its order (``u_time``)
+    replaces it, or removes it when final (filled, canceled); an event for an order the
+    snapshot lacks adds it only if it is open and not older than the snapshot (``ts``):
+    an older one was closed by the time the snapshot was taken. Order kept: the
+    snapshot's, then the added orders in arrival order.
+    """
+    orders = {order.ord_id: order for order in snapshot.orders}
+    for event in seen:
+        known = orders.get(event.ord_id)
+        if known is not None:
+            if known.u_time > event.u_time:
+                continue  # the snapshot is newer than this event
+            if event.is_final:
+                del orders[event.ord_id]
+            else:
+                orders[event.ord_id] = event
+        elif not event.is_final and event.u_time >= snapshot.ts:
+            orders[event.ord_id] = event
+    return OrdersSnapshot(tuple(orders.values()), snapshot.ts)
+
+
+def merge_positions(snapshot: PositionsSnapshot, seen: Iterable[Position]) -> PositionsSnapshot:
+    """*snapshot* corrected with the position events *seen* since its request was sent,
+    by ``pos_id`` and ``u_time`` as :func:`merge_orders` does; a position of 0 is closed
+    (removed). Needs the snapshot's ``ts`` (a REST snapshot has one).
+
+    Raises:
+        ValueError: *snapshot* has no ``ts`` (an empty pushed snapshot).
+    """
+    if snapshot.ts is None:
+        raise ValueError("a snapshot without ts (an empty pushed one) cannot be merged")
+    positions = {position.pos_id: position for position in snapshot.positions}
+    for event in seen:
+        updated = event.u_time or 0
+        known = positions.get(event.pos_id)
+        if known is not None:
+            if (known.u_time or 0) > updated:
+                continue
+            if event.pos == 0:
+                del positions[event.pos_id]
+            else:
+                positions[event.pos_id] = event
+        elif event.pos != 0 and updated >= snapshot.ts:
+            positions[event.pos_id] = event
+    return PositionsSnapshot(tuple(positions.values()), snapshot.ts, snapshot.source)

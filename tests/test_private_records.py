@@ -34,10 +34,13 @@ from okx_trio._decoders import (
     decode_push_text,
 )
 from okx_trio._okx import CHANNELS
+from okx_trio._private_decoders import decode_position
 from okx_trio._reconcile_answers import (
     RestAnswerError,
     balances_answer,
     join_orders,
+    merge_orders,
+    merge_positions,
     next_orders_query,
     orders_answer,
     orders_snapshot,
@@ -458,3 +461,40 @@ def test_rest_snapshot_ts_must_be_ms() -> None:
         orders_snapshot(_rest([]), -1)
     with pytest.raises(TypeError, match="body must be bytes or str"):
         orders_snapshot(None, 1)  # type: ignore[arg-type]
+
+
+def _order(ord_id: str, state: str, u_time: int) -> Order:
+    row = {**SAMPLES["orders"]["data"][0], "ordId": ord_id, "state": state}
+    row["uTime"] = str(u_time)
+    (order,) = orders_answer(_rest([row]))
+    return order
+
+
+def test_merge_orders_keeps_events_seen_while_the_answer_was_in_flight() -> None:
+    snapshot = OrdersSnapshot((_order("1", "live", 90), _order("2", "live", 95)), ts=100)
+    seen = [
+        _order("1", "filled", 105),  # filled while in flight: no longer open
+        _order("2", "partially_filled", 94),  # older than the snapshot's version: ignored
+        _order("3", "live", 101),  # placed while in flight: added
+        _order("4", "live", 99),  # older than the snapshot and absent: it closed since
+        _order("5", "canceled", 102),  # final and unknown: nothing to remove
+    ]
+    merged = merge_orders(snapshot, seen)
+    assert [(o.ord_id, o.state) for o in merged.orders] == [("2", "live"), ("3", "live")]
+    assert merged.ts == 100
+    assert merge_orders(snapshot, []) == snapshot
+
+
+def _position(pos_id: str, pos: str, u_time: int) -> Position:
+    row = {**SAMPLES["positions"]["data"][0], "posId": pos_id, "pos": pos, "uTime": str(u_time)}
+    return decode_position(row, "event_update")
+
+
+def test_merge_positions_by_pos_id_and_time() -> None:
+    snapshot = PositionsSnapshot((_position("a", "1", 90), _position("b", "2", 95)), 100, "rest")
+    seen = [_position("a", "0", 101), _position("b", "3", 94), _position("c", "5", 100)]
+    merged = merge_positions(snapshot, seen)
+    assert [(p.pos_id, p.pos) for p in merged.positions] == [("b", D(2)), ("c", D(5))]
+    assert merged.source == "rest"
+    with pytest.raises(ValueError, match="without ts"):
+        merge_positions(PositionsSnapshot((), None), seen)
