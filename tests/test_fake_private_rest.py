@@ -10,15 +10,17 @@ from typing import Any
 
 import pytest
 
-from okx_trio import Credentials
+from okx_trio import Credentials, Order
+from okx_trio._decoders import decode_private_data
 from okx_trio._reconcile_answers import (
     balances_answer,
+    merge_orders,
     next_orders_query,
     orders_answer,
     orders_snapshot,
     positions_snapshot,
 )
-from okx_trio._signing import rest_headers
+from okx_trio._signing import login_request, rest_headers
 from okx_trio.testing import PRIVATE_REST_PATHS, FakeAccount, FakeExchange, handle_private_rest
 
 EPOCH_MS = 1_700_000_000_000
@@ -212,3 +214,29 @@ def test_a_demo_key_needs_the_simulated_trading_header() -> None:
     headers = rest_headers(live, "GET", path, None, WALL, demo=True)
     status, body = handle_private_rest(exchange, "GET", path, "", headers, b"", 0.0)
     assert (status, json.loads(body)["msg"]) == (401, "APIKey does not match current environment.")
+
+
+def test_an_event_during_the_rest_flight_is_not_undone_by_the_snapshot() -> None:
+    exchange, credentials, account = setup()
+    first = account.place_order("BTC-USDT", "buy", "1", "30000", ts=EPOCH_MS)
+    second = account.place_order("BTC-USDT", "buy", "1", "29000", ts=EPOCH_MS)
+    client = exchange.server_protocol("private", 1.0)
+    client.receive(login_request(credentials, WALL + 1).text, 1.0)
+    subscribe = {"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]}
+    client.receive(json.dumps(subscribe), 1.0)
+    # The REST answer is computed (the request left at 1 s) ...
+    _, body = get(exchange, credentials, "/api/v5/trade/orders-pending", now=1.0)
+    snapshot = orders_snapshot(json.dumps(body), EPOCH_MS + 1000)
+    # ... and before it arrives, the first order fills and a third is placed.
+    account.fill_order(first, ts=EPOCH_MS + 1500)
+    third = account.place_order("BTC-USDT", "sell", "1", "31000", ts=EPOCH_MS + 1600)
+    events = [
+        record
+        for push in map(json.loads, client.pushes_due(2.0))
+        for record in decode_private_data("orders", push["arg"], push)
+        if isinstance(record, Order)
+    ]
+    assert [(e.ord_id, e.state) for e in events] == [(first, "filled"), (third, "live")]
+    merged = merge_orders(snapshot, events)
+    assert [o.ord_id for o in merged.orders] == [second, third]
+    assert {o.ord_id for o in merged.orders} == {o.ord_id for o in account.open_orders()}
