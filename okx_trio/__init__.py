@@ -22,6 +22,19 @@ from ._instrument_record import Instrument as Instrument
 from ._instrument_record import InstrumentChange as InstrumentChange
 from ._instruments import validate_inst_id as validate_inst_id
 from ._open import open_okx_client as open_okx_client
+from ._private_records import AccountGreeks as AccountGreeks
+from ._private_records import Balance as Balance
+from ._private_records import BalanceAndPosition as BalanceAndPosition
+from ._private_records import BalanceDetail as BalanceDetail
+from ._private_records import CashBalance as CashBalance
+from ._private_records import Fill as Fill
+from ._private_records import LiquidationWarning as LiquidationWarning
+from ._private_records import Order as Order
+from ._private_records import OrdersSnapshot as OrdersSnapshot
+from ._private_records import Position as Position
+from ._private_records import PositionChange as PositionChange
+from ._private_records import PositionsSnapshot as PositionsSnapshot
+from ._private_records import TradeRef as TradeRef
 from ._records import Candle as Candle
 from ._records import EstimatedPrice as EstimatedPrice
 from ._records import FundingRate as FundingRate
@@ -47,10 +60,15 @@ __all__ = [
     "AWS_URL",
     "DEFAULT_URL",
     "TRANSITIONS",
+    "AccountGreeks",
+    "Balance",
+    "BalanceAndPosition",
+    "BalanceDetail",
     "BookLevel",
     "BookSnapshot",
     "BookUpdate",
     "Candle",
+    "CashBalance",
     "ClientConfig",
     "Connection",
     "ConnectionClosed",
@@ -59,17 +77,24 @@ __all__ = [
     "Connector",
     "Credentials",
     "EstimatedPrice",
+    "Fill",
     "FundingRate",
     "Gap",
     "IndexTicker",
     "Instrument",
     "InstrumentChange",
     "LiquidationOrder",
+    "LiquidationWarning",
     "MarkPrice",
     "OkxClient",
     "OpenInterest",
     "OptionSummary",
+    "Order",
     "OrderBook",
+    "OrdersSnapshot",
+    "Position",
+    "PositionChange",
+    "PositionsSnapshot",
     "PriceCandle",
     "PriceLimit",
     "ReconnectStrategy",
@@ -77,6 +102,7 @@ __all__ = [
     "Subscription",
     "Ticker",
     "Trade",
+    "TradeRef",
     "WebSocketConnector",
     "open_okx_client",
     "receive_batch",

@@ -1,4 +1,4 @@
-"""Per-channel push decoding into typed records: the integrator's one entry point.
+r"""Per-channel push decoding into typed records: the integrator's one entry point.
 
 Sans-IO, no Trio. Two paths, one result:
 
@@ -16,12 +16,27 @@ in practice ``instruments`` (the full list: hundreds, possibly zero), ``opt-summ
 option of the family), candle channels (several rows), ``liquidation-orders`` (one record
 per entry of each item's ``details``) and ``trades`` do; the book channels and the other
 state channels send one item a push.
+
+Private channels (``orders``, ``positions``, ``account``, ...) have their own entry point,
+:func:`decode_private_data` (same arguments; ``PrivateRecord``\ s, typed per channel in
+``PRIVATE_RECORD_TYPES``): join a paginated snapshot first (``_snapshot_pages``).
 """
 
 from __future__ import annotations
 
 from ._fast_decoders import decode_push_text
 from ._plain_decoders import RECORD_TYPES, Record, decode_data
+from ._private_decoders import PRIVATE_RECORD_TYPES, decode_private_data
+from ._private_records import PrivateRecord
 from ._push_values import PushError
 
-__all__ = ["RECORD_TYPES", "PushError", "Record", "decode_data", "decode_push_text"]
+__all__ = [
+    "PRIVATE_RECORD_TYPES",
+    "RECORD_TYPES",
+    "PrivateRecord",
+    "PushError",
+    "Record",
+    "decode_data",
+    "decode_private_data",
+    "decode_push_text",
+]

@@ -78,7 +78,7 @@ async def test_faults_pick_an_endpoint(autojump_clock: trio.testing.MockClock) -
         assert info.value.code == 4000
         assert exchange.connections == [pub]
         with pytest.raises(ValueError, match="endpoint must be"):
-            exchange.drop_connections(endpoint="private")  # type: ignore[arg-type]
+            exchange.drop_connections(endpoint="spot")  # type: ignore[arg-type]
 
 
 async def test_reject_instruments_reaches_every_channel(

@@ -1,4 +1,4 @@
-"""A fake OKX v5 public WebSocket exchange for testing OKX clients, Trio-native.
+"""A fake OKX v5 WebSocket exchange for testing OKX clients, Trio-native.
 
 :class:`FakeExchange` serves every public and business market channel (tickers, trades,
 books, candles, mark and index prices, funding, ...) from a seeded :class:`MarketSimulator`,
@@ -11,7 +11,9 @@ book, a wrong checksum, a late snapshot). It serves OKX's REST order book and ti
 (:meth:`FakeExchange.http_transport` in memory, :func:`open_fake_rest_server` on loopback;
 routes: :class:`RestRouter`, :func:`register_route`). Each connection is a sans-IO
 :class:`FakeServerProtocol`; how closely it follows OKX is set by the :class:`Fidelity`
-switches.
+switches. :meth:`FakeExchange.add_account` makes a :class:`FakeAccount` that logs in
+(OKX's signature, timestamp window and codes) and whose scripted orders, fills and
+positions become private pushes.
 :class:`ReplayExchange` plays back a recorded session (see :func:`load_capture`).
 :func:`run_chaos` soaks a client in a seeded :class:`ChaosSchedule` of faults, holding it to
 its invariants throughout (the wire rules are :class:`Auditor`'s); :func:`run_book_chaos`
@@ -24,6 +26,9 @@ the client's codec, so it can catch the client's mistakes.
 
 from pathlib import Path
 
+from ._account_registry import Accounts as Accounts
+from ._account_shapes import PrivateEvent as PrivateEvent
+from ._accounts import FakeAccount as FakeAccount
 from ._audit import AuditedConnection as AuditedConnection
 from ._audit import Auditor as Auditor
 from ._book_chaos import BookChaosReport as BookChaosReport
@@ -44,6 +49,8 @@ from ._http import FakeRestTransport as FakeRestTransport
 from ._http import open_fake_rest_server as open_fake_rest_server
 from ._market import MarketSimulator as MarketSimulator
 from ._memory import MemoryWebSocket as MemoryWebSocket
+from ._private_rest import PRIVATE_REST_PATHS as PRIVATE_REST_PATHS
+from ._private_rest import handle_private_rest as handle_private_rest
 from ._record import RecordSummary as RecordSummary
 from ._record import record_session as record_session
 from ._records import FakeConnection as FakeConnection
@@ -68,6 +75,8 @@ CAPTURE_DIR = Path(__file__).resolve().parent / "captures"
 
 __all__ = [
     "CAPTURE_DIR",
+    "PRIVATE_REST_PATHS",
+    "Accounts",
     "AuditedConnection",
     "Auditor",
     "BookChaosReport",
@@ -77,6 +86,7 @@ __all__ = [
     "CaptureLine",
     "ChaosReport",
     "ChaosSchedule",
+    "FakeAccount",
     "FakeConnection",
     "FakeExchange",
     "FakeRestTransport",
@@ -86,6 +96,7 @@ __all__ = [
     "Fidelity",
     "MarketSimulator",
     "MemoryWebSocket",
+    "PrivateEvent",
     "RateLimit",
     "RecordSummary",
     "RecordedRequest",
@@ -95,6 +106,7 @@ __all__ = [
     "RestRouter",
     "chaos_config",
     "count_tasks",
+    "handle_private_rest",
     "load_capture",
     "okx_error",
     "okx_ok",

@@ -13,7 +13,9 @@ import trio
 
 from .._okx import BUSINESS_PATH, PRIVATE_PATH, PUBLIC_PATH
 from .._subscription import Subscription
+from ._account_registry import Accounts
 from ._book_faults import BookFaultsMixin
+from ._exchange_accounts import AccountsMixin
 from ._fidelity import Fidelity
 from ._limits import CONNECT_WINDOW, admit_into_window, check_limit
 from ._listing import DEFAULT_LISTING, Listing
@@ -28,15 +30,20 @@ from ._venue import Venue
 
 __all__ = ["FakeExchange", "endpoint_of_path"]
 
-_PATHS: dict[str, EndpointName] = {PUBLIC_PATH: "public", BUSINESS_PATH: "business"}
+_PATHS: dict[str, EndpointName] = {
+    PUBLIC_PATH: "public",
+    BUSINESS_PATH: "business",
+    PRIVATE_PATH: "private",
+}
 
 
 def endpoint_of_path(path: str) -> EndpointName | None:
-    """``"public"`` / ``"business"`` for OKX's URL paths, None for any other path."""
+    """``"public"`` / ``"business"`` / ``"private"`` for OKX's URL paths, None for any
+    other path."""
     return _PATHS.get(path.rstrip("/") or "/")
 
 
-class FakeExchange(BookFaultsMixin, RestMixin):
+class FakeExchange(BookFaultsMixin, RestMixin, AccountsMixin):
     """An in-process OKX v5 exchange serving every public and business market channel.
 
     Connect through :meth:`connector` (in memory, deterministic under Trio's ``MockClock``)
@@ -147,6 +154,12 @@ class FakeExchange(BookFaultsMixin, RestMixin):
             max_requests_per_hour=max_requests_per_hour,
             changed=self._notify,
         )
+        venue = self._venue
+        self._accounts = Accounts(
+            epoch_ms=epoch_ms,
+            clock=lambda: venue.stamp(None, _trio_now()),
+            changed=self._changed_all,
+        )
         self._conn_ids = random.Random(f"okx-trio-conn-ids:{seed}")
         self._sessions: list[ExchangeSession] = []
         self._refuse = 0
@@ -244,8 +257,9 @@ class FakeExchange(BookFaultsMixin, RestMixin):
         """Open an in-memory connection; use as ``async with exchange.connector(url) as ws``.
 
         Compatible with ``okx_trio._connection.Connector``. *url*'s path picks the endpoint:
-        ``/ws/v5/business`` the business one, ``/ws/v5/public`` or any other path the public
-        one (``/ws/v5/private`` is refused: login is not offered yet). ``get_message``
+        ``/ws/v5/business`` the business one, ``/ws/v5/private`` the private one (log in
+        with an account of :meth:`add_account`), ``/ws/v5/public`` or any other path the
+        public one. ``get_message``
         returns what was already sent and then raises
         ``okx_trio._connection.ConnectionClosed(code, reason)``.
 
@@ -254,7 +268,7 @@ class FakeExchange(BookFaultsMixin, RestMixin):
 
         Raises:
             ConnectionRefusedError: from ``__aenter__``, if :meth:`refuse_connections` or
-                ``max_connects_per_second`` says this attempt fails, or for the private path.
+                ``max_connects_per_second`` says this attempt fails.
         """
         path = urlsplit(url).path
         return self._connect(path, endpoint_of_path(path) or "public")
@@ -262,8 +276,6 @@ class FakeExchange(BookFaultsMixin, RestMixin):
     @asynccontextmanager
     async def _connect(self, path: str, endpoint: EndpointName) -> AsyncIterator[MemoryWebSocket]:
         await trio.lowlevel.checkpoint()
-        if path.rstrip("/") == PRIVATE_PATH:
-            raise ConnectionRefusedError(f"the fake exchange does not serve {PRIVATE_PATH} yet")
         self.admit()
         async with open_memory_connection(lambda t: self.accept(t, endpoint).run) as ws:
             yield ws
@@ -304,7 +316,7 @@ class FakeExchange(BookFaultsMixin, RestMixin):
             conn_id=f"{self._conn_ids.getrandbits(32):08x}", opened_at=now, endpoint=endpoint
         )
         session = ExchangeSession(
-            FakeServerProtocol(self._venue, record, now), transport, self._forget
+            FakeServerProtocol(self._venue, record, now, self._accounts), transport, self._forget
         )
         self._sessions.append(session)
         self.accepted_connections += 1
@@ -321,7 +333,7 @@ class FakeExchange(BookFaultsMixin, RestMixin):
         """
         conn_id = f"{self._conn_ids.getrandbits(32):08x}"
         record = FakeConnection(conn_id=conn_id, opened_at=now, endpoint=endpoint)
-        return FakeServerProtocol(self._venue, record, now)
+        return FakeServerProtocol(self._venue, record, now, self._accounts)
 
     def _forget(self, session: ExchangeSession) -> None:
         if session in self._sessions:
@@ -404,3 +416,10 @@ class FakeExchange(BookFaultsMixin, RestMixin):
         figures are exact under the autojump clock.
         """
         return self.epoch_ms / 1000 + trio.current_time()
+
+
+def _trio_now() -> float:
+    try:
+        return trio.current_time()
+    except RuntimeError:  # scripted outside a Trio run (a sans-IO test)
+        return 0.0

@@ -298,8 +298,10 @@ class FaultsMixin:
         Validates all of *only* before returning, so a fault with a bad *only* does nothing.
         """
         sessions = list(self._sessions)
-        if endpoint is not None and endpoint not in ("public", "business"):
-            raise ValueError(f"endpoint must be 'public', 'business' or None, got {endpoint!r}")
+        if endpoint is not None and endpoint not in ("public", "business", "private"):
+            raise ValueError(
+                f"endpoint must be 'public', 'business', 'private' or None, got {endpoint!r}"
+            )
         chosen = sessions if only is None else _chosen(sessions, only)
         return [s for s in chosen if endpoint is None or s.record.endpoint == endpoint]
 

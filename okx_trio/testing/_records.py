@@ -9,8 +9,8 @@ from .._subscription import Subscription
 
 __all__ = ["FakeConnection", "RecordedRequest"]
 
-RequestOp = Literal["subscribe", "unsubscribe", "ping", "invalid"]
-EndpointName = Literal["public", "business"]
+RequestOp = Literal["subscribe", "unsubscribe", "ping", "invalid", "login"]
+EndpointName = Literal["public", "business", "private"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +20,14 @@ class RecordedRequest:
     Attributes:
         time: ``trio.current_time()`` when the exchange received it.
         conn_id: The ``connId`` of the connection it arrived on.
-        op: ``"subscribe"``, ``"unsubscribe"``, ``"ping"``, or ``"invalid"`` for anything the
-            exchange answered with error 60012 (not JSON, unknown op, bad args or id, binary).
+        op: ``"subscribe"``, ``"unsubscribe"``, ``"ping"``, ``"login"``, or ``"invalid"`` for
+            anything the exchange answered with error 60012 (not JSON, unknown op, bad args
+            or id, binary).
         id: The request's ``id`` (``None`` if it had none, and for ping and invalid requests).
         inst_ids: The ``instId`` of every argument that has one, in request order (empty
             unless subscribe or unsubscribe).
-        raw: The frame's text (binary frames decoded as UTF-8 with replacement).
+        raw: The frame's text (binary frames decoded as UTF-8 with replacement); a login's
+            with its passphrase and signature as ``***``.
         subscriptions: The :class:`Subscription` of every argument that makes one, in
             request order (an unknown channel makes none).
     """
@@ -52,7 +54,8 @@ class FakeConnection:
     normally), or 1006 when the connection ended without a close handshake.
 
     Attributes:
-        endpoint: ``"public"`` or ``"business"``: the URL path the client connected to.
+        endpoint: ``"public"``, ``"business"`` or ``"private"``: the URL path the client
+            connected to.
         subscribed: Every subscription this connection has, any channel.
         frozen: The subscribed instruments whose pushes this connection withholds (see
             :meth:`FakeExchange.freeze_instruments`), on every channel.
@@ -62,6 +65,7 @@ class FakeConnection:
         pushes: Data pushes sent on this connection, automatic and explicit, any channel.
         last_push_at: Per ``tickers`` instrument, ``trio.current_time()`` of its latest push.
         last_push_of: Per subscription, the time of its latest push here.
+        api_key: The API key the connection logged in with (None: not logged in).
     """
 
     conn_id: str
@@ -77,6 +81,7 @@ class FakeConnection:
     subscribed: set[Subscription] = field(default_factory=set)
     blackholed: bool = False
     last_push_of: dict[Subscription, float] = field(default_factory=dict)
+    api_key: str | None = None
 
     @property
     def subscriptions(self) -> set[str]:

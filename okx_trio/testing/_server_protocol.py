@@ -17,10 +17,13 @@ from typing import Any, Final, Protocol
 
 from .._okx import BUSINESS_PATH, IDLE_CLOSE_CODE, PUBLIC_PATH
 from .._subscription import Subscription
+from ._account_registry import Accounts
 from ._book_stream import BOOK_FAULT_CHANNELS, BookFaults
 from ._channel_data import Cursor
 from ._fidelity import IDLE_CLOSE_REASON, NOTICE_CLOSE_CODE, NOTICE_CLOSE_REASON, Fidelity
 from ._limits import REQUEST_WINDOW, admit_into_window
+from ._login import login_object, masked_login_text, well_formed
+from ._private_channels import PrivateChannels
 from ._protocol import (
     ILLEGAL_CODE,
     LOGIN_CODE,
@@ -40,7 +43,7 @@ from ._protocol import (
     message_text,
     parse_request,
 )
-from ._records import FakeConnection, RecordedRequest
+from ._records import FakeConnection, RecordedRequest, RequestOp
 
 __all__ = ["FakeServerProtocol", "Host", "error_text"]
 
@@ -123,9 +126,13 @@ class FakeServerProtocol:
         host: The exchange's shared state.
         record: The connection's record (``endpoint`` says which URL path it serves).
         now: When the connection opened (starts the idle clock).
+        accounts: The exchange's accounts, for the ``login`` op and private channels
+            (None: no account exists, so every login fails).
     """
 
-    def __init__(self, host: Host, record: FakeConnection, now: float) -> None:
+    def __init__(
+        self, host: Host, record: FakeConnection, now: float, accounts: Accounts | None = None
+    ) -> None:
         self.record = record
         self._host = host
         self._schedule: dict[Subscription, _Schedule] = {}
@@ -133,6 +140,7 @@ class FakeServerProtocol:
         self._request_times: deque[float] = deque()
         self._last_inbound = now
         self._notice_close_at = math.inf
+        self.private = PrivateChannels(accounts, self.conn_id, record.conn_id, self._error)
 
     @property
     def conn_id(self) -> str | None:
@@ -150,6 +158,9 @@ class FakeServerProtocol:
         """Handle one client frame; returns the replies to send, in order. Never raises."""
         host = self._host
         self._last_inbound = now
+        login = login_object(message)
+        if login is not None:
+            return self._login(login, now)
         parsed = parse_request(message)
         host.request_recorded(self.record, _recorded(parsed, message, self.record.conn_id, now))
         if self.silent:
@@ -171,6 +182,29 @@ class FakeServerProtocol:
             out.extend(self._answer(parsed, arg, now))
         return out
 
+    def _login(self, login: dict[str, Any], now: float) -> list[str]:
+        # Recorded masked: a login request holds the passphrase and a signature.
+        raw = masked_login_text(login)
+        req_id = login.get("id") if isinstance(login.get("id"), str) else None
+        op: RequestOp = "login" if well_formed(login) else "invalid"
+        request = RecordedRequest(
+            now, self.record.conn_id, op, None if op == "invalid" else req_id, (), raw
+        )
+        host = self._host
+        host.request_recorded(self.record, request)
+        if self.silent or host.ignoring_requests:
+            return []
+        # Login counts against the same per-connection budget as subscribe/unsubscribe.
+        if not admit_into_window(
+            self._request_times, now, REQUEST_WINDOW, host.max_requests_per_hour
+        ):
+            host.request_refused()
+            return [self._error(TOO_FREQUENT_CODE, TOO_FREQUENT_MSG, req_id)]
+        replies = self.private.login(login, now)
+        if self.private.logged_in:
+            self.record.api_key = self.private.accounts[0].api_key
+        return replies
+
     def _error(self, code: str, msg: str, req_id: str | None) -> str:
         fidelity = self._host.fidelity
         return encode_error(code, msg, req_id, self.conn_id, msg_first=fidelity.msg_before_code)
@@ -187,6 +221,11 @@ class FakeServerProtocol:
         code = self._refusal(sub)
         if code is not None:
             return [self._error(code, error_text(code, arg.raw), request.id)]
+        if sub.endpoint == "private":
+            replies = self.private.subscribe(sub, dict(arg.raw), ack)
+            if self.private.subscribed(sub):
+                self.record.subscribed.add(sub)
+            return replies
         if sub in self.record.subscribed:
             return [ack]  # a repeated subscribe is acked again, not subscribed twice
         self._subscribe(sub, now)
@@ -197,12 +236,16 @@ class FakeServerProtocol:
 
     def _refusal(self, sub: Subscription) -> str | None:
         endpoint = self.record.endpoint
+        if sub.spec.login and not self.private.logged_in:
+            return LOGIN_CODE  # login first (private channels, books-l2-tbt, ...)
+        if (sub.endpoint == "private") != (endpoint == "private"):
+            return "60018"  # a private channel elsewhere, or a market channel on /private
         if sub.endpoint == "business" and endpoint != "business":
             return "64001"
         if sub.endpoint != "business" and endpoint == "business":
             return "64002"
-        if sub.spec.login:
-            return LOGIN_CODE  # login is not offered yet: every login channel is refused
+        if sub.endpoint == "private":
+            return None
         return self._host.refusal(sub)
 
     def _subscribe(self, sub: Subscription, now: float) -> None:
@@ -217,6 +260,7 @@ class FakeServerProtocol:
         self._schedule[sub] = _Schedule(now, self._host.cadence(sub), cursor=cursor)
 
     def _unsubscribe(self, sub: Subscription) -> None:
+        self.private.unsubscribe(sub)
         record = self.record
         record.subscribed.discard(sub)
         self._schedule.pop(sub, None)
@@ -258,7 +302,7 @@ class FakeServerProtocol:
 
     def pushes_due(self, now: float) -> list[str]:
         """The automatic pushes due by *now*, in subscription order (advancing schedules)."""
-        out: list[str] = []
+        out: list[str] = [] if self.silent or self.record.blackholed else self.private.drain()
         for sub, schedule in list(self._schedule.items()):
             if schedule.due > now:
                 continue
@@ -316,6 +360,8 @@ class FakeServerProtocol:
     def next_deadline(self) -> float:
         """When :meth:`pushes_due` or :meth:`close_due` next has something (inf: never)."""
         due = min((s.due for s in self._schedule.values()), default=math.inf)
+        if self.private.pending and not (self.silent or self.record.blackholed):
+            due = -math.inf  # account events wait to go out
         if self.record.blackholed:
             return due  # no close can happen on a stalled stream (see close_due)
         return min(due, self._notice_close_at, self._idle_deadline())
@@ -324,6 +370,7 @@ class FakeServerProtocol:
         """The connection is gone: nothing more is scheduled."""
         self._schedule.clear()
         self._notice_close_at = math.inf
+        self.private.lost()
 
 
 def _recorded(
