@@ -26,6 +26,7 @@ from ._fanout import Fanout
 from ._pool import Pool
 from ._protocol_events import BookInvalid
 from ._ratelimit import SlidingWindowLimit
+from ._reconcile import Reconciler
 from ._rest import RestBooks, RestError
 from ._signing import LoginRequest, login_request
 from ._state import ConnectionState, StateChange
@@ -89,6 +90,20 @@ class ClientCore:
         if rest is None:
             rest = RestBooks(None, config.rest_url, config.connect_timeout)
         self._rest = rest
+        self._reconciler = (
+            Reconciler(
+                rest,
+                credentials,
+                wall_clock=wall_clock,
+                offset=lambda: self.clock_offset,
+                demo=config.is_demo,
+                deliver=self.deliver,
+                note=lambda message, level: self._note(message, level=level),
+                spawn=nursery.start_soon,
+            )
+            if credentials is not None
+            else None
+        )
         self._books = ClientBooks(rest, self._links.values, nursery.start_soon)
         self._streams = Streams(
             config.tick_buffer,
@@ -165,7 +180,14 @@ class ClientCore:
         if sub in self._desired:
             # (Not: dropped by the user a moment ago, its connection not told yet.)
             self._streams.deliver(sub, records)
+            if self._reconciler is not None:
+                self._reconciler.seen(sub, records)
         self.notify()
+
+    def logged_in(self, link: Any) -> None:
+        """A delivering private connection logged in: fetch what the outage may have hidden."""
+        if self._reconciler is not None:
+            self._reconciler.start(link.subs)
 
     def book_invalid(self, event: BookInvalid) -> None:
         if event.sub in self._desired:

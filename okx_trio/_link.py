@@ -41,6 +41,7 @@ from ._protocol import (
     LoggedIn,
     LoginClockRefused,
     OkxProtocol,
+    PrivateSnapshotDropped,
     ProtocolEvent,
     Rejected,
     ServerError,
@@ -121,6 +122,11 @@ class Link(LinkCore):
             self._book_invalid(session, event)
         elif kind is LoggedIn:
             self.note("logged in", level=logging.INFO)
+            if session is self.session:
+                self.host.logged_in(self)
+        elif kind is PrivateSnapshotDropped:
+            assert isinstance(event, PrivateSnapshotDropped)
+            self.note(event.description)
         elif kind is LoginClockRefused:
             assert isinstance(event, LoginClockRefused)
             self.note(f"{event.description}: measuring the clock offset to OKX")

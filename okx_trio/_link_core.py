@@ -75,6 +75,9 @@ class LinkHost(Protocol):
     def login_signer(self) -> Callable[[], LoginRequest] | None:
         """A maker of fresh login requests, or None without credentials."""
 
+    def logged_in(self, link: LinkCore) -> None:
+        """*link*'s delivering connection logged in (fetch what a reconnect may have missed)."""
+
     def measure_clock(self, link: LinkCore) -> None:
         """Measure the clock offset to OKX, then call :meth:`Link.clock_measured`."""
 

@@ -36,6 +36,7 @@ from ._decoders import PushError, Record
 from ._login import LoginState
 from ._okx import AUTH_ERROR_CODES, UPGRADE_NOTICE_CODE
 from ._ordering import is_after
+from ._private_feed import PrivateOutput
 from ._protocol_core import CHANGED, UNDELIVERED_EVENTS, ProtocolCore
 from ._protocol_events import (
     BecameStable,
@@ -46,6 +47,7 @@ from ._protocol_events import (
     Garbage,
     LoggedIn,
     LoginClockRefused,
+    PrivateSnapshotDropped,
     ProtocolEvent,
     Records,
     Rejected,
@@ -68,6 +70,7 @@ __all__ = [
     "LoggedIn",
     "LoginClockRefused",
     "OkxProtocol",
+    "PrivateSnapshotDropped",
     "ProtocolEvent",
     "Records",
     "Rejected",
@@ -175,6 +178,14 @@ class OkxProtocol(ProtocolCore):
         if sub[0] in BOOK_DEPTHS:
             self._book_received(sub, push, now, events)
             return
+        if sub.endpoint == "private":
+            try:
+                self._private_output(self.private.receive(push, now), now, events)
+            except PushError as exc:
+                self.bad_messages += 1
+                raw = push.text if push.text is not None else repr(push.obj)
+                events.append(Garbage(f"malformed {push.channel} push: {exc}", raw))
+            return
         try:
             records = push_records(push)
         except PushError as exc:
@@ -184,6 +195,34 @@ class OkxProtocol(ProtocolCore):
             return
         if records:
             self._accept(sub, records, now, events)
+
+    def _private_output(
+        self, output: tuple[PrivateOutput, list[str]], now: float, events: list[ProtocolEvent]
+    ) -> None:
+        decoded, dropped = output
+        events.extend(PrivateSnapshotDropped(text) for text in dropped)
+        for key, records in decoded:
+            sub = self._by_key.get(key)
+            if sub is not None and records:
+                self._accept(sub, records, now, events)
+
+    def poll(self, now: float) -> list[ProtocolEvent]:
+        events = super().poll(now)
+        if now >= self.private.next_deadline():
+            try:
+                self._private_output(self.private.expire(now), now, events)
+            except PushError as exc:
+                self.bad_messages += 1
+                events.append(Garbage(f"malformed private push: {exc}", ""))
+        return events
+
+    def next_deadline(self) -> float:
+        return min(super().next_deadline(), self.private.next_deadline())
+
+    def connection_lost(self) -> list[ProtocolEvent]:
+        events = super().connection_lost()
+        events.extend(PrivateSnapshotDropped(text) for text in self.private.reset())
+        return events
 
     def _book_received(
         self, sub: Subscription, push: DataPush, now: float, events: list[ProtocolEvent]

@@ -19,6 +19,7 @@ from ._config import ClientConfig
 from ._decoders import Record
 from ._heartbeat import Heartbeat, HeartbeatAction
 from ._login import Login, LoginOutcome
+from ._private_feed import PrivateFeed
 from ._protocol_events import (
     BecameStable,
     BookInvalid,
@@ -108,6 +109,8 @@ class ProtocolCore:
         self._by_key: dict[ArgKeyTuple, Subscription] = {}
         self._tickers: dict[str, Subscription] = {}
         self._index(self._wanted)
+        #: Private pushes: pages joined, then decoded.
+        self.private = PrivateFeed()
         #: The incremental order books of this connection (one engine per subscription).
         self.books = BookKeeper(config)
         self.books.track(self._wanted)

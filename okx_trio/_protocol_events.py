@@ -22,6 +22,7 @@ __all__ = [
     "Garbage",
     "LoggedIn",
     "LoginClockRefused",
+    "PrivateSnapshotDropped",
     "ProtocolEvent",
     "Records",
     "Rejected",
@@ -153,6 +154,14 @@ class LoginClockRefused:
     description: str
 
 
+@dataclass(frozen=True, slots=True)
+class PrivateSnapshotDropped:
+    """A paginated private snapshot could not be assembled (*description* says which and
+    why); its consumers have no snapshot until OKX's next regular one."""
+
+    description: str
+
+
 ProtocolEvent = (
     Records
     | SubscriptionsChanged
@@ -169,4 +178,5 @@ ProtocolEvent = (
     | BookSeedWanted
     | LoggedIn
     | LoginClockRefused
+    | PrivateSnapshotDropped
 )

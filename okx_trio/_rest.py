@@ -10,6 +10,7 @@ other clients on the same address).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Final
 
@@ -21,6 +22,16 @@ from ._rest_books import BOOKS_PATH, RestBook, RestError, books_params, parse_bo
 from ._signing import TIME_PATH, clock_offset
 
 __all__ = ["RestBooks", "RestError"]
+
+
+def _okx_message(body: bytes) -> str:
+    try:
+        answer = json.loads(body)
+    except (ValueError, RecursionError):
+        return ""
+    if isinstance(answer, dict) and "code" in answer:
+        return f"(OKX error {answer.get('code')}: {str(answer.get('msg') or '').strip()})"
+    return ""
 
 _BOOK_REQUESTS: Final = 20
 _BOOK_WINDOW: Final = 2.0
@@ -110,6 +121,30 @@ class RestBooks:
         except (ValueError, TypeError) as exc:
             self.failures += 1
             raise RestError(f"OKX's time: {exc}") from None
+
+    async def get(self, path_and_query: str, headers: dict[str, str], what: str) -> bytes:
+        """``GET`` *path_and_query* (on the REST host) with *headers*; the body of a 200.
+
+        Raises :class:`RestError` (one sentence starting with *what*) for a failure, a
+        timeout, or another status (with OKX's code and message when the body has them).
+        The headers (which may hold a signature and a passphrase) are never in the error.
+        """
+        self.requests += 1
+        url = self._base_url + path_and_query
+        try:
+            with trio.fail_after(self._timeout):
+                response = await self._client().get(url, headers=headers)
+                body = await response.aread()
+        except trio.TooSlowError:
+            self.failures += 1
+            raise RestError(f"{what}: no answer within {self._timeout:g}s") from None
+        except httpx.HTTPError as exc:
+            self.failures += 1
+            raise RestError(f"{what}: {type(exc).__name__}: {exc}") from None
+        if response.status_code != 200:
+            self.failures += 1
+            raise RestError(f"{what}: HTTP {response.status_code} {_okx_message(body)}".rstrip())
+        return body
 
     async def aclose(self) -> None:
         """Close the httpx client made here, if any (the user's stays open)."""

@@ -21,7 +21,9 @@ from ._limits import CONNECT_WINDOW, admit_into_window, check_limit
 from ._listing import DEFAULT_LISTING, Listing
 from ._market import MarketSimulator
 from ._memory import MemoryWebSocket, open_memory_connection
+from ._private_rest import PRIVATE_REST_PATHS, handle_private_rest
 from ._records import EndpointName, FakeConnection, RecordedRequest
+from ._rest import RestReply, RestRequest
 from ._rest_exchange import RestMixin
 from ._server_protocol import FakeServerProtocol
 from ._session import ExchangeSession
@@ -175,6 +177,16 @@ class FakeExchange(BookFaultsMixin, RestMixin, AccountsMixin):
         self.accepted_connections = 0
         """Connection attempts that were accepted."""
         self._init_rest()
+        for path in sorted(PRIVATE_REST_PATHS):
+            # Signed routes: the accounts' orders, positions and balances.
+            self.rest.add("GET", path, self._private_rest)
+
+    def _private_rest(self, request: RestRequest) -> RestReply:
+        status, body = handle_private_rest(
+            self._accounts, request.method, request.path, request.query, request.headers,
+            request.body, request.now,
+        )
+        return RestReply(status, body)
 
     # -- settings ----------------------------------------------------------------------------
 
