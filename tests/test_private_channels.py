@@ -96,7 +96,7 @@ async def test_a_fill_during_an_outage_is_in_the_snapshot_after_the_relogin(
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "logged in" in text
     assert credentials.reveal_passphrase() not in text
-    secret = credentials._secret_key.reveal()  # type: ignore[attr-defined]
+    secret = credentials._secret_key.reveal()
     assert secret not in text
 
 
