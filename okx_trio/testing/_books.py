@@ -114,6 +114,9 @@ class BookModel:
         self._reset = False
         self._prices: dict[int, str] = {}
         self._sizes: dict[int, str] = {}
+        # Resting orders are sized like the best levels (in lots): a spot lot of 1e-8 BTC
+        # times a small number would make a book of dust.
+        self._typical_lots = 20
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class BookModel:
 
     def start(self, bid: int, ask: int, bid_sz: Decimal, ask_sz: Decimal, ts: int) -> None:
         """Build the full book around best bid and ask (in ticks) at *ts*."""
+        self._typical_lots = max(1, int(max(bid_sz, ask_sz) / self.lot))
         for side, best, sign, size in ((self.bids, bid, -1, bid_sz), (self.asks, ask, 1, ask_sz)):
             side[best] = self._best_level(best, size, None)
             self._fill(side, sign, {})
@@ -228,7 +232,7 @@ class BookModel:
         return text
 
     def _level(self, ticks: int) -> Row:
-        lots = max(1, round(self._rng.lognormvariate(3.0, 1.2)))
+        lots = max(1, round(self._typical_lots * self._rng.lognormvariate(0.0, 1.1)))
         size = self._sizes.get(lots)
         if size is None:
             size = self._sizes[lots] = format_decimal(self.lot * lots)
