@@ -413,13 +413,13 @@ def test_the_book_source_is_the_client_once_it_keeps_books() -> None:
     assert monitor.book_source(stub) is stub
 
 
-async def test_the_demo_shows_every_view_and_its_schedule_takes_a_book_gap_when_it_can(
+async def test_the_demo_shows_every_view_and_its_schedule_takes_a_book_gap(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     gaps: list[str] = []
 
     class BookFaults(FakeExchange):
-        """The fake exchange with the order-book merge's fault (recorded here)."""
+        """The fake exchange, its book gaps recorded."""
 
         def drop_book_update(self, sub: Any, *, only: Any = None, endpoint: Any = None) -> int:
             gaps.append(str(sub))
@@ -438,9 +438,9 @@ async def test_the_demo_shows_every_view_and_its_schedule_takes_a_book_gap_when_
     code, lines, err = await _run_with_commands(options, exchange, [])
     assert code == 0, err
     assert (
-        "[chaos] the exchange skips an update of books:BTC-USDT: the book resyncs, then heals"
-        in lines
-    )
+        "[chaos] the exchange skips an update of books:BTC-USDT and sends the next snapshot "
+        "3s late: the book resyncs, then heals"
+    ) in lines
     assert gaps and set(gaps) == {"books:BTC-USDT"}
     subscribed = {
         sub.key for r in exchange.requests if r.op == "subscribe" for sub in r.subscriptions

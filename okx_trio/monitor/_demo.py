@@ -30,6 +30,11 @@ REJECT_FOR = 8.0
 Handler: TypeAlias = "Callable[[list[FakeConnection] | None, str], Awaitable[None]]"
 
 
+#: How late the demo's exchange sends a book's snapshot after a gap (under the client's
+#: ``book_snapshot_timeout``, so the first resync heals it).
+BOOK_SNAPSHOT_DELAY = 3.0
+
+
 class DemoChaos:
     """Injects faults into *exchange* until cancelled; *say* announces each one.
 
@@ -155,7 +160,13 @@ class DemoChaos:
         key = self._book()
         if key is None:  # the book was removed since the schedule began
             return
-        self.say(f"the exchange skips an update of {key}: the book resyncs, then heals")
+        # The new snapshot comes a little late, as OKX's can: long enough to see the book
+        # say "resyncing" (on loopback it would heal within a millisecond).
+        self.say(
+            f"the exchange skips an update of {key} and sends the next snapshot "
+            f"{BOOK_SNAPSHOT_DELAY:g}s late: the book resyncs, then heals"
+        )
+        self.exchange.delay_book_snapshot(key, BOOK_SNAPSHOT_DELAY)
         self.exchange.drop_book_update(key)
 
     def _bogus_pair(self) -> str:
