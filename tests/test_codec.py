@@ -15,6 +15,7 @@ from okx_trio._codec import (
     PING,
     Ack,
     BadMessage,
+    ChannelConnCount,
     DataPush,
     ErrorEvent,
     Event,
@@ -383,10 +384,18 @@ def test_ack_for_a_channel_the_client_does_not_speak_is_other_event() -> None:
     assert decode(text) == OtherEvent("subscribe", text)
 
 
-@pytest.mark.parametrize("event", ["channel-conn-count", "something-new"])
+@pytest.mark.parametrize("event", ["channel-conn-count-ok", "something-new"])
 def test_unknown_events_are_other_events(event: str) -> None:
     text = json.dumps({"event": event, "channel": "tickers", "connCount": "2", "connId": "x"})
     assert decode(text) == OtherEvent(event, text)
+
+
+def test_channel_conn_count_events_are_read() -> None:
+    text = '{"event":"channel-conn-count","channel":"orders","connCount":"2","connId":"a"}'
+    assert decode(text) == ChannelConnCount("orders", "2", False)
+    text = text.replace("channel-conn-count", "channel-conn-count-error").replace('"2"', '"30"')
+    assert decode(text) == ChannelConnCount("orders", "30", True)
+    assert isinstance(decode('{"event":"channel-conn-count","connCount":"2"}'), BadMessage)
 
 
 def test_a_login_event_is_a_login_answer_with_its_code() -> None:
@@ -772,7 +781,15 @@ def test_fuzzed_mutations_of_real_messages_never_raise() -> None:
         event = decode(text)  # must not raise
         assert isinstance(
             event,
-            TickerPush | Ack | ErrorEvent | Notice | Pong | LoginAnswer | OtherEvent | BadMessage,
+            TickerPush
+            | Ack
+            | ErrorEvent
+            | Notice
+            | Pong
+            | LoginAnswer
+            | ChannelConnCount
+            | OtherEvent
+            | BadMessage,
         )
 
 

@@ -15,8 +15,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from okx_trio._codec import (
     Ack,
     BadMessage,
+    ChannelConnCount,
     DataPush,
     ErrorEvent,
+    LoginAnswer,
     Notice,
     OtherEvent,
     Pong,
@@ -31,7 +33,18 @@ from okx_trio._subscriptions import SubscriptionBook
 
 from .conftest import CAPTURES
 
-EVENT_TYPES = (TickerPush, DataPush, Ack, ErrorEvent, Notice, Pong, OtherEvent, BadMessage)
+EVENT_TYPES = (
+    TickerPush,
+    DataPush,
+    Ack,
+    ErrorEvent,
+    Notice,
+    Pong,
+    LoginAnswer,
+    ChannelConnCount,
+    OtherEvent,
+    BadMessage,
+)
 
 
 def captured_messages() -> list[str]:
