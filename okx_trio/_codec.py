@@ -10,12 +10,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from decimal import InvalidOperation
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import msgspec
 
+from ._codec_events import (
+    CHANNEL,
+    Ack,
+    BadMessage,
+    ChannelConnCount,
+    ErrorEvent,
+    LoginAnswer,
+    Notice,
+    Op,
+    OtherEvent,
+    Pong,
+)
 from ._decoders import PushError, Record, decode_data, decode_push_text
 from ._okx import CHANNELS, PING, PONG
 from ._subscription import ArgKeyTuple, Subscription, arg_key_of
@@ -33,6 +44,7 @@ __all__ = [
     "Event",
     "LoginAnswer",
     "Notice",
+    "Op",
     "OtherEvent",
     "Pong",
     "TickerPush",
@@ -42,10 +54,8 @@ __all__ = [
     "request_size",
 ]
 
-CHANNEL: Final = "tickers"
 _PONG: Final = PONG
 
-Op = Literal["subscribe", "unsubscribe"]
 
 
 class TickerPush(msgspec.Struct, frozen=True, gc=False):
@@ -97,90 +107,6 @@ def push_records(push: DataPush) -> tuple[Record, ...]:
     if not isinstance(arg, dict):
         raise PushError("push without an arg object")
     return decode_data(channel, arg, obj)
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    """The server accepted one argument of a subscribe or unsubscribe request.
-
-    ``inst_id`` is None for channels not keyed by instrument (``instruments``, ...).
-    """
-
-    op: Op
-    inst_id: str | None
-    req_id: str | None
-    channel: str = CHANNEL
-    inst_type: str | None = None
-    inst_family: str | None = None
-    ccy: str | None = None
-
-    @property
-    def arg_key(self) -> ArgKeyTuple:
-        return (self.channel, self.inst_type, self.inst_family, self.inst_id, self.ccy)
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorEvent:
-    """An ``error`` event. ``inst_id`` is recovered from the message text when OKX names it.
-
-    ``arg_key`` is the argument the error is about when the event carries an ``arg`` or its
-    text names the channel and instrument (``channel:trades,instId:FOO-BAR``); None when
-    only the request ``id`` can tell.
-    """
-
-    code: str
-    msg: str
-    req_id: str | None
-    inst_id: str | None
-    arg_key: ArgKeyTuple | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A ``notice`` event, e.g. code ``64008``: the connection closes soon for an upgrade."""
-
-    code: str
-    msg: str
-
-
-@dataclass(frozen=True, slots=True)
-class Pong:
-    """The answer to our ``ping``."""
-
-
-@dataclass(frozen=True, slots=True)
-class OtherEvent:
-    """A well-formed event we do not act on (``login``, ``channel-conn-count``, other channels'
-    acks); the receiver counts it and moves on."""
-
-    event: str
-    raw: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelConnCount:
-    """OKX's count of connections subscribed to a private channel (``channel-conn-count``);
-    ``error`` True: over OKX's limit, the subscription on this connection was ended."""
-
-    channel: str
-    count: str
-    error: bool
-
-
-@dataclass(frozen=True, slots=True)
-class LoginAnswer:
-    """OKX's ``login`` event: ``code`` ``"0"`` is success (a refusal comes as an ``error``)."""
-
-    code: str
-    msg: str
-
-
-@dataclass(frozen=True, slots=True)
-class BadMessage:
-    """Something that is not a message of this protocol; ``reason`` says what was wrong."""
-
-    reason: str
-    raw: str | bytes
 
 
 Event = (

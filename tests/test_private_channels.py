@@ -51,13 +51,26 @@ def make_config(**changes: Any) -> ClientConfig:
 class Collector:
     def __init__(self) -> None:
         self.items: list[tuple[float, Any]] = []
+        self._arrived = trio.Event()
 
     async def collect(self, channel: trio.MemoryReceiveChannel[Any]) -> None:
         async for item in channel:
             self.items.append((trio.current_time(), item))
+            self._arrived.set()
+            self._arrived = trio.Event()
+
+    async def wait_until(self, predicate: Any) -> None:
+        """Until *predicate()* holds for what this consumer took. (Not the client's
+        ``wait_until``: that wakes on the client's changes, and this consumer takes its
+        items a scheduling step later.)"""
+        while not predicate():
+            await self._arrived.wait()
 
     def of(self, kind: type) -> list[Any]:
         return [item for _, item in self.items if isinstance(item, kind)]
+
+    async def wait_for(self, kind: type, count: int) -> None:
+        await self.wait_until(lambda: len(self.of(kind)) >= count)
 
 
 async def test_a_fill_during_an_outage_is_in_the_snapshot_after_the_relogin(
@@ -78,16 +91,16 @@ async def test_a_fill_during_an_outage_is_in_the_snapshot_after_the_relogin(
     ) as client, trio.open_nursery() as nursery:
         nursery.start_soon(orders.collect, client.stream("orders"))
         await client.wait_subscribed()
-        await client.wait_until(lambda: len(orders.of(OrdersSnapshot)) == 1)
+        await orders.wait_for(OrdersSnapshot, 1)
         assert orders.of(OrdersSnapshot)[0].orders == ()  # nothing open yet
         first = account.place_order("BTC-USDT-SWAP", "buy", "2", "30000")
         second = account.place_order("BTC-USDT-SWAP", "buy", "1", "29000")
-        await client.wait_until(lambda: len(orders.of(Order)) == 2)
+        await orders.wait_for(Order, 2)
         assert [o.ord_id for o in orders.of(Order)] == [first, second]
 
         exchange.drop_connections(endpoint="private")
         account.fill_order(first)  # nobody hears of it: the connection is down
-        await client.wait_until(lambda: len(orders.of(OrdersSnapshot)) == 2)
+        await orders.wait_for(OrdersSnapshot, 2)
         snapshot = orders.of(OrdersSnapshot)[1]
         assert [o.ord_id for o in snapshot.orders] == [second]  # the truth after the outage
         stats = client.get_stats()
@@ -185,9 +198,7 @@ async def test_positions_are_reconciled_too(autojump_clock: trio.testing.MockClo
         credentials=credentials,
     ) as client, trio.open_nursery() as nursery:
         nursery.start_soon(seen.collect, client.stream("positions"))
-        await client.wait_until(
-            lambda: any(s.source == "rest" for s in seen.of(PositionsSnapshot))
-        )
+        await seen.wait_until(lambda: any(s.source == "rest" for s in seen.of(PositionsSnapshot)))
         rest = next(s for s in seen.of(PositionsSnapshot) if s.source == "rest")
         assert [(p.inst_id, str(p.pos)) for p in rest.positions] == [("BTC-USDT-SWAP", "3")]
         nursery.cancel_scope.cancel()
