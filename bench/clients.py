@@ -73,8 +73,8 @@ def to_record(message: str | bytes) -> Record | None:
     return Record(d["instId"], float(d["last"]), float(d["bidPx"]), float(d["askPx"]), int(d["ts"]))
 
 
-def subscribe_text(pairs: list[str], req_id: str = "1") -> str:
-    args = [{"channel": "tickers", "instId": p} for p in pairs]
+def subscribe_text(pairs: list[str], req_id: str = "1", channel: str = "tickers") -> str:
+    args = [{"channel": channel, "instId": p} for p in pairs]
     return json.dumps({"id": req_id, "op": "subscribe", "args": args})
 
 
@@ -142,6 +142,45 @@ async def run_bare_trio_websocket(
     return result
 
 
+async def run_receive_only(
+    url: str,
+    pairs: list[str],
+    warmup: float,
+    seconds: float,
+    transport: str,
+    ready: Callable[[], None],
+    channel: str = "tickers",
+) -> dict[str, Any]:
+    """The floor of a transport: receive messages on okx_trio's own connector, nothing else.
+
+    No decoding, no records, no consumer task: one ``get_message`` per wake-up plus what
+    ``get_messages_nowait`` finds buffered behind it (the client's own receiver does the
+    same), so no client on this transport can receive faster.
+    """
+    import trio
+
+    from okx_trio._connectors import default_connector
+
+    connector = default_connector(transport, connect_timeout=10.0)
+    counter = Counter()
+    result: dict[str, Any] = {}
+    async with connector(url) as conn:
+        await conn.send_message(subscribe_text(pairs, channel=channel))
+
+        async def receive() -> None:
+            get_message, get_nowait = conn.get_message, conn.get_messages_nowait
+            while True:
+                await get_message()
+                counter.n += 1 + len(get_nowait(256))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(receive)
+            ready()
+            result = await _measure_trio(counter, warmup, seconds)
+            nursery.cancel_scope.cancel()
+    return result
+
+
 async def run_okx_trio(
     url: str,
     pairs: list[str],
@@ -149,21 +188,49 @@ async def run_okx_trio(
     seconds: float,
     transport: str,
     ready: Callable[[], None],
+    channel: str = "tickers",
+    book_every: int = 100,
 ) -> dict[str, Any]:
+    """Records/s of ``client.stream(channel)`` to a consumer taking bursts (``receive_batch``).
+
+    For ``books`` only :class:`~okx_trio.BookUpdate` records count (not a ``Gap``), and the
+    consumer also reads ``client.book(inst_id)`` every *book_every* updates when the client
+    has a ``book`` method.
+    """
     import trio
 
-    from okx_trio import ClientConfig, open_okx_client, receive_batch
+    from okx_trio import BookUpdate, ClientConfig, open_okx_client, receive_batch
 
     config = ClientConfig(url=url, transport=transport)
     counter = Counter()
-    async with open_okx_client(pairs, config=config) as client:
-        async with client.ticks() as ticks:
+    books: dict[str, int] = {"read": 0, "none": 0, "gaps": 0}
+    # The hasattr check is temporary: the order-book engine is being wired into the client
+    # on another branch (client.book(inst_id, channel="books") -> OrderBook | None). Until
+    # that merges the client has no book(), and this row measures the decoded-update path
+    # alone; after it, the engine runs inside stream("books") and this also reads the book.
+    # Remove the check (and call client.book unconditionally) once merged.
+    subs = [f"{channel}:{p}" for p in pairs]
+    async with open_okx_client(subscriptions=subs, config=config) as client:
+        book = getattr(client, "book", None) if hasattr(client, "book") else None
+        async with client.stream(channel) as stream:
 
             async def consume() -> None:
                 # A whole burst per scheduler round, as a high-rate consumer should take them.
                 with contextlib.suppress(trio.EndOfChannel):
                     while True:
-                        counter.n += len(await receive_batch(ticks))
+                        batch = await receive_batch(stream)
+                        if channel != "books":
+                            counter.n += len(batch)
+                            continue
+                        for item in batch:
+                            if type(item) is not BookUpdate:
+                                books["gaps"] += 1
+                                continue
+                            counter.n += 1
+                            if book is not None and counter.n % book_every == 0:
+                                books["read"] += 1
+                                if book(item.inst_id, channel=channel) is None:
+                                    books["none"] += 1
 
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(consume)
@@ -178,6 +245,12 @@ async def run_okx_trio(
     result["client_msgs_rate"] = (s1.messages_received - s0.messages_received) / (wall + warmup)
     result["ticks_dropped"] = s1.ticks_dropped
     result["reconnects"] = s1.reconnect_count
+    result["channel"] = channel
+    if channel == "books":
+        result["book_method"] = book is not None
+        result["book_reads"] = books["read"]
+        result["book_reads_none"] = books["none"]
+        result["gaps"] = books["gaps"]
     return result
 
 
@@ -269,16 +342,9 @@ def run_raw(url: str, pairs: list[str], warmup: float, seconds: float) -> dict[s
 # -- scenarios ---------------------------------------------------------------------------------
 
 
-def throughput(args: argparse.Namespace) -> dict[str, Any]:
+def _run_profiled(args: argparse.Namespace, main: Callable[[Callable[[], None]], Any]) -> Any:
+    """``trio.run(main(ready))``; with ``--profile FILE``, pyinstrument from ``ready()`` on."""
     import trio
-
-    pairs = bench_pairs(args.pairs)
-    url = with_query(args.url, "mode=flood")
-    variant = args.variant
-    if variant == "raw":
-        return run_raw(url, pairs, args.warmup, args.seconds)
-    if variant == "d":
-        return run_python_okx(url, pairs, args.warmup, args.seconds)
 
     profiler: Any = None
 
@@ -286,18 +352,11 @@ def throughput(args: argparse.Namespace) -> dict[str, Any]:
         if profiler is not None:
             profiler.start()
 
-    if args.profile:
+    if getattr(args, "profile", None):
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.0005, async_mode="disabled")
-
-    async def main() -> dict[str, Any]:
-        if variant == "a":
-            return await run_bare_trio_websocket(url, pairs, args.warmup, args.seconds, ready)
-        transport = "websockets" if variant == "c" else "trio-websocket"
-        return await run_okx_trio(url, pairs, args.warmup, args.seconds, transport, ready)
-
-    result = trio.run(main)
+    result = trio.run(main, ready)
     if profiler is not None:
         profiler.stop()
         with open(args.profile, "w") as out:
@@ -307,20 +366,59 @@ def throughput(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+async def _trio_variant(
+    variant: str,
+    url: str,
+    pairs: list[str],
+    warmup: float,
+    seconds: float,
+    channel: str,
+    ready: Callable[[], None],
+) -> dict[str, Any]:
+    if variant == "a":
+        return await run_bare_trio_websocket(url, pairs, warmup, seconds, ready)
+    if variant in ("a0", "a0-ws"):
+        transport = "websockets" if variant == "a0-ws" else "trio-websocket"
+        return await run_receive_only(url, pairs, warmup, seconds, transport, ready, channel)
+    if variant not in ("b", "c"):
+        raise SystemExit(f"unknown variant {variant!r}")
+    transport = "websockets" if variant == "c" else "trio-websocket"
+    return await run_okx_trio(url, pairs, warmup, seconds, transport, ready, channel)
+
+
+def throughput(args: argparse.Namespace) -> dict[str, Any]:
+    pairs = bench_pairs(args.pairs)
+    url = with_query(args.url, "mode=flood")
+    variant = args.variant
+    if variant == "raw":
+        return run_raw(url, pairs, args.warmup, args.seconds)
+    if variant == "d":
+        return run_python_okx(url, pairs, args.warmup, args.seconds)
+    if variant in ("cryptofeed", "ccxt"):
+        from peers import run_peer
+
+        return run_peer(variant, url, pairs, args.warmup, args.seconds, args.channel)
+
+    async def main(ready: Callable[[], None]) -> dict[str, Any]:
+        return await _trio_variant(
+            variant, url, pairs, args.warmup, args.seconds, args.channel, ready
+        )
+
+    result: dict[str, Any] = _run_profiled(args, main)
+    return result
+
+
 def cpu(args: argparse.Namespace) -> dict[str, Any]:
     """Client CPU at a fixed push rate: pairs x hz messages a second."""
-    import trio
-
     pairs = bench_pairs(args.pairs)
     url = with_query(args.url, f"mode=rate&hz={args.hz}")
 
-    async def main() -> dict[str, Any]:
-        if args.variant == "a":
-            return await run_bare_trio_websocket(url, pairs, args.warmup, args.seconds, _nop)
-        transport = "websockets" if args.variant == "c" else "trio-websocket"
-        return await run_okx_trio(url, pairs, args.warmup, args.seconds, transport, _nop)
+    async def main(ready: Callable[[], None]) -> dict[str, Any]:
+        return await _trio_variant(
+            args.variant, url, pairs, args.warmup, args.seconds, args.channel, ready
+        )
 
-    result = trio.run(main)
+    result: dict[str, Any] = _run_profiled(args, main)
     result["target_rate"] = args.pairs * args.hz
     return result
 
@@ -465,25 +563,31 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
 
     gc.collect()
     rss_imports = rss_bytes()
-    pairs = bench_pairs(args.pairs)
+    subs = (
+        mixed_subscriptions(args.pairs)
+        if args.mix
+        else [f"tickers:{p}" for p in bench_pairs(args.pairs)]
+    )
+    channels = sorted({s.split(":", 1)[0] for s in subs})
     url = with_query(args.url, f"mode=rate&hz={args.hz}")
 
     async def main() -> dict[str, Any]:
         config = ClientConfig(url=url, transport=args.transport)
         counter = Counter()
         samples: list[tuple[float, int]] = []
-        async with open_okx_client(pairs, config=config) as client:
-            async with client.ticks() as ticks, trio.open_nursery() as nursery:
+        async with open_okx_client(subscriptions=subs, config=config) as client:
+            async with trio.open_nursery() as nursery:
 
-                async def consume() -> None:
-                    with contextlib.suppress(trio.EndOfChannel):
+                async def consume(channel: str) -> None:
+                    with client.stream(channel) as stream, contextlib.suppress(trio.EndOfChannel):
                         while True:
-                            counter.n += len(await receive_batch(ticks))
+                            counter.n += len(await receive_batch(stream))
 
-                nursery.start_soon(consume)
+                for channel in channels:
+                    nursery.start_soon(consume, channel)
                 with trio.fail_after(60):
                     await client.wait_subscribed()
-                    await client.wait_until(lambda: all(client.latest(p) for p in pairs))
+                    await client.wait_until(lambda: all(client.latest(s) for s in subs))
                 await trio.sleep(args.settle)
                 gc.collect()
                 rss_running = rss_bytes()
@@ -497,6 +601,8 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
                 nursery.cancel_scope.cancel()
         result: dict[str, Any] = {
             "pairs": args.pairs,
+            "subscriptions": len(subs),
+            "channels": {c: sum(s.startswith(c + ":") for s in subs) for c in channels},
             "rss_imports": rss_imports,
             "rss_running": rss_running,
             "delta": rss_running - rss_imports,
@@ -525,6 +631,16 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
     return trio.run(main)
 
 
+def mixed_subscriptions(n: int) -> list[str]:
+    """*n* subscriptions of mixed channels: 40 % tickers, 30 % trades, 30 % books5."""
+    pairs = bench_pairs(n, prefix="M")
+    out = []
+    for i, p in enumerate(pairs):
+        channel = "tickers" if i % 10 < 4 else "trades" if i % 10 < 7 else "books5"
+        out.append(f"{channel}:{p}")
+    return out
+
+
 def _slope(samples: list[tuple[float, int]]) -> float:
     if len(samples) < 2:
         return 0.0
@@ -546,9 +662,11 @@ def main() -> None:
         p.add_argument("--seconds", type=float, default=3.0)
         p.add_argument("--trials", type=int, default=5)
         p.add_argument("--hz", type=float, default=10.0)
+    for name in ("throughput", "cpu"):
+        sub.choices[name].add_argument("--channel", default="tickers")
+        sub.choices[name].add_argument("--profile")
     sub.choices["throughput"].add_argument("--variant", required=True)
     sub.choices["throughput"].add_argument("--pairs", type=int, default=10)
-    sub.choices["throughput"].add_argument("--profile")
     sub.choices["cpu"].add_argument("--variant", default="b")
     sub.choices["cpu"].add_argument("--pairs", type=int, default=500)
     sub.choices["subchange"].add_argument("--pairs", type=int, default=100)
@@ -556,6 +674,7 @@ def main() -> None:
     sub.choices["reconnect"].add_argument("--control", required=True)
     sub.choices["memory"].add_argument("--pairs", type=int, default=100)
     sub.choices["memory"].add_argument("--soak", type=float, default=0.0)
+    sub.choices["memory"].add_argument("--mix", action="store_true", help="mixed channels")
     sub.choices["memory"].add_argument("--settle", type=float, default=3.0)
     sub.choices["memory"].add_argument("--sample-every", type=float, default=5.0)
     args = parser.parse_args()
