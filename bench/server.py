@@ -28,6 +28,9 @@ The mode is chosen per connection by the URL's query string:
   it (a ``books`` snapshot for ``books``), then nothing (subscription-change and reconnect
   timing).
 
+The mode may also be given as a path segment, ``/m/flood/ws/v5/public``, for clients that
+append their own path to a base url (ccxt).
+
 Control: ``GET /control/drop`` aborts every WebSocket connection (TCP reset, no closing
 handshake, the client sees 1006) and answers ``200 dropped N``.
 
@@ -429,6 +432,9 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         await writer.drain()
         query = parse_qs(path.query)
         mode = query.get("mode", ["quiet"])[0]
+        segments = path.path.split("/")
+        if "m" in segments[:-1]:  # /m/<mode>/...: for clients that append to their url
+            mode = segments[segments.index("m") + 1]
         session = Session(reader, writer)
         _connections.add(writer)
         tasks = [asyncio.create_task(session.read_frames())]
