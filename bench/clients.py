@@ -359,10 +359,12 @@ def _run_profiled(args: argparse.Namespace, main: Callable[[Callable[[], None]],
     result = trio.run(main, ready)
     if profiler is not None:
         profiler.stop()
+        # A path ending in .html gets pyinstrument's page (megabytes), any other its text tree.
         with open(args.profile, "w") as out:
-            out.write(profiler.output_text(unicode=False, color=False, show_all=False))
-        with open(args.profile + ".html", "w") as out:
-            out.write(profiler.output_html())
+            if args.profile.endswith(".html"):
+                out.write(profiler.output_html())
+            else:
+                out.write(profiler.output_text(unicode=False, color=False, show_all=False))
     return result
 
 
