@@ -772,7 +772,7 @@ def _book_rows(books: dict[str, Any]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="okx-trio bench: one command, all sections")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="a 1-2 minute run for development")
+    mode.add_argument("--quick", action="store_true", help="a few minutes, for development")
     mode.add_argument("--long", action="store_true", help="the full run with a 10-minute soak")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SECTIONS + OPTIONAL)}")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
