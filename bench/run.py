@@ -92,6 +92,7 @@ class Profile:
         self.cpu_seconds = 10.0 if quick else 30.0
         self.cpu_variants = ("b",) if quick else ("a", "b", "c")
         self.trials = 3 if quick else 7
+        self.out = RESULTS  # where results (and the profile) go: --out
         self.memory_pairs = (1, 100, 1000)
         self.channel_rounds = 2 if quick else 5
         self.micro_repeats = 3 if quick else 9
@@ -402,14 +403,16 @@ def run_books(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
 
 def run_profile(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
     """pyinstrument over the client at 500 pairs x 10/s (tickers), default transport."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    target = RESULTS / f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H%M}-profile-cpu-b.txt"
+    p.out.mkdir(parents=True, exist_ok=True)
+    target = p.out / f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H%M}-profile-cpu-b.txt"
     result = client(
         "cpu",
         *("--variant", "b", "--url", urls["ws"], "--pairs", "500", "--hz", "10"),
         *("--seconds", str(p.cpu_seconds), "--warmup", "2", "--profile", str(target)),
     )
-    result["profile_file"] = str(target.relative_to(ROOT))
+    result["profile_file"] = (
+        str(target.relative_to(ROOT)) if target.is_relative_to(ROOT) else str(target)
+    )
     log(f"  profile: {result.get('cpu_pct', result.get('error'))} -> {target}")
     return result
 
@@ -782,6 +785,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
     profile = Profile("quick" if args.quick else "long" if args.long else "full")
+    profile.out = args.out
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
