@@ -244,8 +244,12 @@ def have_python_okx() -> bool:
 def have_peer(name: str) -> bool:
     """Whether the peer's package imports in the interpreter it would run in."""
     python = peers_python() if name == "cryptofeed" else sys.executable
-    module = {"cryptofeed": "cryptofeed", "ccxt": "ccxt.pro"}[name]
-    done = subprocess.run([python, "-c", f"import {module}"], capture_output=True, timeout=120)
+    # bench/peers.py drives cryptofeed 3's FeedHandler.run_async (2.x has no such method).
+    code = {
+        "cryptofeed": "from cryptofeed import FeedHandler; FeedHandler.run_async",
+        "ccxt": "import ccxt.pro",
+    }[name]
+    done = subprocess.run([python, "-c", code], capture_output=True, timeout=120)
     return done.returncode == 0
 
 
@@ -310,7 +314,12 @@ def floor_ratios(rounds: list[dict[str, float]]) -> dict[str, float | None]:
 def run_channels(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
     """Records/s per channel: floors, the client on both transports, the peers."""
     peers = {name: have_peer(name) for name in ("cryptofeed", "ccxt")}
-    notes = [f"{name} not importable here: skipped" for name, ok in peers.items() if not ok]
+    why = {
+        "cryptofeed": "cryptofeed 3 not importable (it needs Python >= 3.13: make "
+        "bench/.venv-peers, see the module docstring)",
+        "ccxt": "ccxt.pro not importable (pip install ccxt)",
+    }
+    notes = [f"{why[name]}: skipped" for name, ok in peers.items() if not ok]
     out: dict[str, Any] = {"notes": notes, "channels": {}}
     for channel in CHANNELS:
         variants = [
