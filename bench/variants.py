@@ -203,7 +203,7 @@ async def run_okx_trio(
     # Remove the check (and call client.book unconditionally) once merged.
     subs = [f"{channel}:{p}" for p in pairs]
     async with open_okx_client(subscriptions=subs, config=config) as client:
-        book = getattr(client, "book", None) if hasattr(client, "book") else None
+        book = client.book if hasattr(client, "book") else None
         async with client.stream(channel) as stream:
 
             async def consume() -> None:
