@@ -1,29 +1,41 @@
 """The book engine against the structures it was chosen over, on an OKX-shaped stream.
 
-    python bench/book_micro.py [--updates N] [--repeats R] [--seed S]
+    python bench/book_micro.py [--updates N] [--repeats R] [--seed S] [--json]
 
-The stream is synthetic but shaped like OKX's ``books`` channel: a 400-level snapshot per
-side (tick 0.1 around 30000, sizes with OKX's trailing digits), then updates of 10 to 50
-levels each, every 100 ms on the real channel. Most changes touch the top of the book
-(distance from the touch drawn from an exponential), a third are deletions (size ``"0"``),
-some add new prices; bids stay below 30000 and asks above, so no book ever crosses.
+Two streams (``bench/book_stream.py``): the generated one (a 400-level snapshot, updates of
+6 to 80 levels, 43 on average, as OKX's ``books`` sends every 100 ms; a third deletions) and
+the recorded BTC-USDT ``books`` stream of 2022 (400 levels, 97 updates). Applying one after
+another as fast as possible is the flood; the figures are per update.
 
-Variants (each applies the same stream from the same snapshot):
+Structures (each applies the same levels from the same snapshot; levels as OKX's strings):
 
 * ``engine`` - ``okx_trio._book.BookEngine``: the sequence check, level validation, crossed
-  check and the sorted structure (dict + bisect-sorted float keys per side);
-* ``dict + sort`` - the reference from the issue: a dict per side keyed by ``float(price)``,
+  check and the sorted structure (parallel sorted lists per side);
+* ``dict + sort`` - the reference from issue 11: a dict per side keyed by ``float(price)``,
   no validation, no checks; reading sorts the side's keys and takes the best 5;
 * ``dict + sort, checked`` - the same with the engine's per-level validation (types, finite
   numbers, size >= 0, integer orders), the floor for a client that refuses bad input;
 * ``SortedDict`` - ``sortedcontainers.SortedDict`` per side keyed by ``float(price)`` (bids
-  negated), no validation; reading takes the first 5 items (skipped if not installed).
+  negated), no validation; reading takes the first 5 items (skipped if not installed);
+* ``order-book (C)`` - cryptofeed's C ``order-book`` package, keyed by ``Decimal`` prices
+  with ``Decimal`` sizes as cryptofeed keeps them; reading takes ``index(0..4)`` (skipped if
+  not installed).
+
+Handlers, from the push text (what a client does per message, JSON parsing included):
+
+* ``engine from text`` - msgspec's typed decode of the push (as the client's fast path) and
+  ``BookEngine.apply``;
+* ``cryptofeed OKX handler`` - ``cryptofeed.exchanges.OKX.message_handler`` (``json.loads``
+  with ``Decimal`` floats, its sequence check, its ``order-book`` book and its book
+  callback, a no-op), awaited per message in an asyncio loop (skipped if not installed;
+  cryptofeed 3 needs Python >= 3.13, so ``bench/run.py`` runs this file in
+  ``bench/.venv-peers`` when it exists, with okx_trio installed there too).
 
 Figures, in microseconds, best of the repeats (variants take turns within a repeat):
 
 * ``apply``  - per update, no reader;
 * ``top-5``  - one read of the best 5 levels of each side as ``BookLevel`` (Decimal) tuples,
-  on the book after the stream;
+  on the book after the stream, at depth 400 and on a 25-level book (equal for an O(5) read);
 * ``cycle``  - per update, applying it and then reading the top 5 (what a consumer that
   looks at every push pays; for the engine it includes taking an immutable view and the
   copy-on-write its next update then makes).
@@ -32,56 +44,27 @@ Figures, in microseconds, best of the repeats (variants take turns within a repe
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import math
-import random
+import platform
+import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from book_stream import PushText, Update, make_stream, recorded_stream, seq_step
 
 from okx_trio._book import BookEngine
 from okx_trio._book_levels import BookLevel
 
 Level = list[str]
-Update = tuple[list[Level], list[Level]]
-DEPTH = 400
-TICK = 0.1
-MID_BID = 299_999  # in ticks: best bid 29999.9, best ask 30000.0
-MID_ASK = 300_000
-
-
-def _px(ticks: int) -> str:
-    return f"{ticks / 10:.1f}"
-
-
-def _sz(rng: random.Random) -> str:
-    return f"{rng.uniform(0.0001, 5):.7f}".rstrip("0").rstrip(".")
-
-
-def make_stream(updates: int, seed: int) -> tuple[Update, list[Update]]:
-    """The snapshot and the updates, as OKX's level lists (strings)."""
-    rng = random.Random(seed)
-    bids = {MID_BID - i: _sz(rng) for i in range(DEPTH)}
-    asks = {MID_ASK + i: _sz(rng) for i in range(DEPTH)}
-    snapshot = (
-        [[_px(t), s, "0", "1"] for t, s in sorted(bids.items(), reverse=True)],
-        [[_px(t), s, "0", "1"] for t, s in sorted(asks.items())],
-    )
-    stream: list[Update] = []
-    for _ in range(updates):
-        sides: list[list[Level]] = [[], []]
-        for _ in range(rng.randint(10, 50)):
-            is_bid = rng.random() < 0.5
-            book, best, sign = (bids, MID_BID, -1) if is_bid else (asks, MID_ASK, 1)
-            ticks = best + sign * int(rng.expovariate(1 / 30))
-            if ticks in book and rng.random() < 1 / 3:
-                del book[ticks]
-                size = "0"
-            else:
-                size = book[ticks] = _sz(rng)
-            sides[0 if is_bid else 1].append([_px(ticks), size, "0", str(rng.randint(1, 9))])
-        stream.append((sides[0], sides[1]))
-    return snapshot, stream
 
 
 def _level(raw: tuple[str, str, str]) -> BookLevel:
@@ -181,6 +164,33 @@ class Engine:
         return book.depth(n)
 
 
+class OrderBookC:
+    """cryptofeed's C ``order-book`` package, Decimal keys and sizes as cryptofeed keeps them."""
+
+    def __init__(self, snapshot: Update) -> None:
+        from order_book import OrderBook
+
+        self.book: Any = OrderBook(max_depth=0)
+        self.apply(*snapshot)
+
+    def apply(self, bids: list[Level], asks: list[Level]) -> None:
+        for side, levels in ((self.book.bids, bids), (self.book.asks, asks)):
+            for px, sz, *_ in levels:
+                price, size = Decimal(px), Decimal(sz)
+                if size == 0:
+                    if price in side:
+                        del side[price]
+                else:
+                    side[price] = size
+
+    def top(self, n: int) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
+        bids, asks = self.book.bids, self.book.asks
+        return (
+            tuple(BookLevel(*bids.index(i), 0) for i in range(min(n, len(bids)))),
+            tuple(BookLevel(*asks.index(i), 0) for i in range(min(n, len(asks)))),
+        )
+
+
 def _timed_apply(factory: Callable[[Update], Any], snapshot: Update, stream: list[Update]) -> float:
     book = factory(snapshot)
     start = time.perf_counter()
@@ -225,16 +235,84 @@ def measure(
     return best
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--updates", type=int, default=500)
-    parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    snapshot, stream = make_stream(args.updates, args.seed)
-    levels = sum(len(b) + len(a) for b, a in stream) / len(stream)
-    print(f"{args.updates} updates of {levels:.1f} levels on average, 400-level book")
+def push_texts(snapshot: Update, stream: list[Update]) -> list[str]:
+    """The stream as OKX's push texts, with linked sequence ids (checksum 0)."""
+    text = PushText("BTC-USDT")
+    seq, ts = 1000, 1_700_000_000_000
+    out = [text.push("snapshot", PushText.body(*snapshot), ts, -1, seq).decode()]
+    for i, (bids, asks) in enumerate(stream):
+        prev, seq = seq, seq + seq_step(i)
+        out.append(text.push("update", PushText.body(bids, asks), ts + 100 * i, prev, seq).decode())
+    return out
 
+
+class _ListBook(msgspec.Struct, gc=False):
+    bids: list[list[str]]
+    asks: list[list[str]]
+    ts: str
+    seqId: int | None = None
+    prevSeqId: int | None = None
+
+
+class _ListBooks(msgspec.Struct, gc=False):
+    data: list[_ListBook]
+    action: str | None = None
+
+
+def engine_from_text(texts: list[str], lists: bool) -> float:
+    """msgspec's typed decode of each push and ``BookEngine.apply``: µs per update.
+
+    ``lists=False`` decodes levels as the client's fast decoder does today (tuples:
+    ``okx_trio._fast_decoders._Books``), which the engine's hot loop sends down its careful
+    path; ``lists=True`` decodes them as lists, the engine's fast path.
+    """
+    from okx_trio._fast_decoders import _Books
+
+    decode = msgspec.json.Decoder(_ListBooks if lists else _Books).decode
+    engine = BookEngine("BTC-USDT", "books", max_depth=400)
+    start = time.perf_counter()
+    for text in texts:
+        push = decode(text)
+        for b in push.data:
+            engine.apply(push.action or "", b.prevSeqId, b.seqId, int(b.ts), b.bids, b.asks)
+    elapsed = time.perf_counter() - start
+    assert engine.valid, engine.invalid_detail
+    return elapsed / (len(texts) - 1) * 1e6
+
+
+def cryptofeed_handler(texts: list[str]) -> tuple[float, str] | None:
+    """cryptofeed's ``OKX.message_handler`` per push: µs per update, and its version."""
+    try:
+        import importlib.metadata
+
+        from cryptofeed.defines import L2_BOOK
+        from cryptofeed.exchanges import OKX
+        from cryptofeed.symbols import Symbols
+    except ImportError:
+        return None
+    Symbols.set(
+        OKX.id,
+        {"BTC-USDT": "BTC-USDT"},
+        {"tick_size": {"BTC-USDT": "0.1"}, "instrument_type": {"BTC-USDT": "spot"}},
+    )
+
+    async def noop(*_: Any) -> None:
+        pass
+
+    async def run() -> float:
+        feed = OKX(symbols=["BTC-USDT"], channels=[L2_BOOK], callbacks={L2_BOOK: noop})
+        handler = feed.message_handler
+        start = time.perf_counter()
+        for text in texts:
+            await handler(text, None, 0.0)
+        return time.perf_counter() - start
+
+    elapsed = asyncio.run(run())
+    return elapsed / (len(texts) - 1) * 1e6, importlib.metadata.version("cryptofeed")
+
+
+def variants_available() -> tuple[list[tuple[str, Callable[[Update], Any]]], list[str]]:
+    notes: list[str] = []
     variants: list[tuple[str, Callable[[Update], Any]]] = [
         ("engine", Engine),
         ("dict + sort", DictSort),
@@ -245,25 +323,108 @@ def main() -> None:
 
         variants.append((f"SortedDict {sortedcontainers.__version__}", Sorted))
     except ImportError:
-        print("sortedcontainers is not installed: SortedDict skipped")
+        notes.append("sortedcontainers is not installed: SortedDict skipped")
+    try:
+        import importlib.metadata
+
+        import order_book  # noqa: F401
+
+        variants.append((f"order-book (C) {importlib.metadata.version('order-book')}", OrderBookC))
+    except ImportError:
+        notes.append("order-book is not installed: cryptofeed's C book skipped")
+    return variants, notes
+
+
+def run_all(updates: int, repeats: int, seed: int) -> dict[str, Any]:
+    snapshot, stream = make_stream(updates, seed)
+    small_snapshot, small_stream = make_stream(updates, seed, depth=25, levels=(2, 10))
+    recorded = recorded_stream()
+    variants, notes = variants_available()
 
     # Every variant ends with the same top of the book, or the figures mean nothing.
-    tops = []
-    for _, factory in variants:
-        book = factory(snapshot)
-        for bids, asks in stream:
-            book.apply(bids, asks)
-        tops.append(book.top(25))
-    assert all(top == tops[0] for top in tops), "variants disagree on the book"
+    for snap, upd in ((snapshot, stream), recorded):
+        tops = []
+        for _, factory in variants:
+            book = factory(snap)
+            for bids, asks in upd:
+                book.apply(bids, asks)
+            bids_top, asks_top = book.top(25)
+            tops.append(([lv[:2] for lv in bids_top], [lv[:2] for lv in asks_top]))
+        assert all(top == tops[0] for top in tops), "variants disagree on the book"
 
-    header = f"{'variant':<24}{'apply us':>10}{'top-5 us':>10}{'cycle us':>10}{'us/level':>10}"
-    print(header)
-    results = measure(variants, snapshot, stream, args.repeats)
-    for name, (apply_us, read_us, cycle_us) in results.items():
+    out: dict[str, Any] = {
+        "python": platform.python_version(),
+        "updates": updates,
+        "levels_per_update": sum(len(b) + len(a) for b, a in stream) / len(stream),
+        "recorded_updates": len(recorded[1]),
+        "recorded_levels_per_update": sum(len(b) + len(a) for b, a in recorded[1])
+        / len(recorded[1]),
+        "notes": notes,
+        "structures": {},
+    }
+    generated = measure(variants, snapshot, stream, repeats)
+    rec = measure(variants, *recorded, repeats)
+    small = measure(variants, small_snapshot, small_stream, repeats)
+    for name, (apply_us, read_us, cycle_us) in generated.items():
+        out["structures"][name] = {
+            "apply_us": apply_us,
+            "top5_us_400": read_us,
+            "top5_us_25": small[name][1],
+            "cycle_us": cycle_us,
+            "recorded_apply_us": rec[name][0],
+        }
+    texts = push_texts(snapshot, stream)
+    handlers: dict[str, Any] = {
+        "engine from text, levels as lists": min(
+            engine_from_text(texts, True) for _ in range(repeats)
+        ),
+        "engine from text, levels as tuples (the fast decoder's today)": min(
+            engine_from_text(texts, False) for _ in range(repeats)
+        ),
+    }
+    cf = None
+    for _ in range(repeats):
+        got = cryptofeed_handler(texts)
+        if got is None:
+            notes.append("cryptofeed is not installed: its OKX handler skipped")
+            break
+        cf = got if cf is None or got[0] < cf[0] else cf
+    if cf is not None:
+        handlers[f"cryptofeed {cf[1]} OKX handler"] = cf[0]
+    out["handlers"] = handlers
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--updates", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="one JSON line, for bench/run.py")
+    args = parser.parse_args()
+    out = run_all(args.updates, args.repeats, args.seed)
+    if args.json:
+        print(json.dumps(out))
+        return
+    print(
+        f"Python {out['python']}; {args.updates} generated updates of "
+        f"{out['levels_per_update']:.1f} levels on average, 400-level book; recorded: "
+        f"{out['recorded_updates']} updates of {out['recorded_levels_per_update']:.1f}"
+    )
+    for note in out["notes"]:
+        print(note)
+    print(
+        f"{'structure':<28}{'apply us':>10}{'recorded':>10}{'top-5@400':>11}{'top-5@25':>10}"
+        f"{'cycle us':>10}"
+    )
+    for name, r in out["structures"].items():
         print(
-            f"{name:<24}{apply_us:>10.2f}{read_us:>10.2f}{cycle_us:>10.2f}"
-            f"{apply_us / levels:>10.3f}"
+            f"{name:<28}{r['apply_us']:>10.2f}{r['recorded_apply_us']:>10.2f}"
+            f"{r['top5_us_400']:>11.2f}{r['top5_us_25']:>10.2f}{r['cycle_us']:>10.2f}"
         )
+    print(f"{'handler (from push text)':<64}{'us/update':>10}")
+    for name, us in out["handlers"].items():
+        print(f"{name:<64}{us:>10.2f}")
 
 
 if __name__ == "__main__":

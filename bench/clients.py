@@ -10,275 +10,48 @@ while the server runs in another process.
     python bench/clients.py reconnect --url ws://... --control http://...
     python bench/clients.py memory --url ws://... --pairs 1000 [--soak 600]
 
-Throughput variants: ``raw`` (socket reads only, no WebSocket parsing: what the server can
-deliver), ``a`` (bare trio-websocket + ``json.loads`` into a small record), ``b`` (the
-``okx_trio`` client, default transport, a consumer reading ``ticks()``), ``c`` (the same with
-``transport="websockets"``), ``d`` (``python-okx``'s ``WsPublicAsync`` with ``json.loads``
-into the same small record in its callback; it needs ``wss://``).
+Throughput and cpu variants (``--channel`` tickers, trades or books; the clients themselves are
+in ``bench/variants.py``): ``raw`` (socket reads only, no WebSocket parsing: what the server
+can deliver), ``a`` (bare trio-websocket + ``json.loads`` into a small record), ``a0`` /
+``a0-ws`` (the receive-only floor of each transport: okx_trio's own connector, nothing
+decoded), ``b`` (the ``okx_trio`` client, default transport, a ``receive_batch`` consumer of
+``stream(channel)``), ``c`` (the same with ``transport="websockets"``), ``d``
+(``python-okx``'s ``WsPublicAsync`` with ``json.loads`` into the same small record in its
+callback; it needs ``wss://``), ``cryptofeed`` and ``ccxt`` (the peers, ``bench/peers.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import gc
-import json
 import os
-import socket
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
-
-def rss_bytes() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def bench_pairs(n: int, prefix: str = "B") -> list[str]:
-    return [f"{prefix}{i:04d}-USDT" for i in range(n)]
-
-
-def with_query(url: str, query: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}{query}"
-
-
-def emit(result: dict[str, Any]) -> None:
-    print(json.dumps(result), flush=True)
-
-
-class Record(NamedTuple):
-    """The 'small record' of the bare clients (a) and (d)."""
-
-    inst_id: str
-    last: float
-    bid: float
-    ask: float
-    ts: int
-
-
-def to_record(message: str | bytes) -> Record | None:
-    obj = json.loads(message)
-    data = obj.get("data")
-    if not data:
-        return None
-    d = data[0]
-    return Record(d["instId"], float(d["last"]), float(d["bidPx"]), float(d["askPx"]), int(d["ts"]))
-
-
-def subscribe_text(pairs: list[str], req_id: str = "1") -> str:
-    args = [{"channel": "tickers", "instId": p} for p in pairs]
-    return json.dumps({"id": req_id, "op": "subscribe", "args": args})
-
-
-class Counter:
-    __slots__ = ("n",)
-
-    def __init__(self) -> None:
-        self.n = 0
-
-
-def window_result(
-    counter: Counter, t0: float, c0: int, cpu0: float, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    wall = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
-    n = counter.n - c0
-    result: dict[str, Any] = {
-        "msgs": n,
-        "seconds": wall,
-        "rate": n / wall,
-        "cpu_seconds": cpu,
-        "cpu_pct": 100.0 * cpu / wall,
-        "us_per_msg": 1e6 * cpu / n if n else None,
-        "rss": rss_bytes(),
-    }
-    if extra:
-        result.update(extra)
-    return result
-
-
-# -- trio clients ------------------------------------------------------------------------------
-
-
-async def _measure_trio(counter: Counter, warmup: float, seconds: float) -> dict[str, Any]:
-    import trio
-
-    await trio.sleep(warmup)
-    t0, c0, cpu0 = time.perf_counter(), counter.n, time.process_time()
-    await trio.sleep(seconds)
-    return window_result(counter, t0, c0, cpu0)
-
-
-async def run_bare_trio_websocket(
-    url: str, pairs: list[str], warmup: float, seconds: float, ready: Callable[[], None]
-) -> dict[str, Any]:
-    import trio
-    import trio_websocket
-
-    counter = Counter()
-    result: dict[str, Any] = {}
-    async with trio_websocket.open_websocket_url(url, max_message_size=4 * 1024 * 1024) as ws:
-        await ws.send_message(subscribe_text(pairs))
-
-        async def consume() -> None:
-            while True:
-                message = await ws.get_message()
-                if to_record(message) is not None:
-                    counter.n += 1
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(consume)
-            ready()
-            result = await _measure_trio(counter, warmup, seconds)
-            nursery.cancel_scope.cancel()
-    return result
-
-
-async def run_okx_trio(
-    url: str,
-    pairs: list[str],
-    warmup: float,
-    seconds: float,
-    transport: str,
-    ready: Callable[[], None],
-) -> dict[str, Any]:
-    import trio
-
-    from okx_trio import ClientConfig, open_okx_client, receive_batch
-
-    config = ClientConfig(url=url, transport=transport)
-    counter = Counter()
-    async with open_okx_client(pairs, config=config) as client:
-        async with client.ticks() as ticks:
-
-            async def consume() -> None:
-                # A whole burst per scheduler round, as a high-rate consumer should take them.
-                with contextlib.suppress(trio.EndOfChannel):
-                    while True:
-                        counter.n += len(await receive_batch(ticks))
-
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(consume)
-                with trio.fail_after(60):
-                    await client.wait_subscribed()
-                ready()
-                s0 = client.get_stats()
-                result = await _measure_trio(counter, warmup, seconds)
-                s1 = client.get_stats()
-                nursery.cancel_scope.cancel()
-    wall = result["seconds"]
-    result["client_msgs_rate"] = (s1.messages_received - s0.messages_received) / (wall + warmup)
-    result["ticks_dropped"] = s1.ticks_dropped
-    result["reconnects"] = s1.reconnect_count
-    return result
-
-
-# -- python-okx (asyncio) ----------------------------------------------------------------------
-
-
-def run_python_okx(url: str, pairs: list[str], warmup: float, seconds: float) -> dict[str, Any]:
-    import asyncio
-    import logging
-
-    logging.disable(logging.INFO)
-
-    async def main() -> dict[str, Any]:
-        from okx.websocket.WsPublicAsync import WsPublicAsync  # type: ignore[import-untyped]
-
-        counter = Counter()
-
-        def callback(message: str) -> None:
-            if to_record(message) is not None:
-                counter.n += 1
-
-        ws = WsPublicAsync(url=url)
-        await ws.start()
-        await ws.subscribe([{"channel": "tickers", "instId": p} for p in pairs], callback)
-        await asyncio.sleep(warmup)
-        t0, c0, cpu0 = time.perf_counter(), counter.n, time.process_time()
-        await asyncio.sleep(seconds)
-        result = window_result(counter, t0, c0, cpu0)
-        await ws.stop()
-        return result
-
-    return asyncio.run(main())
-
-
-# -- raw socket: the server's delivery rate ----------------------------------------------------
-
-
-def run_raw(url: str, pairs: list[str], warmup: float, seconds: float) -> dict[str, Any]:
-    """Read the flood with plain ``recv_into``; messages are counted by frame length."""
-    parts = urlsplit(url)
-    sock = socket.create_connection((parts.hostname, parts.port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    sock.sendall(
-        (
-            f"GET {target} HTTP/1.1\r\nHost: {parts.hostname}:{parts.port}\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(4096)
-    payload = subscribe_text(pairs).encode()
-    mask = b"\0\0\0\0"  # a zero mask leaves the payload as is
-    n = len(payload)
-    header = (
-        bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big") if n >= 126 else bytes([0x81, 0x80 | n])
-    )
-    sock.sendall(header + mask + payload)
-    buf = bytearray(1 << 20)
-    view = memoryview(buf)
-    # Frame lengths: the first read holds acks and the first frames; count bytes after.
-    total = 0
-    deadline_warm = time.perf_counter() + warmup
-    while time.perf_counter() < deadline_warm:
-        sock.recv_into(view)
-    t0, cpu0 = time.perf_counter(), time.process_time()
-    end = t0 + seconds
-    while (now := time.perf_counter()) < end:
-        total += sock.recv_into(view)
-    sock.close()
-    wall = now - t0
-    from server import FRAMES  # same seed, same frames: the mean frame length
-
-    frames = [f for p in pairs for f in FRAMES.for_pair(p)]
-    mean = statistics.fmean(len(f) for f in frames)
-    msgs = total / mean
-    return {
-        "msgs": msgs,
-        "seconds": wall,
-        "rate": msgs / wall,
-        "bytes_per_s": total / wall,
-        "cpu_pct": 100 * (time.process_time() - cpu0) / wall,
-        "rss": rss_bytes(),
-    }
-
+from variants import (
+    Counter,
+    bench_pairs,
+    emit,
+    rss_bytes,
+    run_bare_trio_websocket,
+    run_okx_trio,
+    run_python_okx,
+    run_raw,
+    run_receive_only,
+    with_query,
+)
 
 # -- scenarios ---------------------------------------------------------------------------------
 
 
-def throughput(args: argparse.Namespace) -> dict[str, Any]:
+def _run_profiled(args: argparse.Namespace, main: Callable[[Callable[[], None]], Any]) -> Any:
+    """``trio.run(main(ready))``; with ``--profile FILE``, pyinstrument from ``ready()`` on."""
     import trio
-
-    pairs = bench_pairs(args.pairs)
-    url = with_query(args.url, "mode=flood")
-    variant = args.variant
-    if variant == "raw":
-        return run_raw(url, pairs, args.warmup, args.seconds)
-    if variant == "d":
-        return run_python_okx(url, pairs, args.warmup, args.seconds)
 
     profiler: Any = None
 
@@ -286,41 +59,75 @@ def throughput(args: argparse.Namespace) -> dict[str, Any]:
         if profiler is not None:
             profiler.start()
 
-    if args.profile:
+    if getattr(args, "profile", None):
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.0005, async_mode="disabled")
-
-    async def main() -> dict[str, Any]:
-        if variant == "a":
-            return await run_bare_trio_websocket(url, pairs, args.warmup, args.seconds, ready)
-        transport = "websockets" if variant == "c" else "trio-websocket"
-        return await run_okx_trio(url, pairs, args.warmup, args.seconds, transport, ready)
-
-    result = trio.run(main)
+    result = trio.run(main, ready)
     if profiler is not None:
         profiler.stop()
+        # A path ending in .html gets pyinstrument's page (megabytes), any other its text tree.
         with open(args.profile, "w") as out:
-            out.write(profiler.output_text(unicode=False, color=False, show_all=False))
-        with open(args.profile + ".html", "w") as out:
-            out.write(profiler.output_html())
+            if args.profile.endswith(".html"):
+                out.write(profiler.output_html())
+            else:
+                out.write(profiler.output_text(unicode=False, color=False, show_all=False))
+    return result
+
+
+async def _trio_variant(
+    variant: str,
+    url: str,
+    pairs: list[str],
+    warmup: float,
+    seconds: float,
+    channel: str,
+    ready: Callable[[], None],
+) -> dict[str, Any]:
+    if variant == "a":
+        return await run_bare_trio_websocket(url, pairs, warmup, seconds, ready)
+    if variant in ("a0", "a0-ws"):
+        transport = "websockets" if variant == "a0-ws" else "trio-websocket"
+        return await run_receive_only(url, pairs, warmup, seconds, transport, ready, channel)
+    if variant not in ("b", "c"):
+        raise SystemExit(f"unknown variant {variant!r}")
+    transport = "websockets" if variant == "c" else "trio-websocket"
+    return await run_okx_trio(url, pairs, warmup, seconds, transport, ready, channel)
+
+
+def throughput(args: argparse.Namespace) -> dict[str, Any]:
+    pairs = bench_pairs(args.pairs)
+    url = with_query(args.url, "mode=flood")
+    variant = args.variant
+    if variant == "raw":
+        return run_raw(url, pairs, args.warmup, args.seconds)
+    if variant == "d":
+        return run_python_okx(url, pairs, args.warmup, args.seconds)
+    if variant in ("cryptofeed", "ccxt"):
+        from peers import run_peer
+
+        return run_peer(variant, url, pairs, args.warmup, args.seconds, args.channel)
+
+    async def main(ready: Callable[[], None]) -> dict[str, Any]:
+        return await _trio_variant(
+            variant, url, pairs, args.warmup, args.seconds, args.channel, ready
+        )
+
+    result: dict[str, Any] = _run_profiled(args, main)
     return result
 
 
 def cpu(args: argparse.Namespace) -> dict[str, Any]:
     """Client CPU at a fixed push rate: pairs x hz messages a second."""
-    import trio
-
     pairs = bench_pairs(args.pairs)
     url = with_query(args.url, f"mode=rate&hz={args.hz}")
 
-    async def main() -> dict[str, Any]:
-        if args.variant == "a":
-            return await run_bare_trio_websocket(url, pairs, args.warmup, args.seconds, _nop)
-        transport = "websockets" if args.variant == "c" else "trio-websocket"
-        return await run_okx_trio(url, pairs, args.warmup, args.seconds, transport, _nop)
+    async def main(ready: Callable[[], None]) -> dict[str, Any]:
+        return await _trio_variant(
+            args.variant, url, pairs, args.warmup, args.seconds, args.channel, ready
+        )
 
-    result = trio.run(main)
+    result: dict[str, Any] = _run_profiled(args, main)
     result["target_rate"] = args.pairs * args.hz
     return result
 
@@ -465,25 +272,31 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
 
     gc.collect()
     rss_imports = rss_bytes()
-    pairs = bench_pairs(args.pairs)
+    subs = (
+        mixed_subscriptions(args.pairs)
+        if args.mix
+        else [f"tickers:{p}" for p in bench_pairs(args.pairs)]
+    )
+    channels = sorted({s.split(":", 1)[0] for s in subs})
     url = with_query(args.url, f"mode=rate&hz={args.hz}")
 
     async def main() -> dict[str, Any]:
         config = ClientConfig(url=url, transport=args.transport)
         counter = Counter()
         samples: list[tuple[float, int]] = []
-        async with open_okx_client(pairs, config=config) as client:
-            async with client.ticks() as ticks, trio.open_nursery() as nursery:
+        async with open_okx_client(subscriptions=subs, config=config) as client:
+            async with trio.open_nursery() as nursery:
 
-                async def consume() -> None:
-                    with contextlib.suppress(trio.EndOfChannel):
+                async def consume(channel: str) -> None:
+                    with client.stream(channel) as stream, contextlib.suppress(trio.EndOfChannel):
                         while True:
-                            counter.n += len(await receive_batch(ticks))
+                            counter.n += len(await receive_batch(stream))
 
-                nursery.start_soon(consume)
+                for channel in channels:
+                    nursery.start_soon(consume, channel)
                 with trio.fail_after(60):
                     await client.wait_subscribed()
-                    await client.wait_until(lambda: all(client.latest(p) for p in pairs))
+                    await client.wait_until(lambda: all(client.latest(s) for s in subs))
                 await trio.sleep(args.settle)
                 gc.collect()
                 rss_running = rss_bytes()
@@ -497,6 +310,8 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
                 nursery.cancel_scope.cancel()
         result: dict[str, Any] = {
             "pairs": args.pairs,
+            "subscriptions": len(subs),
+            "channels": {c: sum(s.startswith(c + ":") for s in subs) for c in channels},
             "rss_imports": rss_imports,
             "rss_running": rss_running,
             "delta": rss_running - rss_imports,
@@ -525,6 +340,16 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
     return trio.run(main)
 
 
+def mixed_subscriptions(n: int) -> list[str]:
+    """*n* subscriptions of mixed channels: 40 % tickers, 30 % trades, 30 % books5."""
+    pairs = bench_pairs(n, prefix="M")
+    out = []
+    for i, p in enumerate(pairs):
+        channel = "tickers" if i % 10 < 4 else "trades" if i % 10 < 7 else "books5"
+        out.append(f"{channel}:{p}")
+    return out
+
+
 def _slope(samples: list[tuple[float, int]]) -> float:
     if len(samples) < 2:
         return 0.0
@@ -546,9 +371,11 @@ def main() -> None:
         p.add_argument("--seconds", type=float, default=3.0)
         p.add_argument("--trials", type=int, default=5)
         p.add_argument("--hz", type=float, default=10.0)
+    for name in ("throughput", "cpu"):
+        sub.choices[name].add_argument("--channel", default="tickers")
+        sub.choices[name].add_argument("--profile")
     sub.choices["throughput"].add_argument("--variant", required=True)
     sub.choices["throughput"].add_argument("--pairs", type=int, default=10)
-    sub.choices["throughput"].add_argument("--profile")
     sub.choices["cpu"].add_argument("--variant", default="b")
     sub.choices["cpu"].add_argument("--pairs", type=int, default=500)
     sub.choices["subchange"].add_argument("--pairs", type=int, default=100)
@@ -556,6 +383,7 @@ def main() -> None:
     sub.choices["reconnect"].add_argument("--control", required=True)
     sub.choices["memory"].add_argument("--pairs", type=int, default=100)
     sub.choices["memory"].add_argument("--soak", type=float, default=0.0)
+    sub.choices["memory"].add_argument("--mix", action="store_true", help="mixed channels")
     sub.choices["memory"].add_argument("--settle", type=float, default=3.0)
     sub.choices["memory"].add_argument("--sample-every", type=float, default=5.0)
     args = parser.parse_args()

@@ -4,22 +4,37 @@ Starts the bench exchange (``bench/server.py``) as a separate process on loopbac
 ``trustme`` certificate for ``wss://``, then runs every measurement in a fresh client process
 (``bench/clients.py``) and writes ``bench/results/<date>.json`` (raw figures, machine, versions)
 and ``bench/results/<date>.md`` (the table: figure, ratio or target, pass/miss), and prints
-the table.
+the table (rendered by ``bench/report.py``, which can print a saved run's again).
 
 Sections (``--only`` takes a comma-separated subset):
 
-* ``throughput`` - msgs/s of (raw) the socket alone, (a) bare trio-websocket + json, (b) the
-  okx_trio client, (c) the same on ``transport="websockets"``, (c-wss) that over TLS, (d)
-  python-okx's ``WsPublicAsync`` (TLS: it cannot do ``ws://``); medians over alternating rounds,
-  ratios to (a) computed round by round;
+* ``throughput`` - tickers msgs/s of (raw) the socket alone, (a) bare trio-websocket + json,
+  (a0) and (a0-ws) the receive-only floor of each transport (okx_trio's own connector,
+  messages received and dropped: no decoding), (b) the okx_trio client, (c) the same on
+  ``transport="websockets"``, (c-wss) that over TLS, (d) python-okx's ``WsPublicAsync`` (TLS:
+  it cannot do ``ws://``); medians over alternating rounds, ratios computed round by round;
+* ``channels`` - records/s of ``client.stream(channel)`` to a ``receive_batch`` consumer for
+  ``tickers``, ``trades`` and 400-level ``books`` floods, each beside its transports' floors,
+  and the peers for trades and books: cryptofeed's OKX feed (``wss://``: it refuses
+  ``ws://``) and ccxt.pro's ``okx.watch_*`` (``ws://``);
+* ``books`` - the book micro bench (``bench/book_micro.py``: engine vs the reference
+  structures and cryptofeed's C book, top-5 at depth 25 and 400, from-text handlers against
+  cryptofeed's OKX handler) and client CPU at 50 books x 10 updates/s;
 * ``cpu`` - client CPU for 500 pairs x 10 updates/s (5,000 msgs/s);
 * ``subchange`` - 100 pairs added to a live connection until acked and each has ticked;
 * ``reconnect`` - the server drops the connection, until 100 pairs are subscribed and ticking;
-* ``memory`` - RSS over the imports with 1, 100, 1,000 pairs; growth over a soak (10 minutes
-  with ``--long``, else a short window, labelled as such).
+* ``memory`` - RSS over the imports with 1, 100, 1,000 pairs and 1,000 subscriptions of mixed
+  channels; growth over a soak (10 minutes with ``--long``, else a short window, labelled as
+  such);
+* ``pyinstrument`` (only when named in ``--only``) - pyinstrument over the client at 500 pairs x
+  10/s, written next to the results.
 
-Requirements: ``pip install -e '.[bench]'`` (websockets, python-okx, trustme, pyinstrument).
-Variant (d) is skipped, with a note, when ``python-okx`` is not importable by this Python.
+Requirements: ``pip install -e '.[bench]'`` (websockets, python-okx, trustme, pyinstrument,
+sortedcontainers, order-book, ccxt). Variant (d) is skipped, with a note, when ``python-okx``
+is not importable; a peer that is not importable is skipped with a note. cryptofeed 3 needs
+Python >= 3.13, so its rows and the book micro bench run in ``bench/.venv-peers`` when it
+exists (``python3.13 -m venv bench/.venv-peers && bench/.venv-peers/bin/pip install
+'cryptofeed>=3' sortedcontainers -e .``), else in this Python (whatever cryptofeed it has).
 """
 
 from __future__ import annotations
@@ -40,21 +55,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from report import CHANNEL_VARIANTS, CHANNELS, VARIANTS, MiB, table
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-MiB = 1024 * 1024
 
-SECTIONS = ("throughput", "cpu", "subchange", "reconnect", "memory")
-VARIANTS = ("raw", "a", "b", "c", "c-wss", "d")
-LABELS = {
-    "raw": "server delivery (socket reads only)",
-    "a": "(a) bare trio-websocket + json",
-    "b": "(b) okx_trio, default transport",
-    "c": "(c) okx_trio, websockets transport",
-    "c-wss": "(c) okx_trio, websockets transport, wss://",
-    "d": "(d) python-okx WsPublicAsync, wss://",
-}
+SECTIONS = ("throughput", "channels", "books", "cpu", "subchange", "reconnect", "memory")
+OPTIONAL = ("pyinstrument",)
+#: Peers that run in the peers interpreter (cryptofeed 3 needs Python >= 3.13).
+PEERS_PYTHON = HERE / ".venv-peers" / "bin" / "python"
+SECURE = ("c-wss", "d", "cryptofeed")
 
 
 class Profile:
@@ -67,7 +78,12 @@ class Profile:
         self.cpu_seconds = 10.0 if quick else 30.0
         self.cpu_variants = ("b",) if quick else ("a", "b", "c")
         self.trials = 3 if quick else 7
+        self.out = RESULTS  # where results (and the profile) go: --out
         self.memory_pairs = (1, 100, 1000)
+        self.channel_rounds = 2 if quick else 5
+        self.micro_repeats = 3 if quick else 9
+        self.micro_updates = 300 if quick else 500
+        self.book_cpu_variants = ("b",) if quick else ("b", "c")
         self.soak = 30.0 if quick else 120.0
         if name == "long":
             self.soak = 600.0
@@ -89,7 +105,18 @@ def machine() -> dict[str, Any]:
     except (OSError, IndexError, ValueError):
         pass
     versions: dict[str, str | None] = {}
-    for dist in ("trio", "trio-websocket", "wsproto", "websockets", "msgspec", "python-okx"):
+    for dist in (
+        "trio",
+        "trio-websocket",
+        "wsproto",
+        "websockets",
+        "msgspec",
+        "python-okx",
+        "ccxt",
+        "cryptofeed",
+        "order-book",
+        "sortedcontainers",
+    ):
         try:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -103,7 +130,32 @@ def machine() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "load_average_at_start": os.getloadavg(),
         "versions": versions,
+        "peers_python": _peers_python_version(),
     }
+
+
+def peers_python() -> str:
+    return str(PEERS_PYTHON) if PEERS_PYTHON.exists() else sys.executable
+
+
+def _peers_python_version() -> dict[str, str] | None:
+    if not PEERS_PYTHON.exists():
+        return None
+    code = (
+        "import importlib.metadata as m, platform, json; v = {}\n"
+        "for d in ('cryptofeed', 'order-book', 'sortedcontainers'):\n"
+        "    try: v[d] = m.version(d)\n"
+        "    except m.PackageNotFoundError: v[d] = None\n"
+        "v['python'] = platform.python_version(); print(json.dumps(v))"
+    )
+    try:
+        out = subprocess.run(
+            [str(PEERS_PYTHON), "-c", code], capture_output=True, text=True, timeout=60
+        )
+        parsed: dict[str, str] = json.loads(out.stdout)
+        return parsed
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
 
 
 @contextmanager
@@ -143,13 +195,19 @@ def bench_server() -> Iterator[dict[str, str]]:
                 proc.wait()
 
 
-def client(scenario: str, *args: str, ca_file: str | None = None, timeout: float = 900) -> Any:
+def client(
+    scenario: str,
+    *args: str,
+    ca_file: str | None = None,
+    timeout: float = 900,
+    python: str | None = None,
+) -> Any:
     """Run one measurement in a fresh process and return its JSON result (or an error)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     if ca_file:
-        env["SSL_CERT_FILE"] = ca_file  # python-okx builds its own default context
-    cmd = [sys.executable, str(HERE / "clients.py"), scenario, *args]
+        env["SSL_CERT_FILE"] = ca_file  # python-okx and cryptofeed build default contexts
+    cmd = [python or sys.executable, str(HERE / "clients.py"), scenario, *args]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
@@ -169,6 +227,18 @@ def have_python_okx() -> bool:
     return True
 
 
+def have_peer(name: str) -> bool:
+    """Whether the peer's package imports in the interpreter it would run in."""
+    python = peers_python() if name == "cryptofeed" else sys.executable
+    # bench/peers.py drives cryptofeed 3's FeedHandler.run_async (2.x has no such method).
+    code = {
+        "cryptofeed": "from cryptofeed import FeedHandler; FeedHandler.run_async",
+        "ccxt": "import ccxt.pro",
+    }[name]
+    done = subprocess.run([python, "-c", code], capture_output=True, timeout=120)
+    return done.returncode == 0
+
+
 # -- sections ----------------------------------------------------------------------------------
 
 
@@ -180,7 +250,7 @@ def run_throughput(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]
         order = variants if r % 2 == 0 else list(reversed(variants))
         this: dict[str, float] = {}
         for v in order:
-            secure = v in ("c-wss", "d")
+            secure = v in SECURE
             result = client(
                 "throughput",
                 "--variant",
@@ -214,7 +284,132 @@ def run_throughput(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]
     cw_over_d = [rd["c-wss"] / rd["d"] for rd in rounds if "c-wss" in rd and "d" in rd]
     summary["c_over_d"] = statistics.median(c_over_d) if c_over_d else None
     summary["c_wss_over_d"] = statistics.median(cw_over_d) if cw_over_d else None
+    summary["floor_ratios"] = floor_ratios(rounds)
     return {"summary": summary, "rounds": rounds, "raw": raw}
+
+
+def floor_ratios(rounds: list[dict[str, float]]) -> dict[str, float | None]:
+    """The full client over its transport's receive-only floor, medians of per-round ratios."""
+    out: dict[str, float | None] = {}
+    for client_v, floor in (("b", "a0"), ("c", "a0-ws")):
+        ratios = [rd[client_v] / rd[floor] for rd in rounds if client_v in rd and rd.get(floor)]
+        out[f"{client_v}_over_{floor}"] = statistics.median(ratios) if ratios else None
+    return out
+
+
+def run_channels(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
+    """Records/s per channel: floors, the client on both transports, the peers."""
+    peers = {name: have_peer(name) for name in ("cryptofeed", "ccxt")}
+    why = {
+        "cryptofeed": "cryptofeed 3 not importable (it needs Python >= 3.13: make "
+        "bench/.venv-peers, see the module docstring)",
+        "ccxt": "ccxt.pro not importable (pip install ccxt)",
+    }
+    notes = [f"{why[name]}: skipped" for name, ok in peers.items() if not ok]
+    out: dict[str, Any] = {"notes": notes, "channels": {}}
+    for channel in CHANNELS:
+        variants = [
+            v
+            for v in CHANNEL_VARIANTS
+            if peers.get(v, True) and not (v in peers and channel == "tickers")
+        ]
+        rounds: list[dict[str, float]] = []
+        raw: dict[str, list[Any]] = {v: [] for v in variants}
+        for r in range(p.channel_rounds):
+            order = variants if r % 2 == 0 else list(reversed(variants))
+            this: dict[str, float] = {}
+            for v in order:
+                secure = v in SECURE
+                result = client(
+                    "throughput",
+                    *("--variant", {"c-wss": "c"}.get(v, v)),
+                    *("--channel", channel),
+                    *("--url", urls["wss"] if secure else urls["ws"]),
+                    *("--seconds", str(p.seconds), "--warmup", str(p.warmup)),
+                    ca_file=urls["ca_file"] if secure else None,
+                    python=peers_python() if v == "cryptofeed" else None,
+                )
+                raw[v].append(result)
+                if result.get("rate"):
+                    this[v] = result["rate"]
+                log(
+                    f"  {channel} round {r + 1}/{p.channel_rounds} {v:10} "
+                    f"{result.get('rate', result.get('error'))}"
+                )
+            rounds.append(this)
+        summary: dict[str, Any] = {}
+        for v in variants:
+            rates = [rd[v] for rd in rounds if v in rd]
+            cpu = [x["us_per_msg"] for x in raw[v] if x.get("us_per_msg")]
+            peer = next((x["peer"] for x in raw[v] if x.get("peer")), None)
+            errors = [x["error"] for x in raw[v] if "error" in x]
+            summary[v] = {
+                "median": statistics.median(rates) if rates else None,
+                "rates": rates,
+                "us_per_record": statistics.median(cpu) if cpu else None,
+                "peer": peer,
+                "errors": errors[:1],
+            }
+        summary["floor_ratios"] = floor_ratios(rounds)
+        for peer_v, ours in (("cryptofeed", "c-wss"), ("ccxt", "c")):
+            ratios = [rd[ours] / rd[peer_v] for rd in rounds if rd.get(ours) and rd.get(peer_v)]
+            summary[f"{ours}_over_{peer_v}"] = statistics.median(ratios) if ratios else None
+        book_reads = [x for x in raw.get("b", []) if "book_method" in x]
+        if book_reads:
+            summary["book_method"] = book_reads[0]["book_method"]
+        out["channels"][channel] = {"summary": summary, "rounds": rounds, "raw": raw}
+    return out
+
+
+def run_books(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
+    """The book micro bench (in the peers interpreter when there is one) and book CPU."""
+    out: dict[str, Any] = {}
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    cmd = [
+        peers_python(),
+        str(HERE / "book_micro.py"),
+        "--json",
+        *("--repeats", str(p.micro_repeats), "--updates", str(p.micro_updates)),
+    ]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode == 0 and lines:
+            out["micro"] = json.loads(lines[-1])
+        else:
+            tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+            out["micro"] = {"error": f"exit {done.returncode}: {tail}"}
+    except subprocess.TimeoutExpired:
+        out["micro"] = {"error": "book_micro timed out"}
+    log(f"  micro: {out['micro'].get('handlers', out['micro'].get('error'))}")
+    out["cpu"] = {}
+    for v in p.book_cpu_variants:
+        result = client(
+            "cpu",
+            *("--variant", v, "--channel", "books", "--url", urls["ws"]),
+            *("--pairs", "50", "--hz", "10"),
+            *("--seconds", str(p.cpu_seconds), "--warmup", "2"),
+        )
+        log(f"  books cpu {v}: {result.get('cpu_pct', result.get('error'))}")
+        out["cpu"][v] = result
+    return out
+
+
+def run_profile(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
+    """pyinstrument over the client at 500 pairs x 10/s (tickers), default transport."""
+    p.out.mkdir(parents=True, exist_ok=True)
+    target = p.out / f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H%M}-profile-cpu-b.txt"
+    result = client(
+        "cpu",
+        *("--variant", "b", "--url", urls["ws"], "--pairs", "500", "--hz", "10"),
+        *("--seconds", str(p.cpu_seconds), "--warmup", "2", "--profile", str(target)),
+    )
+    result["profile_file"] = (
+        str(target.relative_to(ROOT)) if target.is_relative_to(ROOT) else str(target)
+    )
+    log(f"  profile: {result.get('cpu_pct', result.get('error'))} -> {target}")
+    return result
 
 
 def run_cpu(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
@@ -284,6 +479,9 @@ def run_memory(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
         result = client("memory", "--url", urls["ws"], "--pairs", str(n), "--hz", "1")
         log(f"  memory {n} pairs: {result.get('delta', result.get('error'))}")
         out["levels"][str(n)] = result
+    result = client("memory", "--url", urls["ws"], "--pairs", "1000", "--hz", "1", "--mix")
+    log(f"  memory 1000 mixed: {result.get('delta', result.get('error'))}")
+    out["mixed"] = result
     result = client(
         "memory",
         "--url",
@@ -305,6 +503,9 @@ def run_memory(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
 
 RUNNERS = {
     "throughput": run_throughput,
+    "channels": run_channels,
+    "books": run_books,
+    "pyinstrument": run_profile,
     "cpu": run_cpu,
     "subchange": run_subchange,
     "reconnect": run_reconnect,
@@ -312,139 +513,20 @@ RUNNERS = {
 }
 
 
-# -- report ------------------------------------------------------------------------------------
-
-
-def _fmt_rate(x: float | None) -> str:
-    return "-" if x is None else f"{x:,.0f}"
-
-
-def _ok(flag: bool | None) -> str:
-    return "n/a" if flag is None else ("pass" if flag else "**miss**")
-
-
-def table(results: dict[str, Any]) -> str:
-    m = results["machine"]
-    lines = [
-        f"Bench run {results['date']} ({results['profile']} profile, `{results['command']}`) on "
-        f"{m['cpu']} x{m['cores']} cores, {m['memory']}, Linux {m['kernel']}, "
-        f"Python {m['python']}; load average at start {m['load_average_at_start'][0]:.2f}. "
-        "Server and client are separate processes on loopback.",
-        "",
-        "| Measurement | Figure | Ratio / target | Result |",
-        "|---|---|---|---|",
-    ]
-    s = results.get("throughput", {}).get("summary")
-    if s:
-        for v in VARIANTS:
-            if v not in s:
-                continue
-            row = s[v]
-            ratio = row["ratio_to_a"]
-            us = f", {row['us_per_msg']:.1f} µs CPU/msg" if row.get("us_per_msg") else ""
-            target, verdict = "", "info"
-            if v == "b":
-                target, verdict = " (target ≥ 1.0)", _ok(ratio is not None and ratio >= 1.0)
-            elif v == "c":
-                target, verdict = " (target ≥ 2.5)", _ok(ratio is not None and ratio >= 2.5)
-            ratio_text = "-" if ratio is None else f"{ratio:.2f} x (a){target}"
-            lines.append(
-                f"| Throughput {LABELS[v]} | {_fmt_rate(row['median'])} msgs/s{us} "
-                f"| {ratio_text} | {verdict} |"
-            )
-        if s.get("c_over_d") is not None:
-            cd = s["c_over_d"]
-            lines.append(
-                f"| Throughput (c) ws:// vs (d) wss:// | - | {cd:.2f} x (d) (target ≥ 1.2) "
-                f"| {_ok(cd >= 1.2)} |"
-            )
-        if s.get("c_wss_over_d") is not None:
-            cd = s["c_wss_over_d"]
-            lines.append(
-                f"| Throughput (c) wss:// vs (d) wss:// (like for like) | - "
-                f"| {cd:.2f} x (d) (target ≥ 1.2) | {_ok(cd >= 1.2)} |"
-            )
-    cpu = results.get("cpu")
-    if cpu:
-        for v, r in cpu.items():
-            if "error" in r:
-                lines.append(f"| CPU, variant {v} | error | | **miss** |")
-                continue
-            target = " (target ≤ 15 %)" if v == "b" else ""
-            verdict = _ok(r["cpu_pct"] <= 15.0) if v == "b" else "info"
-            lines.append(
-                f"| CPU at 500 pairs x 10/s, {LABELS[v]} | {r['cpu_pct']:.1f} % of one core "
-                f"({r['rate']:,.0f} msgs/s, {r['us_per_msg']:.0f} µs/msg) "
-                f"| {r['cpu_pct']:.1f} %{target} | {verdict} |"
-            )
-    for key, title in (("subchange", "100-pair subscription change"),):
-        sub = results.get(key)
-        for transport, r in (sub or {}).items():
-            if "error" in r:
-                lines.append(f"| {title}, {transport} | error | | **miss** |")
-                continue
-            lines.append(
-                f"| {title}, {transport} | median {r['median'] * 1e3:.1f} ms "
-                f"(best {r['best'] * 1e3:.1f}; RTT {r['rtt'] * 1e3:.2f} ms) "
-                f"| target ≤ {r['target'] * 1e3:.1f} ms | {_ok(r['median'] <= r['target'])} |"
-            )
-    rec = results.get("reconnect")
-    for transport, r in (rec or {}).items():
-        if "error" in r:
-            lines.append(f"| Reconnect recovery, {transport} | error | | **miss** |")
-            continue
-        lines.append(
-            f"| Reconnect recovery (100 pairs, initial_delay 0), {transport} "
-            f"| median {r['median'] * 1e3:.1f} ms (best {r['best'] * 1e3:.1f}) "
-            f"| target ≤ {r['target'] * 1e3:.0f} ms | {_ok(r['median'] <= r['target'])} |"
-        )
-    mem = results.get("memory")
-    if mem:
-        for n, r in mem["levels"].items():
-            if "error" in r:
-                lines.append(f"| RSS, {n} pairs | error | | **miss** |")
-                continue
-            over = r["delta"] / MiB
-            target = " (target ≤ 5 MiB)" if n == "1000" else ""
-            verdict = _ok(over <= 5.0) if n == "1000" else "info"
-            lines.append(
-                f"| RSS with {n} pairs (1/s each) | {r['rss_running'] / MiB:.1f} MiB "
-                f"(imports {r['rss_imports'] / MiB:.1f} MiB) "
-                f"| +{over:.1f} MiB over the imports{target} | {verdict} |"
-            )
-        r = mem["soak"]
-        if "error" in r:
-            lines.append("| RSS growth | error | | **miss** |")
-        else:
-            minutes = r["soak_seconds"] / 60
-            label = (
-                "10-minute soak"
-                if r["soak_seconds"] >= 600
-                else (f"SHORT {minutes:.1f}-minute window, not the 10-minute soak (use --long)")
-            )
-            growth = r["growth"] / MiB
-            lines.append(
-                f"| RSS growth, 100 pairs x 10/s, {label} "
-                f"| {growth:+.2f} MiB (slope {r['slope_bytes_per_min'] / 1024:+.0f} KiB/min "
-                f"over the 2nd half; max {r['rss_soak_max'] / MiB:.1f} MiB) "
-                f"| target: no growth | {_ok(growth <= 0.5)} |"
-            )
-    return "\n".join(lines) + "\n"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="okx-trio bench: one command, all sections")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="a 1-2 minute run for development")
+    mode.add_argument("--quick", action="store_true", help="a few minutes, for development")
     mode.add_argument("--long", action="store_true", help="the full run with a 10-minute soak")
-    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SECTIONS + OPTIONAL)}")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     args = parser.parse_args()
     only = args.only.split(",") if args.only else list(SECTIONS)
-    unknown = set(only) - set(SECTIONS)
+    unknown = set(only) - set(SECTIONS) - set(OPTIONAL)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
     profile = Profile("quick" if args.quick else "long" if args.long else "full")
+    profile.out = args.out
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
@@ -466,10 +548,11 @@ def main() -> None:
             results[section] = RUNNERS[section](profile, urls, log)
     results["elapsed_seconds"] = time.perf_counter() - started
     results["machine"]["load_average_at_end"] = os.getloadavg()
-    markdown = table(results)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = now.strftime("%Y-%m-%dT%H%M") + f"-{profile.name}"
+    # The raw figures first: a fault in the table must not lose a run.
     (args.out / f"{stem}.json").write_text(json.dumps(results, indent=1) + "\n")
+    markdown = table(results)
     (args.out / f"{stem}.md").write_text(markdown)
     print(markdown)
     log(f"wrote {args.out / stem}.json and .md in {results['elapsed_seconds']:.0f}s")

@@ -4,7 +4,10 @@ A hand-rolled RFC 6455 server on plain :mod:`asyncio` streams (no WebSocket libr
 HTTP upgrade, unmasked server frames, masked client frames. It speaks enough OKX for every
 client in the bench: acks ``subscribe``/``unsubscribe`` per argument with the request's
 ``id`` echoed, answers the text ``ping`` with ``pong`` (and ping frames with pong frames),
-and pushes ticker messages in OKX's exact format, built before they are needed.
+and pushes messages in OKX's exact format for ``tickers``, ``trades`` and ``books5``
+(built before they are needed) and ``books`` (a 400-level snapshot after the ack, then
+updates shaped like OKX's at 100 ms, from :mod:`book_stream`, with irregular ``seqId`` steps
+linked per connection, so a client that checks OKX's sequence rules keeps a valid book).
 
 Why hand-rolled: in flood mode the server writes *pre-framed* batches (``FLOOD_BATCH``
 complete WebSocket frames in one buffer, one ``write`` + ``drain`` each), so it spends a few
@@ -16,12 +19,17 @@ measures what the server can deliver.
 
 The mode is chosen per connection by the URL's query string:
 
-* ``?mode=flood`` - once the client has subscribed, push tickers of the subscribed pairs as
-  fast as the client reads them (each message a different, pre-built price line);
-* ``?mode=rate&hz=10`` - push each subscribed pair ``hz`` times a second, spread evenly
+* ``?mode=flood`` - once the client has subscribed, push the subscriptions' messages round
+  robin as fast as the client reads them (each message a different, pre-built price line;
+  ``books`` updates are joined with their sequence ids as they go);
+* ``?mode=rate&hz=10`` - push each subscription ``hz`` times a second, spread evenly
   in 5 ms slots (500 pairs x 10 Hz = 5,000 msgs/s);
-* ``?mode=quiet`` (default) - push one ticker for each pair right after acking it, then
-  nothing (subscription-change and reconnect timing).
+* ``?mode=quiet`` (default) - push one message for each subscription right after acking
+  it (a ``books`` snapshot for ``books``), then nothing (subscription-change and reconnect
+  timing).
+
+The mode may also be given as a path segment, ``/m/flood/ws/v5/public``, for clients that
+append their own path to a base url (ccxt).
 
 Control: ``GET /control/drop`` aborts every WebSocket connection (TCP reset, no closing
 handshake, the client sees 1006) and answers ``200 dropped N``.
@@ -49,10 +57,14 @@ import time
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
+from book_stream import PushText, make_stream, seq_step
+
 GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 FLOOD_BATCH: Final = 512  # frames per write in flood mode
 VARIANTS: Final = 64  # different pre-built messages per pair
 RATE_SLOT: Final = 0.005  # seconds between rate-mode writes
+BOOK_UPDATES: Final = 512  # different updates per books stream, then they repeat
+BOOK_SEED: Final = 11
 
 _connections: set[asyncio.StreamWriter] = set()
 
@@ -95,8 +107,41 @@ def ticker_json(inst_id: str, rng: random.Random, ts: int) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode()
 
 
+def trade_json(inst_id: str, rng: random.Random, ts: int, trade_id: int) -> bytes:
+    """An OKX ``trades`` push (one trade, as OKX sends them), key for key."""
+    data = {
+        "instId": inst_id,
+        "tradeId": str(trade_id),
+        "px": f"{rng.uniform(0.5, 60000.0):.2f}",
+        "sz": f"{rng.uniform(0.0001, 5):.8f}",
+        "side": rng.choice(("buy", "sell")),
+        "ts": str(ts),
+        "count": str(rng.randint(1, 4)),
+    }
+    message = {"arg": {"channel": "trades", "instId": inst_id}, "data": [data]}
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+def books5_json(inst_id: str, rng: random.Random, ts: int, seq_id: int) -> bytes:
+    """An OKX ``books5`` push: the best 5 levels a side."""
+    mid = rng.uniform(1.0, 60000.0)
+    bids = [
+        [f"{mid - 0.01 * (i + 1):.2f}", f"{rng.uniform(0.01, 9):.4f}", "0", "1"] for i in range(5)
+    ]
+    asks = [
+        [f"{mid + 0.01 * (i + 1):.2f}", f"{rng.uniform(0.01, 9):.4f}", "0", "1"] for i in range(5)
+    ]
+    data = {"asks": asks, "bids": bids, "instId": inst_id, "ts": str(ts), "seqId": seq_id}
+    message = {"arg": {"channel": "books5", "instId": inst_id}, "data": [data]}
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+#: Channels with pre-built pushes (any number of variants, cycled).
+STATELESS: Final = ("tickers", "trades", "books5")
+
+
 class Frames:
-    """Pre-built ticker frames per pair, each made on first use.
+    """Pre-built frames per subscription (channel, instId), each made on first use.
 
     One variant at a time: building all ``VARIANTS`` of a pair at its first subscribe took
     ~1.3 ms a pair on the 2-core machine, so the first client to subscribe 100 new pairs
@@ -105,27 +150,35 @@ class Frames:
     """
 
     def __init__(self) -> None:
-        self._by_pair: dict[str, tuple[int, list[bytes]]] = {}
+        self._by_key: dict[tuple[str, str], tuple[int, list[bytes]]] = {}
         self._rng = random.Random(5)
 
-    def one(self, inst_id: str, variant: int) -> bytes:
-        """Frame *variant* (``< VARIANTS``) of *inst_id*'s pushes."""
-        entry = self._by_pair.get(inst_id)
+    def one(self, inst_id: str, variant: int, channel: str = "tickers") -> bytes:
+        """Frame *variant* (``< VARIANTS``) of *inst_id*'s pushes on *channel*."""
+        key = (channel, inst_id)
+        entry = self._by_key.get(key)
         if entry is None:
-            entry = self._by_pair[inst_id] = (int(time.time() * 1000), [])
+            entry = self._by_key[key] = (int(time.time() * 1000), [])
         ts, frames = entry
         while len(frames) <= variant:
-            frames.append(frame(ticker_json(inst_id, self._rng, ts + len(frames))))
+            n = len(frames)
+            if channel == "trades":
+                text = trade_json(inst_id, self._rng, ts + n, 1_000_000 + n)
+            elif channel == "books5":
+                text = books5_json(inst_id, self._rng, ts + n, 1000 + 3 * n)
+            else:
+                text = ticker_json(inst_id, self._rng, ts + n)
+            frames.append(frame(text))
         return frames[variant]
 
-    def for_pair(self, inst_id: str) -> list[bytes]:
-        """All ``VARIANTS`` frames of *inst_id*."""
-        self.one(inst_id, VARIANTS - 1)
-        return self._by_pair[inst_id][1]
+    def for_pair(self, inst_id: str, channel: str = "tickers") -> list[bytes]:
+        """All ``VARIANTS`` frames of *inst_id* on *channel*."""
+        self.one(inst_id, VARIANTS - 1, channel)
+        return self._by_key[(channel, inst_id)][1]
 
-    def flood_batch(self, pairs: list[str], start: int) -> bytes:
-        """``FLOOD_BATCH`` frames cycling over *pairs* and their variants."""
-        lists = [self.for_pair(p) for p in pairs]
+    def flood_batch(self, keys: list[tuple[str, str]], start: int) -> bytes:
+        """``FLOOD_BATCH`` frames cycling over the subscriptions *keys* and their variants."""
+        lists = [self.for_pair(inst_id, channel) for channel, inst_id in keys]
         n = len(lists)
         return b"".join(
             lists[(start + i) % n][((start + i) // n) % VARIANTS] for i in range(FLOOD_BATCH)
@@ -135,11 +188,60 @@ class Frames:
 FRAMES = Frames()
 
 
+class BookBodies:
+    """The serialised sides of one generated ``books`` stream, shared by every instrument."""
+
+    def __init__(self) -> None:
+        self._made: tuple[bytes, list[bytes]] | None = None
+
+    def get(self) -> tuple[bytes, list[bytes]]:
+        if self._made is None:
+            snapshot, updates = make_stream(BOOK_UPDATES, BOOK_SEED)
+            self._made = (
+                PushText.body(*snapshot),
+                [PushText.body(bids, asks) for bids, asks in updates],
+            )
+        return self._made
+
+
+BOOK_BODIES = BookBodies()
+
+
+class BookFeed:
+    """One ``books`` subscription on one connection: the snapshot, then linked updates."""
+
+    __slots__ = ("_i", "_seq", "_text")
+
+    def __init__(self, inst_id: str) -> None:
+        self._text = PushText(inst_id)
+        self._seq = 1000
+        self._i = 0
+
+    def snapshot(self) -> bytes:
+        snapshot, _ = BOOK_BODIES.get()
+        self._seq, self._i = 1000, 0
+        return frame(self._text.push("snapshot", snapshot, _now_ms(), -1, self._seq))
+
+    def next_update(self) -> bytes:
+        _, updates = BOOK_BODIES.get()
+        prev = self._seq
+        self._seq = prev + seq_step(self._i)
+        body = updates[self._i % len(updates)]
+        self._i += 1
+        return frame(self._text.push("update", body, _now_ms(), prev, self._seq))
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 class Session:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.subscriptions: dict[str, None] = {}  # ordered set
+        # (channel, instId) -> None (an ordered set); books have a feed of their own.
+        self.subscriptions: dict[tuple[str, str], None] = {}
+        self.books: dict[str, BookFeed] = {}
         self.changed = asyncio.Event()
         self.conn_id = os.urandom(4).hex()
 
@@ -179,6 +281,19 @@ class Session:
             buffered.clear()
             await self.handle(message)
 
+    def first_push(self, channel: str, inst_id: str) -> bytes:
+        """What follows the ack of a subscribe: a books snapshot, or one pre-built push."""
+        if channel == "books":
+            feed = self.books[inst_id] = BookFeed(inst_id)
+            return feed.snapshot()
+        return FRAMES.one(inst_id, 0, channel)
+
+    def next_push(self, key: tuple[str, str], n: int) -> bytes:
+        channel, inst_id = key
+        if channel == "books":
+            return self.books[inst_id].next_update()
+        return FRAMES.one(inst_id, n % VARIANTS, channel)
+
     async def handle(self, text: str) -> None:
         if text == "ping":
             await self.send_text("pong")
@@ -194,18 +309,20 @@ class Session:
         id_part = f',"id":"{req_id}"' if req_id is not None else ""
         out: list[bytes] = []
         for arg in args:
-            inst_id = arg.get("instId", "")
+            channel = str(arg.get("channel", "tickers"))
+            inst_id = str(arg.get("instId", ""))
+            key = (channel, inst_id)
             if op == "subscribe":
-                self.subscriptions[inst_id] = None
+                self.subscriptions[key] = None
             elif op == "unsubscribe":
-                self.subscriptions.pop(inst_id, None)
-            ack = (
-                f'{{"event":"{op}","arg":{{"channel":"tickers","instId":"{inst_id}"}}'
-                f'{id_part},"connId":"{self.conn_id}"}}'
-            )
+                self.subscriptions.pop(key, None)
+                if channel == "books":
+                    self.books.pop(inst_id, None)
+            arg_text = json.dumps(arg, separators=(",", ":"))
+            ack = f'{{"event":"{op}","arg":{arg_text}{id_part},"connId":"{self.conn_id}"}}'
             out.append(frame(ack.encode()))
             if op == "subscribe":
-                out.append(FRAMES.one(inst_id, 0))  # the first push follows the ack
+                out.append(self.first_push(channel, inst_id))  # the first push follows the ack
         self.writer.write(b"".join(out))
         self.changed.set()
         await self.writer.drain()
@@ -213,17 +330,33 @@ class Session:
     async def flood(self) -> None:
         await self.changed.wait()
         start = 0
-        pairs: list[str] = []
+        keys: list[tuple[str, str]] = []
         batches: list[bytes] = []
         while True:
             if self.changed.is_set():
                 self.changed.clear()
-                pairs = list(self.subscriptions)
-                batches = [FRAMES.flood_batch(pairs, i * FLOOD_BATCH) for i in range(8)]
-            if not pairs:
+                keys = list(self.subscriptions)
+                stateless = all(channel in STATELESS for channel, _ in keys)
+                batches = (
+                    [FRAMES.flood_batch(keys, i * FLOOD_BATCH) for i in range(8)]
+                    if stateless
+                    else []
+                )
+            if not keys:
                 await self.changed.wait()
                 continue
-            self.writer.write(batches[start % len(batches)])
+            if batches:
+                self.writer.write(batches[start % len(batches)])
+            else:
+                # Books need their sequence ids: made as they go (a few µs a push against
+                # the tens of µs a client spends on one).
+                n = len(keys)
+                self.writer.write(
+                    b"".join(
+                        self.next_push(keys[(start + i) % n], (start + i) // n)
+                        for i in range(FLOOD_BATCH // 8)
+                    )
+                )
             start += 1
             await self.writer.drain()
 
@@ -234,17 +367,17 @@ class Session:
         cursor = 0
         while True:
             await asyncio.sleep(RATE_SLOT)
-            pairs = list(self.subscriptions)
-            if not pairs:
+            keys = list(self.subscriptions)
+            if not keys:
                 began, sent = loop.time(), 0
                 continue
-            due = int((loop.time() - began) * hz * len(pairs)) - sent
+            due = int((loop.time() - began) * hz * len(keys)) - sent
             if due <= 0:
                 continue
             out = []
+            n = len(keys)
             for _ in range(due):
-                p = pairs[cursor % len(pairs)]
-                out.append(FRAMES.one(p, (cursor // len(pairs)) % VARIANTS))
+                out.append(self.next_push(keys[cursor % n], cursor // n))
                 cursor += 1
             sent += due
             self.writer.write(b"".join(out))
@@ -299,6 +432,9 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         await writer.drain()
         query = parse_qs(path.query)
         mode = query.get("mode", ["quiet"])[0]
+        segments = path.path.split("/")
+        if "m" in segments[:-1]:  # /m/<mode>/...: for clients that append to their url
+            mode = segments[segments.index("m") + 1]
         session = Session(reader, writer)
         _connections.add(writer)
         tasks = [asyncio.create_task(session.read_frames())]
