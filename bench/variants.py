@@ -186,8 +186,7 @@ async def run_okx_trio(
     """Records/s of ``client.stream(channel)`` to a consumer taking bursts (``receive_batch``).
 
     For ``books`` only :class:`~okx_trio.BookUpdate` records count (not a ``Gap``), and the
-    consumer also reads ``client.book(inst_id)`` every *book_every* updates when the client
-    has a ``book`` method.
+    consumer also reads ``client.book(inst_id)`` every *book_every* updates.
     """
     import trio
 
@@ -196,14 +195,12 @@ async def run_okx_trio(
     config = ClientConfig(url=url, transport=transport)
     counter = Counter()
     books: dict[str, int] = {"read": 0, "none": 0, "gaps": 0}
-    # The hasattr check is temporary: the order-book engine is being wired into the client
-    # on another branch (client.book(inst_id, channel="books") -> OrderBook | None). Until
-    # that merges the client has no book(), and this row measures the decoded-update path
-    # alone; after it, the engine runs inside stream("books") and this also reads the book.
-    # Remove the check (and call client.book unconditionally) once merged.
+    # The client keeps every books subscription's book (its engine checks each update
+    # before stream("books") gets it); the consumer also reads the book now and then, as
+    # a user would.
     subs = [f"{channel}:{p}" for p in pairs]
     async with open_okx_client(subscriptions=subs, config=config) as client:
-        book = client.book if hasattr(client, "book") else None
+        book = client.book if channel == "books" else None
         async with client.stream(channel) as stream:
 
             async def consume() -> None:
