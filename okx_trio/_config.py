@@ -20,7 +20,7 @@ from typing import Annotated, Any, Final
 from msgspec import Meta
 
 from ._backoff import ReconnectStrategy
-from ._config_check import FINITE, FieldChecker, FieldError
+from ._config_check import FINITE, FieldChecker, FieldError, check_credentials
 from ._config_hosts import (
     DEMO_OF,
     check_host,
@@ -31,6 +31,7 @@ from ._config_hosts import (
     effective_host,
 )
 from ._config_load import check_keys, read_env, read_toml, refuse_unknown, take_old_names
+from ._credentials import ENV_VARIABLES, Credentials
 from ._failover import AWS_URL
 from ._okx import DEFAULT_HOST, ENDPOINT_PATHS, Endpoint, endpoint_url
 
@@ -160,6 +161,11 @@ class ClientConfig:
     #: or its REST seed began (OKX can take a moment); else it is resynced again, with
     #: backoff per book (``initial_delay`` ... ``max_delay``).
     book_snapshot_timeout: _Seconds = 5.0
+    #: API key, secret and passphrase for the private channels (and ``books-l2-tbt``);
+    #: never shown in a repr. From a mapping or TOML as ``{api_key, secret_key,
+    #: passphrase}``; :meth:`from_env` reads ``OKX_API_KEY``, ``OKX_SECRET_KEY`` and
+    #: ``OKX_PASSPHRASE``. ``open_okx_client(credentials=...)`` wins over this.
+    credentials: Credentials | None = None
 
     def __post_init__(self) -> None:
         # Which lists were derived before, by type (a copy by ``dataclasses.replace`` keeps
@@ -170,6 +176,7 @@ class ClientConfig:
         for name, checked in _checker().check(self.__dict__).items():
             if checked is not getattr(self, name):  # e.g. 20 -> 20.0, a list -> a tuple
                 object.__setattr__(self, name, checked)
+        object.__setattr__(self, "credentials", check_credentials(self.credentials))
         self._resolve_endpoints(derived)
         if self.ping_interval >= self.connection_timeout:
             raise FieldError(
@@ -362,8 +369,12 @@ class ClientConfig:
                 closest known one), a value that does not parse, or one out of range.
         """
         environ = os.environ if environ is None else environ
-        hints = _hints()
+        hints = {k: v for k, v in _hints().items() if k not in _OWN_CHECK}
         values, variables = read_env(environ, prefix=prefix, hints=hints, aliases=_ALIASES)
+        if any(name in environ for name in ENV_VARIABLES.values()):
+            # OKX's own variable names (Credentials.from_env), not OKX_TRIO_*: raises naming
+            # what is missing.
+            values["credentials"] = Credentials.from_env(environ)
 
         def render(key: str) -> str:
             return prefix + key.upper()
@@ -393,7 +404,13 @@ def _hints() -> dict[str, Any]:
 
 @functools.cache
 def _checker() -> FieldChecker:
-    return FieldChecker("ClientConfig", _hints())
+    # Credentials are checked on their own (_credentials): msgspec has no type for them.
+    hints = {k: v for k, v in _hints().items() if k not in _OWN_CHECK}
+    return FieldChecker("ClientConfig", hints)
+
+
+_OWN_CHECK: Final = frozenset({"credentials"})
+
 
 
 def _accept_old_names(init: Callable[..., None]) -> Callable[..., None]:

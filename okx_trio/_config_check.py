@@ -17,10 +17,13 @@ from typing import Any, Final
 
 import msgspec
 
+from ._credentials import Credentials
+
 __all__ = [
     "FINITE",
     "FieldChecker",
     "FieldError",
+    "check_credentials",
     "check_value",
     "decode_text",
     "describe",
@@ -224,3 +227,39 @@ def _describe(info: msgspec.inspect.Type, *, finite: bool) -> str:
 
 def _number(bound: float) -> str:
     return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+_CREDENTIAL_KEYS: Final = ("api_key", "secret_key", "passphrase")
+
+
+def check_credentials(value: object) -> Credentials | None:
+    """``credentials`` as given: None, :class:`Credentials`, or a mapping of its three
+    fields (from a TOML table or a mapping).
+
+    Raises:
+        FieldError: naming the field and what is missing or extra, never a secret.
+    """
+    if value is None or isinstance(value, Credentials):
+        return value
+    if isinstance(value, Mapping):
+        keys = set(value)
+        missing = [k for k in _CREDENTIAL_KEYS if k not in keys]
+        extra = sorted(str(k) for k in keys - set(_CREDENTIAL_KEYS))
+        if missing or extra:
+            parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+                [f"unknown {', '.join(extra)}"] if extra else []
+            )
+            raise FieldError(
+                "credentials",
+                "ClientConfig.credentials must hold api_key, secret_key and passphrase: "
+                + "; ".join(parts),
+            )
+        try:
+            return Credentials(value["api_key"], value["secret_key"], value["passphrase"])
+        except (TypeError, ValueError) as exc:
+            raise FieldError("credentials", f"ClientConfig.credentials: {exc}") from None
+    raise FieldError(
+        "credentials",
+        "ClientConfig.credentials must be okx_trio.Credentials or a mapping of api_key, "
+        f"secret_key and passphrase, got {type(value).__name__}",
+    )

@@ -66,6 +66,8 @@ async def open_okx_client(
             "open_okx_client(['BTC-USDT'])"
         )
     config = config if config is not None else ClientConfig()
+    if credentials is None:
+        credentials = config.credentials
     if credentials is not None and not isinstance(credentials, Credentials):
         kind = type(credentials).__name__
         raise TypeError(f"credentials must be okx_trio.Credentials, not {kind}")

@@ -50,6 +50,7 @@ def test_defaults_per_spec() -> None:
         "stale_after": 120.0,
         "make_before_break": True,
         "book_snapshot_timeout": 5.0,
+        "credentials": None,
     }
     assert DEFAULT_URL == "wss://ws.okx.com:8443/ws/v5/public"
 
@@ -83,6 +84,7 @@ def test_field_names() -> None:
         "stale_after",
         "make_before_break",
         "book_snapshot_timeout",
+        "credentials",
     )
 
 
@@ -879,3 +881,55 @@ def test_the_example_file_shows_every_setting() -> None:
 def test_a_mapping_with_keys_that_are_not_strings_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"^unknown keys 1, ping \(known: "):
         ClientConfig.from_mapping({1: 2, "ping": 3})  # type: ignore[dict-item]
+
+
+# -- credentials ---------------------------------------------------------------------------
+
+_KEY, _SECRET, _PASS = "key-abc123", "s3cr3t-value-xyz", "pass-phrase-9"
+
+
+def test_credentials_come_from_a_mapping_and_never_show() -> None:
+    config = ClientConfig.from_mapping(
+        {"credentials": {"api_key": _KEY, "secret_key": _SECRET, "passphrase": _PASS}}
+    )
+    assert config.credentials is not None and config.credentials.api_key == _KEY
+    for text in (repr(config), str(config), repr(dataclasses.asdict(config))):
+        assert _SECRET not in text and _PASS not in text
+
+
+def test_credentials_come_from_a_toml_table(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "okx.toml"
+    path.write_text(
+        f'ping_interval = 15\n[credentials]\napi_key = "{_KEY}"\nsecret_key = "{_SECRET}"\n'
+        f'passphrase = "{_PASS}"\n'
+    )
+    config = ClientConfig.from_toml(path)
+    assert config.credentials is not None and config.credentials.api_key == _KEY
+
+
+def test_credentials_come_from_okxs_variables() -> None:
+    environ = {"OKX_API_KEY": _KEY, "OKX_SECRET_KEY": _SECRET, "OKX_PASSPHRASE": _PASS}
+    config = ClientConfig.from_env(environ)
+    assert config.credentials is not None and config.credentials.api_key == _KEY
+    assert ClientConfig.from_env({}).credentials is None
+    with pytest.raises(ValueError, match="OKX_PASSPHRASE") as caught:
+        ClientConfig.from_env({"OKX_API_KEY": _KEY, "OKX_SECRET_KEY": _SECRET})
+    assert _SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"api_key": _KEY, "secret_key": _SECRET}, "missing passphrase"),
+        (
+            {"api_key": _KEY, "secret_key": _SECRET, "passphrase": _PASS, "pin": "1"},
+            "unknown pin",
+        ),
+        ("key:secret", "must be okx_trio.Credentials or a mapping"),
+    ],
+)
+def test_bad_credentials_name_the_field_and_hide_the_secret(value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as caught:
+        ClientConfig(credentials=value)  # type: ignore[arg-type]
+    assert "ClientConfig.credentials" in str(caught.value)
+    assert _SECRET not in str(caught.value)

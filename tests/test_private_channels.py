@@ -202,3 +202,20 @@ async def test_positions_are_reconciled_too(autojump_clock: trio.testing.MockClo
         rest = next(s for s in seen.of(PositionsSnapshot) if s.source == "rest")
         assert [(p.inst_id, str(p.pos)) for p in rest.positions] == [("BTC-USDT-SWAP", "3")]
         nursery.cancel_scope.cancel()
+
+
+async def test_credentials_in_the_config_log_in_as_well(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    exchange = FakeExchange(tick_interval=math.inf, epoch_ms=EPOCH_MS)
+    credentials = make_credentials()
+    exchange.add_account(credentials)
+    async with httpx.AsyncClient(transport=exchange.http_transport()) as http, open_okx_client(
+        subscriptions=[ACCOUNT],
+        config=make_config(credentials=credentials),
+        connector=exchange.connector,
+        wall_clock=exchange.wall_clock,
+        http_client=http,
+    ) as client:
+        await client.wait_subscribed()
+        assert client.acknowledged == {ACCOUNT}
