@@ -220,6 +220,7 @@ class OkxClient(ClientCore):
             streams=self._streams.fans,
             latency=self._streams.latency,
             connects_delayed=self._connects_delayed,
+            clock_offset=self.clock_offset,
         )
 
     def quality(self, now: float | None = None) -> int:

@@ -24,6 +24,7 @@ def client_stats(
     streams: Mapping[str, Any],
     latency: LatencyWindow,
     connects_delayed: int,
+    clock_offset: float = 0.0,
 ) -> ConnectionStats:
     """Totals over *per_link* (the live links) and *retired* (links whose shard emptied:
     their counts still count), with one entry per live link in ``connections``."""
@@ -85,4 +86,7 @@ def client_stats(
         book_resyncs=sum(s.book_resyncs for s in counted),
         book_resync_reasons=tuple(sorted(reasons.items())),
         book_rest_seeds=sum(s.book_rest_seeds for s in counted),
+        clock_offset=clock_offset,
+        logged_in=any(s.logged_in for s in per_link)
+        and all(s.logged_in for s in per_link if s.endpoint == "private"),
     )

@@ -154,4 +154,5 @@ def link_stats(link: _LinkView, live: Sequence[OkxProtocol], now: float) -> Conn
         book_resyncs=totals["book_resyncs"],
         book_resync_reasons=tuple(sorted(link.counters.reasons_with_live(live).items())),
         book_rest_seeds=totals["book_rest_seeds"],
+        logged_in=protocol is not None and protocol.logged_in,
     )

@@ -85,6 +85,11 @@ class ConnectionStats:
     book_resync_reasons: tuple[tuple[str, int], ...] = ()
     #: REST order-book snapshots asked for (books that got updates without a snapshot).
     book_rest_seeds: int = 0
+    #: Seconds added to the local wall clock to read OKX's, measured when OKX refused a
+    #: login's timestamp (0.0 until then); logins and signed REST calls use it.
+    clock_offset: float = 0.0
+    #: Whether this connection is logged in (the client's totals: every one that logs in).
+    logged_in: bool = False
 
     def as_dict(self) -> dict[str, object]:
         """The design note's stats dict: the seven seed keys, ``state`` as its string."""

@@ -171,6 +171,8 @@ async def test_a_clock_off_by_a_minute_is_measured_and_the_login_retried(
     ) as client:
         await client.wait_subscribed()
         assert client.clock_offset == pytest.approx(60.0, abs=0.01)
+        stats = client.get_stats()
+        assert stats.clock_offset == client.clock_offset and stats.logged_in
         assert client.get_stats().reconnect_count == 0  # the same connection, logged in
 
 
