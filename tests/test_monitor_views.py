@@ -19,6 +19,7 @@ from okx_trio.monitor._candles_view import candle_cells, render_candles
 from okx_trio.monitor._channels import ChannelsModel
 from okx_trio.monitor._funding_view import format_rate, render_funding
 from okx_trio.monitor._trades_view import exchange_time, render_trades
+from okx_trio.monitor._views import view_of_channel
 
 from ._monitor_helpers import (
     StubBooks,
@@ -314,3 +315,11 @@ def test_a_business_connection_beside_one_public_one_is_no_pool() -> None:
     assert monitor.is_pooled(pool)
     rows = _text(monitor.render_connections(pool)).splitlines()[1:]
     assert [row.split()[0] for row in rows] == ["0", "1", "b0"]
+
+
+def test_only_the_books_the_client_keeps_have_the_book_view() -> None:
+    # OkxClient.book() refuses books5 and bbo-tbt (whole shallow books, kept by latest()):
+    # the view must never ask it for them.
+    assert view_of_channel("books") == "book"
+    assert view_of_channel("books-l2-tbt") == "book"
+    assert view_of_channel("books5") is None and view_of_channel("bbo-tbt") is None

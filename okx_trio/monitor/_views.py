@@ -31,8 +31,9 @@ VIEW_TITLES: Final[dict[View, str]] = {
     "candles": "candles",
     "funding": "funding & mark",
 }
-#: The channels whose book the book view draws (what ``OkxClient.book`` maintains).
-BOOK_CHANNELS: Final = frozenset({"books", "books5", "bbo-tbt", "books-l2-tbt", "books50-l2-tbt"})
+#: The channels whose book the book view draws: what ``OkxClient.book`` maintains (books5 and
+#: bbo-tbt push whole shallow books, which ``book()`` does not keep: no view for them yet).
+BOOK_CHANNELS: Final = frozenset({"books", "books-l2-tbt", "books50-l2-tbt"})
 # What a typed view word may be: the view's name or a channel it shows.
 _VIEW_WORDS: Final[dict[str, View]] = {
     "tickers": "tickers",
