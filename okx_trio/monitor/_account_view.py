@@ -32,13 +32,12 @@ def _table(
     from rich.text import Text
 
     heading = Text(title, style="bold", no_wrap=True, overflow="ellipsis")
-    if room <= 1:
-        return [heading] if room == 1 else []
+    if room < 1:
+        return []
     if not rows:
         heading.append(f"  {empty}", style="dim")
         return [heading]
-    fit = room - 2
-    shown = rows[: max(0, fit)]
+    shown = rows[: max(0, room - 2)]
     heading.append(f"  {len(rows)}", style="dim")
     if len(shown) < len(rows):
         heading.append(f" ({len(shown)} shown)", style="yellow")
@@ -50,6 +49,7 @@ def _table(
         return "  ".join([first, *rest])
 
     lines = [heading, Text(line(header), style="bold", no_wrap=True, overflow="crop")]
+    del lines[room:]  # room for the title only: no header
     lines.extend(Text(line(r), no_wrap=True, overflow="crop") for r in shown)
     return lines
 
