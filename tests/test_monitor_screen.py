@@ -264,9 +264,19 @@ def test_every_view_on_screen(columns: int, lines: int) -> None:
         swap = _first_line_with(term, "BTC-USDT-SWAP")
         assert "%" in swap and re.search(r" \d{4,}", swap), swap  # the rate and the mark
 
-        term.type("\x1b[Z")  # Shift-Tab: back to the candles
+        term.type("\t")  # the account: the demo's own, its credentials never shown
+        assert term.wait_for("account  total equity", 5), term.text()
+        assert term.wait_for("open orders", 5), term.text()
+        _fits(term, columns, lines)
+        assert _first_line_with(term, "Ccy").split() == ["Ccy", "Equity", "Cash", "Available"]
+        assert term.wait_for("BTC-USDT-SWAP", 10), term.text()  # the scripted position
+        assert "demo-" not in term.text()  # no api key on screen
+
+        term.type("\x1b[Z")  # Shift-Tab: back to funding, and again to the candles
+        assert term.wait_for("funding & mark", 5), term.text()
+        term.type("\x1b[Z")
         assert term.wait_for("candles 1m", 5), term.text()
-        term.type("\t\t")  # round to the tickers
+        term.type("\t\t\t")  # round to the tickers
         assert term.wait_for("OKX tickers", 5), term.text()
         _look(term, ["BTC-USDT", "ETH-USDT"])
     finally:

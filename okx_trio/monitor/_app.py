@@ -19,9 +19,11 @@ from okx_trio import (
     Ticker,
 )
 
+from ._account import ACCOUNT_CHANNELS, ACCOUNT_SUBSCRIPTIONS
 from ._book_view import BookSource
 from ._commands import HELP_LINES, Command, CommandError, parse_commands
 from ._demo import DemoChaos
+from ._demo_account import DemoAccount
 from ._figures import url_host
 from ._format import one_line
 from ._input import cbreak
@@ -100,6 +102,7 @@ class Monitor:
         self.failure: str | None = None
         self._cancel_scope = trio.CancelScope()
         self._nursery: trio.Nursery | None = None
+        self.demo_account: DemoAccount | None = None  # run() sets the demo's up
         #: The channels (other than tickers) whose stream feeds the model, by name.
         self._streams: dict[str, trio.MemoryReceiveChannel[Any]] = {}
 
@@ -182,6 +185,8 @@ class Monitor:
                         lambda text: self.emit("chaos", text),
                     )
                     nursery.start_soon(chaos.run)
+                if self.demo_account is not None:
+                    nursery.start_soon(self.demo_account.run, self.client)
                 if self.screen is not None:
                     await self.screen.run()
         return self.exit_code
@@ -241,19 +246,33 @@ class Monitor:
     def _open_stream(self, channel: str) -> None:
         """Feed *channel*'s records into the model from now on (once per channel); before
         :meth:`run` starts its tasks the stream waits for them."""
-        if channel in self._streams or view_of_channel(channel) in (None, "book", "tickers"):
+        skip = view_of_channel(channel) in (None, "book", "tickers")
+        if channel in self._streams or (skip and channel not in ACCOUNT_CHANNELS):
             return  # books are read from the client when drawn, not streamed
         records = self.client.stream(channel)
         self._streams[channel] = records
         if self._nursery is not None:
             self._nursery.start_soon(self._watch_channel, channel, records)
 
+    def watch_account(self) -> None:
+        """Subscribe ACCOUNT_SUBSCRIPTIONS and feed them into ``model.account``; a client
+        without credentials refuses them (ValueError)."""
+        for sub in ACCOUNT_SUBSCRIPTIONS:
+            if sub not in self.client.subscriptions:
+                self.client.add(sub)
+        self.model.account.enabled = True
+        for channel in ACCOUNT_CHANNELS:
+            self._open_stream(channel)
+
     async def _watch_channel(self, channel: str, records: trio.MemoryReceiveChannel[Any]) -> None:
         async with records:
             async for record in records:
                 # A Gap (the monitor fell behind on an event channel) has no instrument:
                 # the views just show what came next.
-                self.model.channels.on_record(channel, record)
+                if channel in ACCOUNT_CHANNELS:
+                    self.model.account.on_record(record)
+                else:
+                    self.model.channels.on_record(channel, record)
 
     async def _watch_stats(self, updates: trio.MemoryReceiveChannel[ConnectionStats]) -> None:
         async with updates:

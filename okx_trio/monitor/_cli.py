@@ -6,22 +6,33 @@ import argparse
 import dataclasses
 import importlib.util
 import math
+import os
 import random
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, NoReturn
 
 import trio
 
-from okx_trio import ClientConfig, Subscription, validate_inst_id
+from okx_trio import ClientConfig, Credentials, Subscription, validate_inst_id
 
 from ._commands import HELP_LINES
+from ._format import one_line
 from ._options import DEFAULT_PAIRS, DEMO_STABLE_AFTER, DEMO_TUNING, Options, demo_channels
 from ._run import run
 from ._views import view_of_channel
 
-__all__ = ["INSTALL_HINT", "PROG", "build_parser", "main", "options_from_args", "rich_available"]
+__all__ = [
+    "CREDENTIAL_VARIABLES",
+    "INSTALL_HINT",
+    "PROG",
+    "build_parser",
+    "credentials_from_env",
+    "main",
+    "options_from_args",
+    "rich_available",
+]
 
 PROG: Final = "okx-trio-monitor"
 
@@ -239,6 +250,25 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
     return config
 
 
+#: The variables the monitor takes OKX credentials from (see ``Credentials.from_env``).
+CREDENTIAL_VARIABLES: Final = ("OKX_API_KEY", "OKX_SECRET_KEY", "OKX_PASSPHRASE")
+
+
+def credentials_from_env(environ: Mapping[str, str] | None = None) -> Credentials | None:
+    """The credentials in *environ* (default ``os.environ``) when any of
+    :data:`CREDENTIAL_VARIABLES` is set, else None (the account view then says how to give
+    them). A missing or malformed one is a one-line ``monitor:`` error on stderr and
+    ``SystemExit(2)``; no value is ever quoted."""
+    env = os.environ if environ is None else environ
+    if not any(name in env for name in CREDENTIAL_VARIABLES):
+        return None
+    try:
+        return Credentials.from_env(env)
+    except (TypeError, ValueError) as exc:
+        print(f"monitor: {one_line(str(exc))}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
 def options_from_args(
     parser: argparse.ArgumentParser, args: argparse.Namespace, *, table: bool = False
 ) -> Options:
@@ -283,6 +313,8 @@ def options_from_args(
         config = _client_config(args)
     except ValueError as exc:
         parser.error(" ".join(str(exc).split()))
+    if not args.demo and config.credentials is None:
+        config = config.replace(credentials=credentials_from_env())
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
     return Options(
         pairs=tuple(pairs),

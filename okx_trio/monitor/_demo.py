@@ -111,7 +111,8 @@ class DemoChaos:
         if handler is None:
             raise ValueError(f"no such demo fault {fault!r}: expected one of {list(handlers)}")
         exchange = self.exchange
-        open_now = exchange.connections
+        # The account's private connection is no part of the pool a fault picks from.
+        open_now = [conn for conn in exchange.connections if conn.endpoint != "private"]
         target: list[FakeConnection] | None = (
             [pick.choice(open_now)]
             if len(open_now) > 1 and is_pooled(self.client.get_stats())

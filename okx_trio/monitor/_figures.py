@@ -17,6 +17,7 @@ __all__ = [
     "format_pool_part",
     "is_business",
     "is_pooled",
+    "is_private",
     "network_hint",
     "notable_figures",
     "preferred_url",
@@ -43,13 +44,19 @@ def is_business(conn: ConnectionStats) -> bool:
     return urlsplit(conn.url).path.endswith("/business")
 
 
+def is_private(conn: ConnectionStats) -> bool:
+    """Whether *conn* is a private connection (the account): its endpoint or url says so."""
+    return conn.endpoint == "private" or urlsplit(conn.url).path.endswith("/private")
+
+
 def is_pooled(stats: ConnectionStats) -> bool:
     """Whether the client runs more than one public connection (a sharded pool).
 
-    A business connection (candles) beside one public connection is no pool: the panel
-    and the log line stay those of one connection, its state changes are named apart.
+    A business connection (candles) or a private one (the account) beside one public
+    connection is no pool: the panel and the log line stay those of one connection, their
+    state changes are named apart.
     """
-    public = [c for c in stats.connections if not is_business(c)]
+    public = [c for c in stats.connections if not is_business(c) and not is_private(c)]
     return len(public) > 1
 
 

@@ -58,12 +58,13 @@ def _strip_label(message: str, connection: int) -> str:
 
 
 def business_label(message: str) -> str:
-    """``"[business N] "`` when *message* is a business connection's (the library's prefix
-    for them), else ``""``."""
-    if message.startswith("[business "):
-        end = message.find("] ")
-        if end > 0 and message[10:end].isdigit():
-            return message[: end + 2]
+    """``"[business N] "`` or ``"[private N] "`` when *message* is a business or private
+    connection's (the library's prefix for them), else ``""``."""
+    for prefix in ("[business ", "[private "):
+        if message.startswith(prefix):
+            end = message.find("] ")
+            if end > 0 and message[len(prefix) : end].isdigit():
+                return message[: end + 2]
     return ""
 
 

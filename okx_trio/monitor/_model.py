@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from okx_trio import ConnectionState, ConnectionStats, StateChange, Ticker
 
+from ._account import AccountModel
 from ._channels import ChannelsModel
 from ._format import one_line
 from ._loglines import StateWords, business_label, state_words
@@ -59,7 +60,7 @@ class MonitorModel:
     ``host`` names what the client talks to in state lines (``ws.okx.com``, or the demo's
     fake exchange); ``scroll`` is the first pair row shown when they do not all fit;
     ``input_text`` is the line being typed; ``channels`` holds the other views' data and
-    which view is on screen.
+    which view is on screen; ``account`` the account view's (balances, orders, positions).
     """
 
     def __init__(
@@ -91,6 +92,7 @@ class MonitorModel:
         self.visible_rows = len(self.rows) or 1
         self.input_text = ""
         self.channels = ChannelsModel()
+        self.account = AccountModel()
         #: Ticks per second of each connection (by index), between the last two snapshots.
         self.tick_rates: dict[int, float] = {}
         self._tick_counts: dict[int, tuple[float, int]] = {}

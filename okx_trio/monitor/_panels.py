@@ -12,6 +12,7 @@ from ._figures import (
     format_latency,
     is_business,
     is_pooled,
+    is_private,
     network_hint,
     notable_figures,
     preferred_url,
@@ -180,9 +181,10 @@ def render_events(model: MonitorModel, lines: int | None) -> Text:
 def render_connections(
     stats: ConnectionStats, tick_rates: dict[int, float] | None = None
 ) -> RenderableType:
-    """One row per connection of the pool: index (``b0`` for a business one), state, host,
-    pairs subscribed/desired, ticks per second (from *tick_rates*, by index; ``-`` until
-    known), last message age, reconnects, quality and the hourly request budget left.
+    """One row per connection of the pool: index (``b0`` for a business one, ``p0`` for a
+    private one), state, host, pairs subscribed/desired, ticks per second (from
+    *tick_rates*, by index; ``-`` until known), last message age, reconnects, quality and
+    the hourly request budget left.
 
     It fits an 80-column terminal; a long host name is cut short first.
     """
@@ -208,8 +210,12 @@ def render_connections(
         age = conn.last_message_age
         age_style = "yellow" if age is not None and age > STALE_AFTER else ""
         table.add_row(
-            # A business connection counts from 0 too: b0 is not connection 0.
-            f"b{conn.index}" if is_business(conn) else str(conn.index),
+            # A business or private connection counts from 0 too: b0 is not connection 0.
+            f"b{conn.index}"
+            if is_business(conn)
+            else f"p{conn.index}"
+            if is_private(conn)
+            else str(conn.index),
             Text(conn.state.value, style=STATE_STYLES[conn.state]),
             Text(url_host(conn.url), style="yellow" if failover_url(conn) else ""),
             Text(f"{conn.subscribed_pairs}/{conn.desired_pairs}", style=pairs_style),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 import trio
@@ -12,20 +14,28 @@ import trio
 from okx_trio import Connector, Subscription, open_okx_client
 
 from ._app import Monitor
+from ._demo_account import DemoAccount, demo_credentials
 from ._figures import url_host
 from ._format import one_line
 from ._options import Options
 from ._output import Output
 
 if TYPE_CHECKING:
+    import httpx
+
     from okx_trio.testing import FakeExchange
 
-__all__ = ["demo_business_url", "run"]
+__all__ = ["demo_business_url", "demo_private_url", "run"]
 
 
 def demo_business_url(url: str) -> str:
     """The fake exchange's business endpoint (candles) beside its public *url*."""
     return url.removesuffix("/ws/v5/public") + "/ws/v5/business"
+
+
+def demo_private_url(url: str) -> str:
+    """The fake exchange's private endpoint (the account) beside its public *url*."""
+    return url.removesuffix("/ws/v5/public") + "/ws/v5/private"
 
 
 async def run(
@@ -54,19 +64,48 @@ async def run(
     stdin = sys.stdin if commands is None and read_stdin else None
     output = Output(out_stream)
     config = options.config
+    demo_account: DemoAccount | None = None
+    wall_clock: Callable[[], float] = time.time
+    http_client: httpx.AsyncClient | None = None
     async with contextlib.AsyncExitStack() as stack:
         if options.demo:
             from okx_trio.testing import FakeExchange, open_fake_exchange_server
 
             if exchange is None:
                 exchange = FakeExchange(tick_interval=options.tick_interval, seed=options.seed)
+            if options.table:
+                # The demo's own account (whatever the environment holds) for the account
+                # view; log lines show no views, so they keep to the public channels.
+                credentials = demo_credentials()
+                demo_account = DemoAccount(exchange, credentials, options.pairs, seed=options.seed)
+                config = config.replace(credentials=credentials)
+                # The exchange's clock signs the logins (under a test's autojump clock too).
+                wall_clock = exchange.wall_clock
             if connector is None:
                 url = await stack.enter_async_context(open_fake_exchange_server(exchange))
-                # The fake exchange alone, no failover; candles go to its business path.
-                config = config.replace(url=url, business_urls=(demo_business_url(url),))
+                # The fake exchange alone, no failover; candles go to its business path,
+                # the account to its private path and its REST server on loopback.
+                config = config.replace(
+                    url=url,
+                    business_urls=(demo_business_url(url),),
+                    private_urls=(demo_private_url(url),),
+                    rest_url=exchange.rest_url,
+                )
+            else:  # in memory (tests): the REST calls go to the exchange in memory too
+                import httpx
+
+                http_client = await stack.enter_async_context(
+                    httpx.AsyncClient(transport=exchange.http_transport())
+                )
         try:
             client = await stack.enter_async_context(
-                open_okx_client(options.pairs, config=config, connector=connector)
+                open_okx_client(
+                    options.pairs,
+                    config=config,
+                    connector=connector,
+                    wall_clock=wall_clock,
+                    http_client=http_client,
+                )
             )
         except ValueError as exc:
             print(f"monitor: {one_line(str(exc))}", file=err_stream, flush=True)
@@ -74,9 +113,12 @@ async def run(
         monitor = Monitor(
             options, client, output, exchange=exchange, console_file=out_stream, url=config.url
         )
+        monitor.demo_account = demo_account
         try:
             for key in options.subscriptions:
                 monitor.watch(Subscription.parse(key))
+            if config.credentials is not None:
+                monitor.watch_account()
         except ValueError as exc:
             print(f"monitor: {one_line(str(exc))}", file=err_stream, flush=True)
             return 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from ._account_view import render_account
 from ._book_view import BookSource, book_lines, render_book
 from ._candles_view import MAX_ROWS, render_candles
 from ._channels import SwapLine
@@ -25,6 +26,7 @@ VIEW_LINES: Final[dict[View, int]] = {
     "trades": 24,
     "candles": MAX_ROWS + 2,
     "funding": 20,
+    "account": 24,
 }
 
 
@@ -38,6 +40,8 @@ def view_part(
     channels = model.channels
     view = channels.view
     lines = min(lines, VIEW_LINES.get(view, lines))
+    if view == "account":
+        return render_account(model.account, lines=lines)
     inst_id = channels.selected()
     refused = channels.refused(view, None if view == "funding" else inst_id)
     if not refused:

@@ -2,7 +2,8 @@
 
 The tickers table is the first view; the others show one selected pair of their channel's
 subscriptions at a time: the book ladder, the trades tape, the candle chart and the
-funding/mark line of swaps.
+funding/mark line of swaps. The last, the account view, shows the logged-in account (its
+balances, open orders and positions) from the private channels, not a pair.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ __all__ = [
     "view_of_channel",
 ]
 
-View = Literal["tickers", "book", "trades", "candles", "funding"]
+View = Literal["tickers", "book", "trades", "candles", "funding", "account"]
 #: Every view, in the order Tab goes through them.
-VIEWS: Final[tuple[View, ...]] = ("tickers", "book", "trades", "candles", "funding")
+VIEWS: Final[tuple[View, ...]] = (
+    "tickers",
+    "book",
+    "trades",
+    "candles",
+    "funding",
+    "account",
+)
 #: Each view by its name.
 VIEW_BY_NAME: Final[dict[str, View]] = {view: view for view in VIEWS}
 VIEW_TITLES: Final[dict[View, str]] = {
@@ -30,6 +38,7 @@ VIEW_TITLES: Final[dict[View, str]] = {
     "trades": "trades",
     "candles": "candles",
     "funding": "funding & mark",
+    "account": "account",
 }
 #: The channels whose book the book view draws: what ``OkxClient.book`` maintains (books5 and
 #: bbo-tbt push whole shallow books, which ``book()`` does not keep: no view for them yet).
@@ -44,6 +53,7 @@ _VIEW_WORDS: Final[dict[str, View]] = {
     "candle": "candles",
     "funding": "funding",
     "mark": "funding",
+    "account": "account",
 }
 
 
@@ -63,6 +73,8 @@ def view_of_channel(channel: str) -> View | None:
         return "candles"
     if channel in ("funding-rate", "mark-price"):
         return "funding"
+    # The private channels (account, orders, positions) feed the account view through
+    # its own model (._account), not a pair's subscription: no view "shows" them here.
     return None
 
 
