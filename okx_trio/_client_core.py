@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -69,7 +70,7 @@ class ClientCore:
         self._wall_clock = wall_clock
         #: Seconds to add to the wall clock to read OKX's (measured on a timestamp refusal).
         self.clock_offset = 0.0
-        self._measuring_clock = False
+        self._last_login_second = 0
         self._connector = connector
         self._nursery = nursery
         self._desired: set[Subscription] = set(subscriptions)
@@ -198,13 +199,24 @@ class ClientCore:
         self._books.want(link, sub, depth)
 
     def login_signer(self) -> Callable[[], LoginRequest] | None:
-        """Makes a fresh login request per call (None without credentials)."""
+        """Makes a fresh login request per call (None without credentials).
+
+        Timestamps are whole seconds, and OKX refuses one it has seen (60006), so two of
+        the client's connections logging in within one second (a pool, a handover) get
+        strictly increasing ones: the later a second ahead at most per login, well inside
+        OKX's 30 s window.
+        """
         credentials = self._credentials
         if credentials is None:
             return None
 
         def sign() -> LoginRequest:
-            return login_request(credentials, self._wall_clock(), offset=self.clock_offset)
+            offset = self.clock_offset
+            now = self._wall_clock() + offset
+            second = max(math.floor(now), self._last_login_second + 1)
+            self._last_login_second = second
+            # The middle of that second, so that flooring it gives the second itself.
+            return login_request(credentials, second + 0.5 - offset, offset=offset)
 
         return sign
 

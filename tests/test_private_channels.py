@@ -221,3 +221,27 @@ async def test_credentials_in_the_config_log_in_as_well(
     ) as client:
         await client.wait_subscribed()
         assert client.acknowledged == {ACCOUNT}
+
+
+async def test_private_connections_of_a_pool_log_in_with_distinct_timestamps(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Three private connections open in the same second; OKX refuses a timestamp it has
+    # seen (60006), so each must sign its own.
+    exchange = FakeExchange(tick_interval=math.inf, epoch_ms=EPOCH_MS)
+    credentials = make_credentials()
+    exchange.add_account(credentials)
+    async with httpx.AsyncClient(transport=exchange.http_transport()) as http, open_okx_client(
+        subscriptions=[ORDERS, POSITIONS, ACCOUNT],
+        config=make_config(max_subscriptions_per_connection=1),
+        connector=exchange.connector,
+        wall_clock=exchange.wall_clock,
+        http_client=http,
+        credentials=credentials,
+    ) as client:
+        await client.wait_subscribed()
+        stats = client.get_stats()
+        private = [c for c in stats.connections if c.endpoint == "private"]
+        assert len(private) == 3 and all(c.logged_in for c in private)
+        assert stats.reconnect_count == 0
+        assert trio.current_time() < 1.0
