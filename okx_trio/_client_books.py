@@ -16,7 +16,7 @@ from ._book_keeper import BOOK_DEPTHS
 from ._book_levels import OrderBook
 from ._book_push import snapshot_update
 from ._book_records import BookUpdate
-from ._rest import RestBooks, RestError
+from ._rest import RestClient, RestError
 from ._rest_books import RestBook
 from ._subscription import Subscription
 
@@ -66,7 +66,7 @@ class ClientBooks:
 
     def __init__(
         self,
-        rest: RestBooks,
+        rest: RestClient,
         links: Callable[[], Iterable[_Link]],
         spawn: Callable[..., object],
     ) -> None:

@@ -28,7 +28,7 @@ from ._pool import Pool
 from ._protocol_events import BookInvalid
 from ._ratelimit import SlidingWindowLimit
 from ._reconcile import Reconciler
-from ._rest import RestBooks, RestError
+from ._rest import RestClient, RestError
 from ._signing import LoginRequest, login_request
 from ._state import ConnectionState, StateChange
 from ._stats import ConnectionStats
@@ -62,7 +62,7 @@ class ClientCore:
         connector: Connector,
         nursery: trio.Nursery,
         wall_clock: Callable[[], float] = time.time,
-        rest: RestBooks | None = None,
+        rest: RestClient | None = None,
         credentials: Credentials | None = None,
     ) -> None:
         self._config = config
@@ -89,7 +89,7 @@ class ClientCore:
         self._connects_delayed = 0
         self._closing = False
         if rest is None:
-            rest = RestBooks(None, config.rest_url, config.connect_timeout)
+            rest = RestClient(None, config.rest_url, config.connect_timeout)
         self._rest = rest
         self._reconciler = (
             Reconciler(

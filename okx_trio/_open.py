@@ -14,7 +14,7 @@ from ._config import ClientConfig
 from ._connection import Connector
 from ._connectors import default_connector
 from ._credentials import Credentials
-from ._rest import RestBooks
+from ._rest import RestClient
 from ._subscription import Subscription
 from ._subscription_input import as_subscription, ticker_subscription
 
@@ -79,7 +79,7 @@ async def open_okx_client(
         connector = default_connector(config.transport, connect_timeout=config.connect_timeout)
     body_error: BaseException | None = None
     async with trio.open_nursery() as nursery:
-        rest = RestBooks(http_client, config.rest_url, config.connect_timeout)
+        rest = RestClient(http_client, config.rest_url, config.connect_timeout)
         client = OkxClient(subs, config, connector, nursery, wall_clock, rest, credentials)
         client._start()
         nursery.start_soon(client._placer)

@@ -31,7 +31,7 @@ from ._reconcile_answers import (
     orders_answer,
     positions_snapshot,
 )
-from ._rest import RestBooks, RestError
+from ._rest import RestClient, RestError
 from ._signing import rest_headers
 from ._subscription import Subscription
 
@@ -63,7 +63,7 @@ class Reconciler:
 
     def __init__(
         self,
-        rest: RestBooks,
+        rest: RestClient,
         credentials: Credentials,
         *,
         wall_clock: Callable[[], float],
@@ -83,8 +83,6 @@ class Reconciler:
         self._spawn = spawn
         #: Per subscription being reconciled: the events delivered since its request left.
         self._seen: dict[Subscription, list[Any]] = {}
-        self.reconciles = 0
-        self.failures = 0
 
     def start(self, subs: Iterable[Subscription]) -> None:
         """Reconcile each ``orders``/``positions`` subscription among *subs* (once at a time)."""
@@ -121,7 +119,6 @@ class Reconciler:
                 body = await self._get(POSITIONS_PATH, _query(sub), "REST positions")
                 snapshot = positions_snapshot(body, ts)
         except (RestError, RestAnswerError) as exc:
-            self.failures += 1
             self._seen.pop(sub, None)
             self._note(
                 f"could not fetch {sub.key} over REST after the login ({exc}); the stream "
@@ -134,7 +131,6 @@ class Reconciler:
             snapshot = merge_orders(snapshot, [r for r in seen if isinstance(r, Order)])
         else:
             snapshot = merge_positions(snapshot, [r for r in seen if isinstance(r, Position)])
-        self.reconciles += 1
         self._deliver(sub, (snapshot,))
 
     async def _orders(self, sub: Subscription, ts: int) -> Any:

@@ -21,7 +21,7 @@ from ._ratelimit import SlidingWindowLimit
 from ._rest_books import BOOKS_PATH, RestBook, RestError, books_params, parse_books_answer
 from ._signing import TIME_PATH, clock_offset
 
-__all__ = ["RestBooks", "RestError"]
+__all__ = ["RestClient", "RestError"]
 
 
 def _okx_message(body: bytes) -> str:
@@ -37,8 +37,8 @@ _BOOK_REQUESTS: Final = 20
 _BOOK_WINDOW: Final = 2.0
 
 
-class RestBooks:
-    """Fetches OKX's REST order books for one client.
+class RestClient:
+    """OKX's REST API for one client: order-book snapshots, its clock, signed GETs.
 
     *http* is the user's client (never closed here) or None: one is made on first use with
     *base_url* and *timeout*, and closed by :meth:`aclose`.
@@ -61,6 +61,34 @@ class RestBooks:
             self._owned = httpx.AsyncClient(timeout=self._timeout)
         return self._owned
 
+    async def _exchange(
+        self,
+        path: str,
+        what: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """One ``GET`` of *path* on the REST host: ``(status, body)``, counted.
+
+        Raises :class:`RestError` starting with *what* for a timeout or a transport
+        failure (never quoting the headers, which may hold a signature and a passphrase).
+        """
+        self.requests += 1
+        try:
+            with trio.fail_after(self._timeout):
+                response = await self._client().get(
+                    self._base_url + path, params=params, headers=headers
+                )
+                body = await response.aread()
+        except trio.TooSlowError:
+            self.failures += 1
+            raise RestError(f"{what}: no answer within {self._timeout:g}s") from None
+        except httpx.HTTPError as exc:
+            self.failures += 1
+            raise RestError(f"{what}: {type(exc).__name__}: {exc}") from None
+        return response.status_code, body
+
     async def fetch_book(self, inst_id: str, depth: int) -> RestBook:
         """OKX's REST snapshot of *inst_id* with *depth* levels per side.
 
@@ -73,22 +101,11 @@ class RestBooks:
             await trio.sleep_until(at)
             now = trio.current_time()
         self._limit.record(now)
-        self.requests += 1
-        url = self._base_url + BOOKS_PATH
+        status, body = await self._exchange(
+            BOOKS_PATH, f"REST order book of {inst_id}", params=books_params(inst_id, depth)
+        )
         try:
-            with trio.fail_after(self._timeout):
-                response = await self._client().get(url, params=books_params(inst_id, depth))
-                body = await response.aread()
-        except trio.TooSlowError:
-            self.failures += 1
-            raise RestError(
-                f"REST order book of {inst_id}: no answer within {self._timeout:g}s"
-            ) from None
-        except httpx.HTTPError as exc:
-            self.failures += 1
-            raise RestError(f"REST order book of {inst_id}: {type(exc).__name__}: {exc}") from None
-        try:
-            return parse_books_answer(response.status_code, body, inst_id)
+            return parse_books_answer(status, body, inst_id)
         except RestError:
             self.failures += 1
             raise
@@ -99,23 +116,12 @@ class RestBooks:
 
         Raises :class:`RestError` (one sentence) for a failure, a timeout or a bad answer.
         """
-        self.requests += 1
-        url = self._base_url + TIME_PATH
-        try:
-            with trio.fail_after(self._timeout):
-                sent_at = wall_clock()
-                response = await self._client().get(url)
-                body = await response.aread()
-                received_at = wall_clock()
-        except trio.TooSlowError:
+        sent_at = wall_clock()
+        status, body = await self._exchange(TIME_PATH, "OKX's time")
+        received_at = wall_clock()
+        if status != 200:
             self.failures += 1
-            raise RestError(f"OKX's time: no answer within {self._timeout:g}s") from None
-        except httpx.HTTPError as exc:
-            self.failures += 1
-            raise RestError(f"OKX's time: {type(exc).__name__}: {exc}") from None
-        if response.status_code != 200:
-            self.failures += 1
-            raise RestError(f"OKX's time: HTTP {response.status_code}")
+            raise RestError(f"OKX's time: HTTP {status}")
         try:
             return clock_offset(body, sent_at, received_at)
         except (ValueError, TypeError) as exc:
@@ -129,21 +135,10 @@ class RestBooks:
         timeout, or another status (with OKX's code and message when the body has them).
         The headers (which may hold a signature and a passphrase) are never in the error.
         """
-        self.requests += 1
-        url = self._base_url + path_and_query
-        try:
-            with trio.fail_after(self._timeout):
-                response = await self._client().get(url, headers=headers)
-                body = await response.aread()
-        except trio.TooSlowError:
+        status, body = await self._exchange(path_and_query, what, headers=headers)
+        if status != 200:
             self.failures += 1
-            raise RestError(f"{what}: no answer within {self._timeout:g}s") from None
-        except httpx.HTTPError as exc:
-            self.failures += 1
-            raise RestError(f"{what}: {type(exc).__name__}: {exc}") from None
-        if response.status_code != 200:
-            self.failures += 1
-            raise RestError(f"{what}: HTTP {response.status_code} {_okx_message(body)}".rstrip())
+            raise RestError(f"{what}: HTTP {status} {_okx_message(body)}".rstrip())
         return body
 
     async def aclose(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 import trio
 import trio.testing
 
-from okx_trio._rest import RestBooks, RestError
+from okx_trio._rest import RestClient, RestError
 from okx_trio._rest_books import RestBook, books_params, parse_books_answer
 
 ANSWER = {
@@ -84,7 +84,7 @@ async def test_a_fetch_asks_okxs_route_on_the_configured_host() -> None:
         return httpx.Response(200, json=ANSWER)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        rest = RestBooks(http, "https://www.okx.com/", 5.0)
+        rest = RestClient(http, "https://www.okx.com/", 5.0)
         book = await rest.fetch_book("BTC-USDT", 400)
     assert book.seq_id == 3235851742
     (request,) = seen
@@ -97,7 +97,7 @@ async def test_a_transport_failure_is_one_sentence() -> None:
         raise httpx.ConnectError("connection refused")
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        rest = RestBooks(http, "https://www.okx.com", 5.0)
+        rest = RestClient(http, "https://www.okx.com", 5.0)
         with pytest.raises(RestError, match="REST order book of ETH-USDT: ConnectError"):
             await rest.fetch_book("ETH-USDT", 400)
     assert rest.failures == 1
@@ -111,7 +111,7 @@ async def test_no_answer_within_the_timeout_is_a_failure_at_exactly_that_time(
         return httpx.Response(200, json=ANSWER)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        rest = RestBooks(http, "https://www.okx.com", 5.0)
+        rest = RestClient(http, "https://www.okx.com", 5.0)
         start = trio.current_time()
         with pytest.raises(RestError, match="no answer within 5s"):
             await rest.fetch_book("BTC-USDT", 400)
@@ -126,7 +126,7 @@ async def test_fetches_keep_to_the_rate_budget(autojump_clock: trio.testing.Mock
         return httpx.Response(200, json=ANSWER)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        rest = RestBooks(http, "https://www.okx.com", 5.0)
+        rest = RestClient(http, "https://www.okx.com", 5.0)
         for _ in range(25):
             await rest.fetch_book("BTC-USDT", 400)
     assert times[:20] == [0.0] * 20  # 20 per 2 s: half of OKX's 40, for other clients
@@ -136,10 +136,10 @@ async def test_fetches_keep_to_the_rate_budget(autojump_clock: trio.testing.Mock
 async def test_a_client_made_here_is_closed_and_one_given_is_not() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(200))
     async with httpx.AsyncClient(transport=transport) as http:
-        given = RestBooks(http, "https://www.okx.com", 5.0)
+        given = RestClient(http, "https://www.okx.com", 5.0)
         await given.aclose()
         assert not http.is_closed
-    own = RestBooks(None, "https://www.okx.com", 5.0)
+    own = RestClient(None, "https://www.okx.com", 5.0)
     made = own._client()
     await own.aclose()
     assert made.is_closed
