@@ -35,7 +35,6 @@ from ._book_levels import (
     PRICE,
     BadLevel,
     OrderBook,
-    Side,
     checksum_of,
     parse_level,
     top_levels,
@@ -48,6 +47,7 @@ from ._book_seq import (
     SeedOutcome,
     splice_index,
 )
+from ._book_side import Side
 
 __all__ = [
     "ApplyOutcome",
@@ -167,9 +167,13 @@ class BookEngine:
         view = self._view
         if view is None:
             view = self._view = OrderBook(
-                self.inst_id, self.channel, self._seq_id, self._ts, self._bids.raws, self._asks.raws
+                self.inst_id,
+                self.channel,
+                self._seq_id,
+                self._ts,
+                self._bids.share(),
+                self._asks.share(),
             )
-            self._bids.shared = self._asks.shared = True
         return view
 
     def accepts(self, prev_seq_id: int) -> bool:

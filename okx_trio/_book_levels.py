@@ -1,28 +1,23 @@
-"""The levels of one order book: parsing OKX's level strings, the two sorted sides, the
-immutable :class:`OrderBook` view and OKX's CRC32 checksum.
+"""The levels of one order book: parsing OKX's level strings, the immutable
+:class:`OrderBook` view and OKX's CRC32 checksum.
 
-Sans-IO. :mod:`okx_trio._book` (the engine) owns the mutable sides; everything a reader sees
-is an :class:`OrderBook`, which never changes after it is made.
+Sans-IO. :mod:`okx_trio._book` (the engine) owns the mutable sides
+(:mod:`okx_trio._book_side`); everything a reader sees is an :class:`OrderBook`, which never
+changes after it is made. Reading the best ``n`` levels of a view is a slice of ``n`` of the
+side's sorted levels, O(n) and independent of the depth.
 
-Why the sides look the way they do (measured, see ``bench/book_micro.py``): a side is a dict
-from a numeric key to the level's original strings plus a Python list of the keys kept sorted
-with :mod:`bisect`. Reading the best ``n`` levels is then a slice of ``n`` keys and ``n`` dict
-look-ups, O(n) and independent of the depth; an insert is a binary search plus a ``memmove``
-of at most 400 pointers, which beats a balanced tree in CPython at these sizes.
-
-The key is a ``float``, not a ``Decimal``: a bisect over floats costs a fraction of one over
-Decimals, and it is exact for the prices it accepts. Two decimal strings with at most 15
-significant digits convert to the same double only if they are the same number, and the
-conversion is monotonic, so equality and order of the keys are those of the prices. A price
-with more significant digits (OKX never sends one: tick sizes keep prices far shorter) is
-refused as bad input rather than risk two prices sharing a key.
+A price's numeric key is a ``float``, not a ``Decimal``: a bisect over floats costs a
+fraction of one over Decimals, and it is exact for the prices accepted. Two decimal strings
+with at most 15 significant digits convert to the same double only if they are the same
+number, and the conversion is monotonic, so equality and order of the keys are those of the
+prices. A price with more significant digits (OKX never sends one: tick sizes keep prices
+far shorter) is refused as bad input rather than risk two prices sharing a key.
 """
 
 from __future__ import annotations
 
 import math
 import zlib
-from bisect import bisect_left
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
@@ -40,7 +35,7 @@ CHECKSUM_DEPTH: Final = 25
 _SHORT_PRICE: Final = 15
 _MAX_DIGITS: Final = 15
 # Doubles keep 15 digits only in their normal range; an exponent that leaves it is refused.
-# (Written as literals in Side.merge_all, where a constant is cheaper than a global.)
+# (Written as literals in _book_side.Side.merge_all, where a constant is cheaper than a global.)
 _MIN_PRICE: Final = 1e-100
 _MAX_PRICE: Final = 1e100
 
@@ -113,117 +108,6 @@ def make_level(raw: Raw) -> BookLevel:
     if level is None:
         level = raw[LEVEL] = BookLevel(Decimal(raw[PRICE]), Decimal(raw[SIZE]), int(raw[ORDERS]))
     return level
-
-
-class Side:
-    """One side of a book: ``keys`` ascending and ``raws`` in the same order, the best level
-    last on both sides: a bid's key is its price, an ask's the negated price (most updates
-    touch the top of the book, and an insert or delete near a list's end moves little). No
-    dict: a bisect finds a price, and a view then needs only ``raws``, the one list the
-    engine copies before changing it after handing a view out (measured: a dict per side
-    saves the bisect of a replaced price but costs more to copy for a view per update).
-
-    Mutable; owned by the engine. ``shared`` says an :class:`OrderBook` holds ``raws``.
-    """
-
-    __slots__ = ("bids", "keys", "raws", "shared")
-
-    def __init__(self, bids: bool) -> None:
-        self.bids = bids
-        self.keys: list[float] = []
-        self.raws: list[Raw] = []
-        self.shared = False
-
-    def clear(self) -> None:
-        # New objects, never list.clear(): a view may hold the old ones.
-        self.keys = []
-        self.raws = []
-        self.shared = False
-
-    def unshare(self) -> None:
-        if self.shared:
-            self.raws = self.raws.copy()
-            self.shared = False
-
-    def merge_all(self, levels: Sequence[Any]) -> None:
-        """OKX's merge rule for each of an update's levels, in order: size 0 deletes the price
-        (harmless if absent), another size replaces it, a new price is inserted in order.
-
-        The engine's hot loop: :func:`level_error`'s checks, written out inline.
-
-        Raises:
-            BadLevel: for the first level :func:`level_error` refuses (the side is then
-                partly merged; the engine drops the whole book).
-        """
-        self.unshare()
-        keys = self.keys
-        raws = self.raws
-        negate = not self.bids
-        count = len(keys)
-        for level in levels:
-            try:
-                px, sz, _, orders = level
-                key = float(px)
-                size = float(sz)
-                fast = (
-                    (type(level) is list or type(level) is tuple)
-                    and type(px) is str
-                    and type(sz) is str
-                    and 1e-100 < key < 1e100  # literals: cheaper than globals here
-                    and 0 <= size <= 1e308  # false for NaN and infinity too
-                    and orders.isdecimal()  # AttributeError for a non-string
-                    and (len(px) <= _SHORT_PRICE or _significant_digits(px) <= _MAX_DIGITS)
-                )
-            except (TypeError, ValueError, AttributeError):
-                fast = False
-            if not fast:  # the careful way: refuses with a message, or accepts (a tuple)
-                key, size, raw = parse_level(level)
-                px, sz, orders = raw[PRICE], raw[SIZE], raw[ORDERS]
-            if negate:
-                key = -key
-            i = bisect_left(keys, key)
-            found = i < count and keys[i] == key
-            if size == 0:
-                if found:
-                    del keys[i]
-                    del raws[i]
-                    count -= 1
-            elif found:
-                raws[i] = [px, sz, orders, None]
-            else:
-                keys.insert(i, key)
-                raws.insert(i, [px, sz, orders, None])
-                count += 1
-
-    def install(self, levels: dict[float, Raw]) -> None:
-        """Replace the side by these levels (a snapshot), keyed by price."""
-        if self.bids:
-            self.keys = sorted(levels)
-            self.raws = [levels[key] for key in self.keys]
-        else:
-            self.keys = sorted(-price for price in levels)
-            self.raws = [levels[-key] for key in self.keys]
-        self.shared = False
-
-    def best(self) -> float | None:
-        keys = self.keys
-        if not keys:
-            return None
-        return keys[-1] if self.bids else -keys[-1]
-
-    def trim(self, depth: int) -> None:
-        """Keep the best ``depth`` levels (call :meth:`unshare` first)."""
-        extra = len(self.keys) - depth
-        if extra <= 0:
-            return
-        del self.keys[:extra]
-        del self.raws[:extra]
-
-    def copy(self) -> Side:
-        twin = Side(self.bids)
-        twin.keys = self.keys.copy()
-        twin.raws = self.raws.copy()
-        return twin
 
 
 def top_levels(raws: list[Raw], n: int) -> list[Raw]:

@@ -231,8 +231,10 @@ def test_the_book_is_the_model_or_none(messages: list[Any]) -> None:
         event(f"{result.outcome.value} {result.reason.value if result.reason else ''}")
         if result.outcome is ApplyOutcome.APPLIED and action == "update":
             history.append((prev, seq))
-        book = engine.book()
-        assert (book is not None) == model.valid
+        assert engine.valid == model.valid
+        # A view taken after some messages only: between two views the engine writes new
+        # sizes into its levels in place, which must never reach a view handed out before.
+        book = engine.book() if step % 3 else None
         if book is not None:
             expected = model.expected_levels()
             assert (book.bids, book.asks) == expected

@@ -12,7 +12,7 @@ import pytest
 import trio
 import trio.testing
 
-from okx_trio._book_levels import Side
+from okx_trio._book_side import Side
 from okx_trio.testing import (
     BookChaosReport,
     BookChaosSchedule,

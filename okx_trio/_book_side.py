@@ -1,0 +1,205 @@
+"""One side of an order book: the structure the engine merges OKX's levels into (sans-IO).
+
+Three views of the same levels, kept in step by :class:`Side`:
+
+* ``keys`` - the numeric keys, ascending, best last (a bid's key is its price, an ask's the
+  negated price: most updates touch the top of the book, and an insert or delete near a
+  list's end moves little);
+* ``raws`` - the levels in the same order, each a :data:`Cell` (OKX's strings, see below),
+  which is what an :class:`~okx_trio._book_levels.OrderBook` view holds;
+* ``index`` - a dict from the price *as OKX wrote it* to its cell.
+
+Why the index (measured, ``bench/book_micro.py``): OKX writes a price the same way every
+time, so an update's level is nearly always found by its text, in one dict look-up, with no
+``float()`` of the price and no binary search; a replaced size is then written into the cell
+in place. Only a new price is parsed and placed by :func:`bisect.bisect_left`. Correctness
+does not rest on the texts: a price written another way (``"100.0"`` for ``"100.00"``)
+misses the index, is parsed, and the binary search on the numeric key finds the level.
+
+The key is a ``float``, not a ``Decimal``: exact for the prices accepted
+(:func:`~okx_trio._book_levels.level_error`: at most 15 significant digits), and a bisect
+over floats costs a fraction of one over Decimals.
+
+Views share cells, so a cell a view may hold never changes: each cell carries the
+``token`` of the side that made it, and the side takes a new token whenever it hands its
+lists to a view (:meth:`Side.share`) or is copied. A cell is written in place only when it
+carries the current token (made since the last view); otherwise it is replaced by a new
+cell, and the side copies ``raws`` before its first change after a share.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from typing import Any, Final
+
+from ._book_levels import ORDERS, PRICE, SIZE, Raw, parse_level
+
+__all__ = ["Cell", "Side"]
+
+#: A level in a side: ``[price, size, orders, level, key, token]``: OKX's three strings, the
+#: :class:`~okx_trio._book_levels.BookLevel` (None until first read; the ``LEVEL`` slot of
+#: a :data:`~okx_trio._book_levels.Raw`), the numeric key and the owning side's token.
+Cell = list[Any]
+KEY: Final = 4
+TOKEN: Final = 5
+# The BookLevel slot (LEVEL in _book_levels), written as a literal in the hot loop.
+_LEVEL: Final = 3
+# Sizes the fast path takes as text: at most this long (so far below 1e308, finite).
+_SHORT_SIZE: Final = 300
+# Prices the fast path parses without counting digits (see _book_levels.level_error).
+_SHORT_PRICE: Final = 15
+
+
+class Side:
+    """One side of a book (``bids`` True for bids). Mutable; owned by the engine.
+
+    ``shared`` says an :class:`~okx_trio._book_levels.OrderBook` holds ``raws``; the side
+    copies the list before changing it.
+    """
+
+    __slots__ = ("bids", "index", "keys", "raws", "shared", "token")
+
+    def __init__(self, bids: bool) -> None:
+        self.bids = bids
+        self.keys: list[float] = []
+        self.raws: list[Cell] = []
+        self.index: dict[str, Cell] = {}
+        self.shared = False
+        self.token = object()
+
+    def clear(self) -> None:
+        # New objects, never list.clear(): a view may hold the old ones.
+        self.keys = []
+        self.raws = []
+        self.index = {}
+        self.shared = False
+
+    def share(self) -> list[Cell]:
+        """``raws`` for a view: from now on neither the list nor its cells change."""
+        self.shared = True
+        self.token = object()
+        return self.raws
+
+    def unshare(self) -> None:
+        if self.shared:
+            self.raws = self.raws.copy()
+            self.shared = False
+
+    def merge_all(self, levels: Sequence[Any]) -> None:
+        """OKX's merge rule for each of an update's levels, in order: size 0 deletes the price
+        (harmless if absent), another size replaces it, a new price is inserted in order.
+
+        The engine's hot loop: :func:`~okx_trio._book_levels.level_error`'s checks written
+        out for the common shapes (anything else takes :func:`parse_level`, which refuses
+        with a message or accepts). A size is checked as text: ASCII digits with at most
+        one point, no longer than 300 characters, is a finite number >= 0, and zero exactly
+        when it has no digit but ``0``.
+
+        Raises:
+            BadLevel: for the first level ``level_error`` refuses (the side is then partly
+                merged; the engine drops the whole book).
+        """
+        self.unshare()
+        keys = self.keys
+        raws = self.raws
+        index = self.index
+        find = index.get
+        token = self.token
+        for level in levels:
+            try:
+                px, sz, _, orders = level
+                if sz == "0":
+                    zero = True
+                elif (
+                    sz.isascii()  # AttributeError for a non-string
+                    and sz.replace(".", "", 1).isdigit()
+                    and len(sz) <= _SHORT_SIZE
+                ):
+                    zero = not sz.strip("0.")
+                else:
+                    raise ValueError
+                if not ((type(level) is list or type(level) is tuple) and orders.isdecimal()):
+                    raise ValueError
+                cell = find(px)
+            except (TypeError, ValueError, AttributeError):
+                key, size, raw = parse_level(level)
+                self._place(-key if not self.bids else key, size == 0, raw)
+                continue
+            if cell is not None:  # the price, as written before: no parse, no search
+                if zero:
+                    i = bisect_left(keys, cell[KEY])
+                    del keys[i]
+                    del raws[i]
+                    del index[px]
+                elif cell[TOKEN] is token:
+                    cell[SIZE] = sz
+                    cell[ORDERS] = orders
+                    cell[_LEVEL] = None
+                else:  # a view may hold it: a new cell in its place
+                    key = cell[KEY]
+                    raws[bisect_left(keys, key)] = index[px] = [px, sz, orders, None, key, token]
+                continue
+            try:
+                key = float(px)
+                fast = type(px) is str and 1e-100 < key < 1e100 and len(px) <= _SHORT_PRICE
+            except (TypeError, ValueError):
+                fast = False
+            if not fast:
+                key, _, raw = parse_level(level)
+                px, sz, orders = raw[PRICE], raw[SIZE], raw[ORDERS]
+            self._place(key if self.bids else -key, zero, [px, sz, orders, None])
+
+    def _place(self, key: float, zero: bool, raw: Raw) -> None:
+        """Merge one parsed level by its numeric key (a price not found by its text)."""
+        keys = self.keys
+        raws = self.raws
+        index = self.index
+        i = bisect_left(keys, key)
+        if i < len(keys) and keys[i] == key:  # the same price, written another way
+            del index[raws[i][PRICE]]
+            if zero:
+                del keys[i]
+                del raws[i]
+                return
+            raws[i] = index[raw[PRICE]] = [*raw, key, self.token]
+        elif not zero:
+            keys.insert(i, key)
+            raws.insert(i, cell := [*raw, key, self.token])
+            index[raw[PRICE]] = cell
+
+    def install(self, levels: dict[float, Raw]) -> None:
+        """Replace the side by these levels (a snapshot), keyed by price."""
+        token = self.token
+        sign = 1.0 if self.bids else -1.0
+        self.keys = sorted(sign * price for price in levels)
+        self.raws = [[*levels[sign * key], key, token] for key in self.keys]
+        self.index = {cell[PRICE]: cell for cell in self.raws}
+        self.shared = False
+
+    def best(self) -> float | None:
+        keys = self.keys
+        if not keys:
+            return None
+        return keys[-1] if self.bids else -keys[-1]
+
+    def trim(self, depth: int) -> None:
+        """Keep the best ``depth`` levels (call :meth:`unshare` first)."""
+        extra = len(self.keys) - depth
+        if extra <= 0:
+            return
+        index = self.index
+        for cell in self.raws[:extra]:
+            del index[cell[PRICE]]
+        del self.keys[:extra]
+        del self.raws[:extra]
+
+    def copy(self) -> Side:
+        """An independent side with the same levels (the cells are shared, so both sides
+        take new tokens: neither writes into a cell the other holds)."""
+        twin = Side(self.bids)
+        twin.keys = self.keys.copy()
+        twin.raws = self.raws.copy()
+        twin.index = self.index.copy()
+        self.token = object()
+        return twin

@@ -1,0 +1,159 @@
+"""The side structure under the engine: levels found by OKX's text, sizes written in place,
+and views that never see a write made after they were taken."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from okx_trio._book import BookEngine
+from okx_trio._book_levels import BadLevel, parse_level
+from okx_trio._book_side import Side
+
+
+def lv(px: str, sz: str, orders: str = "1") -> list[str]:
+    return [px, sz, "0", orders]
+
+
+def engine(bids: list[list[str]], asks: list[list[str]]) -> BookEngine:
+    book = BookEngine("BTC-USDT", "books")
+    assert book.apply("snapshot", -1, 1, 1, bids, asks).outcome.value == "applied"
+    return book
+
+
+def update(book: BookEngine, bids: list[Any], asks: list[Any]) -> str:
+    seq = book.seq_id
+    assert seq is not None
+    return book.apply("update", seq, seq + 1, seq + 1, bids, asks).outcome.value
+
+
+def texts(book: BookEngine) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    view = book.book()
+    assert view is not None
+    return view.raw_depth(100)
+
+
+def side_of(levels: list[list[str]], bids: bool = True) -> Side:
+    side = Side(bids)
+    parsed = {}
+    for level in levels:
+        key, _, raw = parse_level(level)
+        parsed[key] = raw
+    side.install(parsed)
+    return side
+
+
+def consistent(side: Side) -> None:
+    """keys, raws and index describe the same levels."""
+    assert side.keys == sorted(side.keys)
+    sign = 1 if side.bids else -1
+    assert side.keys == [sign * float(cell[0]) for cell in side.raws]
+    assert side.index == {cell[0]: cell for cell in side.raws}
+
+
+def test_a_price_written_another_way_is_the_same_level() -> None:
+    book = engine([lv("100.0", "1"), lv("99", "2")], [lv("101", "1")])
+    assert update(book, [lv("100.00", "5")], []) == "applied"
+    # One level at 100, with the text and size of the latest update.
+    assert texts(book)[0] == [("100.00", "5", "1"), ("99", "2", "1")]
+    assert update(book, [lv("100", "0")], [lv("101.000", "0")]) == "applied"
+    assert texts(book) == ([("99", "2", "1")], [])
+    consistent(book._bids)
+    consistent(book._asks)
+
+
+def test_a_size_written_as_zero_in_any_form_deletes() -> None:
+    book = engine([lv("100", "1"), lv("99", "1"), lv("98", "1")], [lv("101", "1")])
+    assert update(book, [lv("100", "0.0"), lv("99", "00"), lv("98", "0.000")], []) == "applied"
+    assert texts(book)[0] == []
+
+
+def test_sizes_the_fast_path_does_not_take_still_apply_or_fail_as_before() -> None:
+    book = engine([lv("100", "1")], [lv("101", "1")])
+    # An exponent or an integer point: not the plain form, but numbers all the same.
+    assert update(book, [lv("100", "2E-1"), lv("99", "3.")], []) == "applied"
+    assert texts(book)[0] == [("100", "2E-1", "1"), ("99", "3.", "1")]
+    for bad in ("-1", "nan", "inf", "", ".", "1.2.3", "1" * 400, "1x"):
+        book = engine([lv("100", "1")], [lv("101", "1")])
+        assert update(book, [lv("100", bad)], []) == "invalidated", bad
+        assert "size" in (book.invalid_detail or ""), bad
+
+
+def test_an_arabic_zero_is_a_zero_size() -> None:
+    # float() reads any Unicode digit: U+0660 is a zero, so the level is deleted, as the
+    # careful path (and Decimal) read it, never kept as a level of size "0".
+    book = engine([lv("100", "1"), lv("99", "1")], [lv("101", "1")])
+    assert update(book, [lv("100", "\u0660")], []) == "applied"
+    assert texts(book)[0] == [("99", "1", "1")]
+
+
+def test_a_view_never_sees_a_size_written_after_it() -> None:
+    book = engine([lv("100", "1"), lv("99", "1")], [lv("101", "1")])
+    first = book.book()
+    assert first is not None
+    assert update(book, [lv("100", "2")], []) == "applied"  # a new level: the view holds the old
+    assert update(book, [lv("100", "3")], []) == "applied"  # written in place: no view holds it
+    second = book.book()
+    assert second is not None
+    assert update(book, [lv("100", "4"), lv("99", "5")], []) == "applied"
+    assert update(book, [lv("100", "6")], []) == "applied"
+    assert [lvl.size for lvl in first.bids] == [Decimal(1), Decimal(1)]
+    assert [lvl.size for lvl in second.bids] == [Decimal(3), Decimal(1)]
+    assert texts(book)[0] == [("100", "6", "1"), ("99", "5", "1")]
+
+
+def test_a_snapshot_of_a_view_never_sees_later_writes() -> None:
+    book = engine([lv("100", "1"), lv("99", "1")], [lv("101", "1")])
+    view = book.book()
+    assert view is not None
+    copy = view.snapshot(1)
+    for size in ("2", "3", "4"):
+        assert update(book, [lv("100", size)], []) == "applied"
+    assert copy.raw_depth(5)[0] == [("100", "1", "1")]
+
+
+def test_a_copied_engine_and_its_original_never_write_into_each_other() -> None:
+    book = engine([lv("100", "1"), lv("99", "1")], [lv("101", "1")])
+    assert update(book, [lv("100", "2")], []) == "applied"  # a cell the original may write
+    twin = book.copy()
+    assert update(book, [lv("100", "7")], []) == "applied"
+    assert update(twin, [lv("100", "8"), lv("98", "1")], []) == "applied"
+    assert update(book, [lv("100", "9")], []) == "applied"
+    assert texts(book)[0] == [("100", "9", "1"), ("99", "1", "1")]
+    assert texts(twin)[0] == [("100", "8", "1"), ("99", "1", "1"), ("98", "1", "1")]
+
+
+def test_levels_trimmed_past_the_depth_leave_the_index() -> None:
+    bids = [lv(str(1000 - i), "1") for i in range(25)]
+    book = BookEngine("BTC-USDT", "books", max_depth=25)
+    book.apply("snapshot", -1, 1, 1, bids, [lv("2000", "1")])
+    assert update(book, [lv("1001", "1")], []) == "applied"  # pushes 976 out
+    assert "976" not in book._bids.index
+    consistent(book._bids)
+    # 976 again is a new price, placed in order (and trimmed again: it is the worst).
+    assert update(book, [lv("976", "3")], []) == "applied"
+    assert "976" not in book._bids.index and len(book._bids.keys) == 25
+    consistent(book._bids)
+
+
+@pytest.mark.parametrize(
+    "level",
+    [["x", "1", "0", "1"], ["100", "1", "0", "a"], [100, "1", "0", "1"], "1001", ("100", "1")],
+)
+def test_a_bad_level_is_refused_with_its_message_even_for_a_known_price(level: Any) -> None:
+    side = side_of([lv("100", "1"), lv("1", "2")])
+    with pytest.raises(BadLevel, match="level"):
+        side.merge_all([level])
+
+
+def test_merging_keeps_keys_raws_and_index_in_step() -> None:
+    side = side_of([lv(str(p), "1") for p in range(90, 100)], bids=False)
+    side.merge_all(
+        [lv("95", "0"), lv("95.5", "2"), lv("90.0", "3"), lv("120", "1"), lv("91", "0.0")]
+    )
+    consistent(side)
+    # Asks: worst (highest) first, best last.
+    assert [cell[0] for cell in side.raws] == "120 99 98 97 96 95.5 94 93 92 90.0".split()
+    assert side.best() == 90.0
