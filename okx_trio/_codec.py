@@ -7,6 +7,7 @@ caller can log and count it and carry on.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -55,7 +56,6 @@ __all__ = [
 ]
 
 _PONG: Final = PONG
-
 
 
 class TickerPush(msgspec.Struct, frozen=True, gc=False):
@@ -127,11 +127,21 @@ _PONG_EVENT: Final = Pong()
 # exist", or quotes the whole request in 60012 ("Illegal request: {...\"instId\":\"X\"...}").
 _ERROR_INST_ID = re.compile(r"instId[\"\\]*\s*[:=]\s*[\"\\]*([A-Za-z0-9][A-Za-z0-9.-]*)")
 _ERROR_CHANNEL = re.compile(r"channel[\"\\]*\s*[:=]\s*[\"\\]*([A-Za-z0-9][A-Za-z0-9-]*)")
+
+
 def _arg_text(item: str | Subscription) -> str:
     # A bare string is the tickers shorthand: an instrument id.
     if isinstance(item, str):
         return f'{{"channel":"{CHANNEL}","instId":"{item}"}}'
-    return str(item)
+    return _subscription_text(item)
+
+
+# A subscription's JSON is made twice per request (its size, then the request) and again at
+# every resubscribe; json.dumps costs microseconds, and a burst of 100 new pairs paid it 200
+# times. Subscriptions are immutable values, so their text can be kept.
+@functools.lru_cache(maxsize=4096)
+def _subscription_text(sub: Subscription) -> str:
+    return str(sub)
 
 
 def encode_request(op: Op, items: Iterable[str | Subscription], req_id: str) -> str:
@@ -162,7 +172,6 @@ def decode(message: str | bytes) -> Event:
 
 
 _TICKERS_PREFIX: Final = '{"arg":{"channel":"tickers"'
-
 
 
 def _decode_data_fast(message: str) -> DataPush | None:

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from ._okx import CHANNELS, ArgKey, ChannelSpec, Endpoint, channel_spec
 
-__all__ = ["ArgKeyTuple", "Subscription", "arg_key_of"]
+__all__ = ["ArgKeyTuple", "Subscription", "arg_key_of", "sort_key"]
 
 ArgKeyTuple = tuple[str, str | None, str | None, str | None, str | None]
 
@@ -255,6 +255,13 @@ class Subscription(tuple):  # type: ignore[type-arg]
 
     def __str__(self) -> str:
         return json.dumps(self.arg, separators=(",", ":"))
+
+
+def sort_key(item: str | Subscription) -> Any:
+    """The key that sorts instrument ids (the tickers shorthand) or subscriptions as ``<``
+    does, computed once per item (``sorted(..., key=sort_key)``: a comparison of two
+    subscriptions builds both their orders each time)."""
+    return item if isinstance(item, str) else item._order()
 
 
 def arg_key_of(arg: Mapping[str, Any]) -> ArgKeyTuple | None:

@@ -23,7 +23,7 @@ from typing import Final, Generic, TypeVar
 from ._codec import CHANNEL, Ack, ErrorEvent, Op, encode_request, request_size
 from ._instruments import validate_inst_id
 from ._okx import MAX_REQUEST_BYTES, REJECT_CODES, WRONG_ENDPOINT_CODES
-from ._subscription import ArgKeyTuple, Subscription
+from ._subscription import ArgKeyTuple, Subscription, sort_key
 
 __all__ = ["MAX_REQUEST_BYTES", "REJECT_CODES", "ErrorOutcome", "Request", "SubscriptionBook"]
 
@@ -280,11 +280,14 @@ class SubscriptionBook(Generic[K]):
         """
         if not self._connected or (max_requests is not None and max_requests < 1):
             return []
-        to_subscribe = sorted(p for p in self._desired if p not in self._on_server)
+        to_subscribe = sorted((p for p in self._desired if p not in self._on_server), key=sort_key)
         to_unsubscribe = sorted(
-            p
-            for p, state in self._on_server.items()
-            if state is _OnServer.SUBSCRIBED and (p not in self._desired or p in self._refresh)
+            (
+                p
+                for p, state in self._on_server.items()
+                if state is _OnServer.SUBSCRIBED and (p not in self._desired or p in self._refresh)
+            ),
+            key=sort_key,
         )
         requests: list[Request[K]] = []
         for op, pairs, state in (
