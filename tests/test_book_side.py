@@ -155,5 +155,16 @@ def test_merging_keeps_keys_raws_and_index_in_step() -> None:
     )
     consistent(side)
     # Asks: worst (highest) first, best last.
-    assert [cell[0] for cell in side.raws] == "120 99 98 97 96 95.5 94 93 92 90.0".split()
+    assert [cell[0] for cell in side.raws] == [
+        "120",
+        "99",
+        "98",
+        "97",
+        "96",
+        "95.5",
+        "94",
+        "93",
+        "92",
+        "90.0",
+    ]
     assert side.best() == 90.0

@@ -1,0 +1,50 @@
+"""``Subscription``'s text and order: what requests are made of."""
+
+from __future__ import annotations
+
+import json
+
+from okx_trio._subscription import Subscription, sort_key
+from tests.conftest import CAPTURES
+
+
+def _documented_args() -> list[dict[str, str]]:
+    """Every arg object in OKX's documentation samples that names a channel we know."""
+    args = []
+    for line in (CAPTURES / "okx-docs-samples.jsonl").read_text().splitlines():
+        message = json.loads(line)["message"]
+        for arg in [message.get("arg"), *message.get("args", [])]:
+            if isinstance(arg, dict) and "channel" in arg:
+                args.append(arg)
+    return args
+
+
+def test_the_text_of_a_subscription_is_its_arg_as_okx_writes_it() -> None:
+    subs = [
+        Subscription("tickers", "BTC-USDT"),
+        Subscription("instruments", inst_type="SWAP"),
+        Subscription("opt-summary", inst_family="BTC-USD"),
+        Subscription("mark-price", "BTC-USD-241013-70000.5-P"),
+    ]
+    for arg in _documented_args():
+        try:
+            subs.append(Subscription.from_arg(arg))
+        except ValueError:
+            continue  # a private or login channel's arg with keys of its own
+    assert len(subs) > 20
+    for sub in subs:
+        assert str(sub) == json.dumps(sub.arg, separators=(",", ":"))
+        assert json.loads(str(sub)) == sub.arg
+        assert Subscription.from_arg(json.loads(str(sub))) == sub
+
+
+def test_sort_key_orders_as_the_comparisons_do() -> None:
+    subs = [
+        Subscription("trades", "ETH-USDT"),
+        Subscription("tickers", "BTC-USDT"),
+        Subscription("instruments", inst_type="SPOT"),
+        Subscription("trades", "BTC-USDT"),
+        Subscription("instruments", inst_type="FUTURES"),
+    ]
+    assert sorted(subs, key=sort_key) == sorted(subs)
+    assert sorted(["ETH-USDT", "BTC-USDT"], key=sort_key) == ["BTC-USDT", "ETH-USDT"]
