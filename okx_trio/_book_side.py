@@ -33,7 +33,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any, Final
 
-from ._book_levels import ORDERS, PRICE, SIZE, Raw, parse_level
+from ._book_levels import PRICE, Raw, parse_level
 
 __all__ = ["Cell", "Side"]
 
@@ -43,12 +43,9 @@ __all__ = ["Cell", "Side"]
 Cell = list[Any]
 KEY: Final = 4
 TOKEN: Final = 5
-# The BookLevel slot (LEVEL in _book_levels), written as a literal in the hot loop.
-_LEVEL: Final = 3
-# Sizes the fast path takes as text: at most this long (so far below 1e308, finite).
-_SHORT_SIZE: Final = 300
-# Prices the fast path parses without counting digits (see _book_levels.level_error).
-_SHORT_PRICE: Final = 15
+# In the hot loop, as literals (cheaper than globals there): the slots, and the longest
+# size taken as text (300 characters: far below 1e308, so finite) and the longest price
+# parsed without counting its digits (15: see _book_levels.level_error).
 
 
 class Side:
@@ -106,6 +103,7 @@ class Side:
         index = self.index
         find = index.get
         token = self.token
+        negate = not self.bids
         for level in levels:
             try:
                 px, sz, _, orders = level
@@ -114,7 +112,7 @@ class Side:
                 elif (
                     sz.isascii()  # AttributeError for a non-string
                     and sz.replace(".", "", 1).isdigit()
-                    and len(sz) <= _SHORT_SIZE
+                    and len(sz) <= 300
                 ):
                     zero = not sz.strip("0.")
                 else:
@@ -124,31 +122,42 @@ class Side:
                 cell = find(px)
             except (TypeError, ValueError, AttributeError):
                 key, size, raw = parse_level(level)
-                self._place(-key if not self.bids else key, size == 0, raw)
+                self._place(-key if negate else key, size == 0, raw)
                 continue
             if cell is not None:  # the price, as written before: no parse, no search
+                # (Cell slots as literals: SIZE 1, ORDERS 2, LEVEL 3, KEY 4, TOKEN 5.)
                 if zero:
-                    i = bisect_left(keys, cell[KEY])
+                    i = bisect_left(keys, cell[4])
                     del keys[i]
                     del raws[i]
                     del index[px]
-                elif cell[TOKEN] is token:
-                    cell[SIZE] = sz
-                    cell[ORDERS] = orders
-                    cell[_LEVEL] = None
+                elif cell[5] is token:
+                    cell[1] = sz
+                    cell[2] = orders
+                    cell[3] = None
                 else:  # a view may hold it: a new cell in its place
-                    key = cell[KEY]
+                    key = cell[4]
                     raws[bisect_left(keys, key)] = index[px] = [px, sz, orders, None, key, token]
                 continue
             try:
                 key = float(px)
-                fast = type(px) is str and 1e-100 < key < 1e100 and len(px) <= _SHORT_PRICE
+                fast = type(px) is str and 1e-100 < key < 1e100 and len(px) <= 15
             except (TypeError, ValueError):
                 fast = False
             if not fast:
                 key, _, raw = parse_level(level)
-                px, sz, orders = raw[PRICE], raw[SIZE], raw[ORDERS]
-            self._place(key if self.bids else -key, zero, [px, sz, orders, None])
+                self._place(-key if negate else key, zero, raw)
+                continue
+            if negate:
+                key = -key
+            # A new text: a new price, or one already in the book written another way.
+            i = bisect_left(keys, key)
+            if i < len(keys) and keys[i] == key:
+                self._place(key, zero, [px, sz, orders, None])
+            elif not zero:
+                keys.insert(i, key)
+                raws.insert(i, cell := [px, sz, orders, None, key, token])
+                index[px] = cell
 
     def _place(self, key: float, zero: bool, raw: Raw) -> None:
         """Merge one parsed level by its numeric key (a price not found by its text)."""
