@@ -40,6 +40,16 @@ _FROM_OKX: Final = {okx: ours for ours, okx in _OKX_KEYS}
 _ECHO_ONLY: Final = frozenset({"uid", "extraParams"})
 
 
+# Channels whose one argument is an instId (required or optional, no other choice needed).
+_BY_INST_ID_ONLY: Final = frozenset(
+    name
+    for name, spec in CHANNELS.items()
+    if not spec.one_of
+    and spec.required <= {"inst_id"}
+    and "inst_id" in spec.required | spec.optional
+)
+
+
 class Subscription(tuple):  # type: ignore[type-arg]
     """One OKX channel argument: ``Subscription("trades", "BTC-USDT")``.
 
@@ -70,6 +80,17 @@ class Subscription(tuple):  # type: ignore[type-arg]
         inst_family: str | None = None,
         ccy: str | None = None,
     ) -> Subscription:
+        if (
+            channel in _BY_INST_ID_ONLY
+            and inst_type is None
+            and inst_family is None
+            and ccy is None
+            and type(inst_id) is str
+            and _INST_ID.fullmatch(inst_id) is not None
+        ):
+            # The common case (tickers, trades, books... of one instrument), checked exactly
+            # as below at a fraction of the cost: a burst of new pairs makes one each.
+            return tuple.__new__(cls, (channel, None, None, inst_id, None))
         spec = channel_spec(channel)
         values: dict[ArgKey, str | None] = {
             "inst_id": inst_id,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from okx_trio._subscription import Subscription, sort_key
 from tests.conftest import CAPTURES
 
@@ -48,3 +50,25 @@ def test_sort_key_orders_as_the_comparisons_do() -> None:
     ]
     assert sorted(subs, key=sort_key) == sorted(subs)
     assert sorted(["ETH-USDT", "BTC-USDT"], key=sort_key) == ["BTC-USDT", "ETH-USDT"]
+
+
+def _made(channel: str, inst_id: object) -> object:
+    try:
+        return Subscription(channel, inst_id)  # type: ignore[arg-type]
+    except ValueError as exc:
+        return ("ValueError", str(exc))
+
+
+def test_the_fast_path_for_one_instrument_makes_what_the_full_checks_make(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from okx_trio import _subscription
+    from okx_trio._okx import CHANNELS
+
+    ids: list[object] = ["BTC-USDT", "BTC-USD-241013-70000.5-P", "btc-usdt", "BTC", "", 7, None]
+    cases = [(channel, inst_id) for channel in CHANNELS for inst_id in ids]
+    fast = [_made(channel, inst_id) for channel, inst_id in cases]
+    monkeypatch.setattr(_subscription, "_BY_INST_ID_ONLY", frozenset())
+    full = [_made(channel, inst_id) for channel, inst_id in cases]
+    assert fast == full
+    assert sum(isinstance(made, Subscription) for made in fast) > 100
