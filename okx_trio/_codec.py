@@ -168,7 +168,49 @@ def decode(message: str | bytes) -> Event:
             push = _decode_data_fast(message)
         if push is not None:
             return push
+    elif type(message) is str and message.startswith(_ACK_PREFIXES):
+        ack = _decode_ack_fast(message)
+        if ack is not None:
+            return ack
     return _decode_slow(message)
+
+
+# OKX writes an ack's event first, or its id first when the request had one.
+_ACK_PREFIXES: Final = ('{"event":"', '{"id":"')
+
+
+class _AckMessage(msgspec.Struct, gc=False):
+    event: str
+    arg: dict[str, str]
+    id: str | None = None
+
+
+_ACK_DECODER: Final = msgspec.json.Decoder(_AckMessage)
+
+
+def _decode_ack_fast(message: str) -> Ack | None:
+    """A subscribe/unsubscribe ack as :func:`_decode_slow` reads it, or None to let that
+    decide (any other event, and anything unusual in an ack: a numeric id, a non-string
+    value, an empty or missing one).
+    A burst of 100 new subscriptions brings 100 of them."""
+    try:
+        ack = _ACK_DECODER.decode(message)
+    except (msgspec.MsgspecError, ValueError):  # ValueError: a lone surrogate, say
+        return None
+    if ack.event != "subscribe" and ack.event != "unsubscribe":
+        return None
+    arg = ack.arg
+    channel = arg.get("channel")
+    if channel is None or channel not in CHANNELS:
+        return None
+    inst_id = arg.get("instId")
+    inst_type = arg.get("instType")
+    inst_family = arg.get("instFamily")
+    ccy = arg.get("ccy")
+    if "" in (inst_id, inst_type, inst_family, ccy) or (channel == CHANNEL and inst_id is None):
+        return None
+    op: Op = "subscribe" if ack.event == "subscribe" else "unsubscribe"
+    return Ack(op, inst_id, ack.id, channel, inst_type, inst_family, ccy)
 
 
 _TICKERS_PREFIX: Final = '{"arg":{"channel":"tickers"'

@@ -24,6 +24,7 @@ from okx_trio._codec import (
     OtherEvent,
     Pong,
     TickerPush,
+    _decode_ack_fast,
     _decode_push_fast,
     _decode_slow,
     decode,
@@ -880,3 +881,50 @@ def test_decoded_event_types_are_frozen() -> None:
     assert re.fullmatch(r"Ack\(.*\)", repr(event))
     union: Event = event
     assert isinstance(union, Ack)
+
+
+def _documented_acks() -> list[str]:
+    acks = []
+    for line in (CAPTURES / "okx-docs-samples.jsonl").read_text().splitlines():
+        sample = json.loads(line)
+        message = sample["message"]
+        if isinstance(message, dict) and message.get("event") in ("subscribe", "unsubscribe"):
+            acks.append(json.dumps(message, separators=(",", ":")))
+    return acks
+
+
+ODD_ACKS = [
+    '{"event":"subscribe","arg":{"channel":"tickers","instId":"BTC-USDT"},"id":"7","connId":"a"}',
+    '{"event":"subscribe","arg":{"channel":"tickers","instId":"BTC-USDT"},"id":7}',
+    '{"event":"subscribe","arg":{"channel":"tickers"},"connId":"a"}',
+    '{"event":"subscribe","arg":{"channel":"tickers","instId":""}}',
+    '{"event":"subscribe","arg":{"channel":"tickers","instId":5}}',
+    '{"event":"subscribe","arg":{"channel":"nope","instId":"BTC-USDT"}}',
+    '{"event":"subscribe","arg":{"instId":"BTC-USDT"}}',
+    '{"event":"subscribe","arg":"tickers"}',
+    '{"event":"subscribe"}',
+    '{"event":"subscribed","arg":{"channel":"tickers","instId":"BTC-USDT"}}',
+    '{"event":"unsubscribe","arg":{"channel":"instruments","instType":"SPOT"}}',
+    '{"event":"subscribe","arg":{"channel":"instruments","instType":""}}',
+    '{"event":"subscribe","arg":{"channel":"trades","instId":"BTC-USDT","uid":"77"}}',
+    '{"event":"subscribe","arg":{"channel":"trades","instId":"BTC\\u002dUSDT"},"id":null}',
+    '{"event":"subscribe","arg":{"channel":"tickers","instId":"BTC-USDT"},"id":"1","id":"2"}',
+    '{"event":"subscribe","arg":{"channel":"tickers","instId":"BTC-USDT"}',
+    '{"id":"9","event":"unsubscribe","arg":{"channel":"books","instId":"BTC-USDT"}}',
+    '{"id":"9","event":"error","code":"60012","msg":"Illegal request"}',
+    '{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}',
+    '{"event":"subscribe","arg":{"channel":"tickers","instId":"\ud800"}}',
+]
+
+
+def test_an_ack_reads_the_same_on_the_fast_path_and_the_plain_one() -> None:
+    acks = _documented_acks()
+    assert len(acks) >= 2
+    for text in acks + ODD_ACKS:
+        fast = _decode_ack_fast(text)
+        slow = _decode_slow(text)
+        assert decode(text) == slow, text
+        assert fast is None or fast == slow, text
+    # The usual ones do take the fast path.
+    assert all(_decode_ack_fast(text) is not None for text in acks)
+    assert _decode_ack_fast(ODD_ACKS[0]) == Ack("subscribe", "BTC-USDT", "7", "tickers")
