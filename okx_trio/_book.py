@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from ._book_levels import (
     CHECKSUM_DEPTH,
@@ -39,10 +39,12 @@ from ._book_levels import (
     parse_level,
     top_levels,
 )
+from ._book_seed import Buffered, SeedState
 from ._book_seq import (
     ApplyOutcome,
     ApplyResult,
     BookStatus,
+    BrokenRule,
     InvalidReason,
     SeedOutcome,
     splice_index,
@@ -75,25 +77,9 @@ _SKIPPED: Final = ApplyResult(ApplyOutcome.SKIPPED)
 _INVALIDATED: Final = {r: ApplyResult(ApplyOutcome.INVALIDATED, r) for r in InvalidReason}
 
 
-class _Buffered(NamedTuple):
-    prev_seq_id: int | None
-    seq_id: int | None
-    ts: int
-    bids: Levels
-    asks: Levels
-    checksum: int
-
-
-class _Invalid(Exception):
-    def __init__(self, reason: InvalidReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
 def _check_side(levels: object) -> None:
     if not isinstance(levels, list | tuple):
-        raise _Invalid(InvalidReason.BAD_MESSAGE, f"a side must be a list of levels: {levels!r}")
+        raise BrokenRule(InvalidReason.BAD_MESSAGE, f"a side must be a list of levels: {levels!r}")
 
 
 class BookEngine:
@@ -130,9 +116,7 @@ class BookEngine:
         self._ts = 0
         self._view: OrderBook | None = None
         self._recent: deque[tuple[int | None, int | None]] = deque(maxlen=_RECENT)
-        # After a REST seed: the REST seqId, until the update that brackets it arrives.
-        self._bracket: int | None = None
-        self._buffer: deque[_Buffered] = deque(maxlen=seed_buffer)
+        self._seed = SeedState(seed_buffer)
         self.invalid_reason: InvalidReason | None = None
         #: What broke the rule, for logs (``"prevSeqId 12 != seqId 10"``); None when valid.
         self.invalid_detail: str | None = None
@@ -204,35 +188,37 @@ class BookEngine:
                 self._snapshot(prev_seq_id, seq_id, ts, bids, asks, checksum)
                 return _APPLIED
             if action != "update":
-                raise _Invalid(InvalidReason.BAD_MESSAGE, f"action {action!r}")
+                raise BrokenRule(InvalidReason.BAD_MESSAGE, f"action {action!r}")
             status = self._status
             if status is BookStatus.VALID:
-                if self._bracket is not None and self._bracket_skips(prev_seq_id, seq_id):
-                    return _SKIPPED
+                if self._seed.bracketing:
+                    start = self._seed.bracket(prev_seq_id, seq_id)
+                    if start is None:
+                        return _SKIPPED
+                    self._seq_id = start  # continue by identity, as if at its prevSeqId
                 self._check_link(prev_seq_id, seq_id, checksum)
                 self._update(prev_seq_id, seq_id, ts, bids, asks, checksum)
                 return _APPLIED
             if status is BookStatus.SEEDING:
-                self._buffer_update(prev_seq_id, seq_id, ts, bids, asks, checksum)
+                self._seed.add(Buffered(prev_seq_id, seq_id, ts, bids, asks, checksum))
                 return _BUFFERED
             if status is BookStatus.INVALID:
                 return _IGNORED
-            raise _Invalid(InvalidReason.NO_SNAPSHOT, "an update before any snapshot")
-        except _Invalid as broken:
+            raise BrokenRule(InvalidReason.NO_SNAPSHOT, "an update before any snapshot")
+        except BrokenRule as broken:
             self._invalidate(broken)
             return _INVALIDATED[broken.reason]
 
     def invalidate(self, reason: InvalidReason, detail: str) -> None:
         """Mark the book invalid from outside (e.g. the connection that fed it was lost)."""
-        self._invalidate(_Invalid(reason, detail))
+        self._invalidate(BrokenRule(reason, detail))
 
-    def _invalidate(self, broken: _Invalid) -> None:
+    def _invalidate(self, broken: BrokenRule) -> None:
         self._status = BookStatus.INVALID
         self.invalid_reason = broken.reason
         self.invalid_detail = broken.detail
         self.invalidations += 1
-        self._bracket = None
-        self._buffer.clear()
+        self._seed.clear()
         self._bids.clear()
         self._asks.clear()
         self._view = None
@@ -247,9 +233,8 @@ class BookEngine:
         checksum: int,
     ) -> None:
         if prev_seq_id is not None and prev_seq_id != -1:
-            raise _Invalid(InvalidReason.BAD_SNAPSHOT, f"snapshot with prevSeqId {prev_seq_id}")
-        self._buffer.clear()
-        self._bracket = None
+            raise BrokenRule(InvalidReason.BAD_SNAPSHOT, f"snapshot with prevSeqId {prev_seq_id}")
+        self._seed.clear()
         self._install(seq_id, ts, bids, asks, checksum)
 
     def _install(
@@ -266,9 +251,9 @@ class BookEngine:
                 try:
                     key, size, raw = parse_level(level)
                 except BadLevel as bad:
-                    raise _Invalid(InvalidReason.BAD_MESSAGE, str(bad)) from None
+                    raise BrokenRule(InvalidReason.BAD_MESSAGE, str(bad)) from None
                 if key in merged or key in zeros:
-                    raise _Invalid(InvalidReason.BAD_SNAPSHOT, f"price {raw[PRICE]} twice")
+                    raise BrokenRule(InvalidReason.BAD_SNAPSHOT, f"price {raw[PRICE]} twice")
                 if size != 0:
                     merged[key] = raw
                 else:  # a zero level in a snapshot says nothing, but still counts as a price
@@ -284,20 +269,20 @@ class BookEngine:
         if prev_seq_id is None or seq_id is None or last is None:
             if prev_seq_id is None and seq_id is None and last is None:
                 if checksum == 0:
-                    raise _Invalid(
+                    raise BrokenRule(
                         InvalidReason.BAD_MESSAGE, "no seqId and no checksum: nothing to verify"
                     )
                 return
-            raise _Invalid(
+            raise BrokenRule(
                 InvalidReason.BAD_MESSAGE,
                 f"prevSeqId {prev_seq_id}, seqId {seq_id} on a book at seqId {last}",
             )
         if prev_seq_id != last:
             if (prev_seq_id, seq_id) in self._recent:
-                raise _Invalid(
+                raise BrokenRule(
                     InvalidReason.DUPLICATE, f"update ({prev_seq_id}, {seq_id}) applied already"
                 )
-            raise _Invalid(InvalidReason.GAP, f"prevSeqId {prev_seq_id} != book seqId {last}")
+            raise BrokenRule(InvalidReason.GAP, f"prevSeqId {prev_seq_id} != book seqId {last}")
 
     def _update(
         self,
@@ -314,7 +299,7 @@ class BookEngine:
                 try:
                     side.merge_all(levels)
                 except BadLevel as bad:
-                    raise _Invalid(InvalidReason.BAD_MESSAGE, str(bad)) from None
+                    raise BrokenRule(InvalidReason.BAD_MESSAGE, str(bad)) from None
         self._finish(seq_id, ts, checksum)
         self._recent.append((prev_seq_id, seq_id))
 
@@ -322,14 +307,14 @@ class BookEngine:
         """The checks every new book state passes, then it becomes the book."""
         bid, ask = self._bids.best(), self._asks.best()
         if bid is not None and ask is not None and bid >= ask:
-            raise _Invalid(InvalidReason.CROSSED, f"best bid {bid} >= best ask {ask}")
+            raise BrokenRule(InvalidReason.CROSSED, f"best bid {bid} >= best ask {ask}")
         if checksum != 0:
             ours = checksum_of(
                 top_levels(self._bids.raws, CHECKSUM_DEPTH),
                 top_levels(self._asks.raws, CHECKSUM_DEPTH),
             )
             if ours != checksum:
-                raise _Invalid(InvalidReason.CHECKSUM, f"checksum {checksum} != book's {ours}")
+                raise BrokenRule(InvalidReason.CHECKSUM, f"checksum {checksum} != book's {ours}")
         if self.max_depth is not None:
             for side in (self._bids, self._asks):
                 if len(side.keys) > self.max_depth:
@@ -349,31 +334,13 @@ class BookEngine:
         self._bids.clear()
         self._asks.clear()
         self._view = None
-        self._bracket = None
-        self._buffer.clear()
+        self._seed.clear()
         self._status = BookStatus.SEEDING
 
     @property
     def buffered(self) -> int:
         """Updates buffered for the REST seed in progress."""
-        return len(self._buffer)
-
-    def _buffer_update(
-        self,
-        prev_seq_id: int | None,
-        seq_id: int | None,
-        ts: int,
-        bids: Levels,
-        asks: Levels,
-        checksum: int,
-    ) -> None:
-        if prev_seq_id is None or seq_id is None:
-            raise _Invalid(InvalidReason.BAD_MESSAGE, "a REST seed needs prevSeqId and seqId")
-        buffer = self._buffer
-        # Updates before a break in the chain can never be applied after it.
-        if buffer and buffer[-1].seq_id != prev_seq_id:
-            buffer.clear()
-        buffer.append(_Buffered(prev_seq_id, seq_id, ts, bids, asks, checksum))
+        return len(self._seed)
 
     def apply_rest_snapshot(self, seq_id: int, ts: int, bids: Levels, asks: Levels) -> SeedOutcome:
         """Seed the book from ``GET /api/v5/market/books`` (its ``seqId``, ``ts`` and levels).
@@ -387,41 +354,20 @@ class BookEngine:
         """
         if self._status is not BookStatus.SEEDING:
             return SeedOutcome.NOT_SEEDING
-        buffer = list(self._buffer)
-        if buffer and buffer[0].prev_seq_id is not None and seq_id < buffer[0].prev_seq_id:
+        if self._seed.too_old(seq_id):
             return SeedOutcome.TOO_OLD
         try:
             self._install(seq_id, ts, bids, asks, 0)
-        except _Invalid as broken:
+        except BrokenRule as broken:
             if broken.reason is InvalidReason.BAD_MESSAGE:
                 broken.reason = InvalidReason.BAD_SNAPSHOT
             self._invalidate(broken)
             return SeedOutcome.RESTART
-        self._bracket = seq_id
-        self._buffer.clear()
-        for update in buffer:
+        for update in self._seed.seeded(seq_id):
             result = self.apply("update", *update)
             if result.outcome is ApplyOutcome.INVALIDATED:
                 return SeedOutcome.RESTART
         return SeedOutcome.OK
-
-    def _bracket_skips(self, prev_seq_id: int | None, seq_id: int | None) -> bool:
-        """True for an update the REST book holds; raises unless the update brackets it."""
-        rest = self._bracket
-        assert rest is not None
-        if prev_seq_id is None or seq_id is None:
-            raise _Invalid(InvalidReason.BAD_MESSAGE, "a REST-seeded book needs seqIds")
-        if seq_id <= rest:
-            return True
-        if prev_seq_id > rest:
-            raise _Invalid(
-                InvalidReason.GAP,
-                f"first update after REST seqId {rest} has prevSeqId {prev_seq_id}",
-            )
-        # It brackets: continue from it by identity, as if the book were at its prevSeqId.
-        self._bracket = None
-        self._seq_id = prev_seq_id
-        return False
 
     def copy(self) -> BookEngine:
         """An independent engine in the same state (e.g. to continue a book on a new
@@ -430,15 +376,14 @@ class BookEngine:
             self.inst_id,
             self.channel,
             max_depth=self.max_depth,
-            seed_buffer=self._buffer.maxlen or DEFAULT_SEED_BUFFER,
+            seed_buffer=self._seed.maxlen,
         )
         twin._bids, twin._asks = self._bids.copy(), self._asks.copy()
         twin._status = self._status
         twin._seq_id = self._seq_id
         twin._ts = self._ts
         twin._recent = self._recent.copy()
-        twin._bracket = self._bracket
-        twin._buffer = self._buffer.copy()
+        twin._seed = self._seed.copy()
         twin.invalid_reason = self.invalid_reason
         twin.invalid_detail = self.invalid_detail
         return twin

@@ -12,6 +12,7 @@ __all__ = [
     "ApplyOutcome",
     "ApplyResult",
     "BookStatus",
+    "BrokenRule",
     "InvalidReason",
     "SeedOutcome",
     "splice_index",
@@ -67,6 +68,16 @@ class SeedOutcome(enum.Enum):
     TOO_OLD = "too_old"  #: REST seqId is before the first buffered update: fetch again
     RESTART = "restart"  #: the seed failed (see ``invalid_reason``): begin_rest_seed again
     NOT_SEEDING = "not_seeding"  #: no seed in progress (a WebSocket snapshot may have won)
+
+
+class BrokenRule(Exception):
+    """Raised inside the engine when a message breaks a rule; the engine catches it and
+    invalidates the book with ``reason`` (``detail`` says what broke, for logs)."""
+
+    def __init__(self, reason: InvalidReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
 
 
 def splice_index(seq_id: int, links: Sequence[tuple[int, int]]) -> int | None:
