@@ -36,10 +36,10 @@ from ._book_chaos import BookChaosSchedule as BookChaosSchedule
 from ._book_chaos import BookFault as BookFault
 from ._book_chaos import BookFaultKind as BookFaultKind
 from ._book_chaos import run_book_chaos as run_book_chaos
-from ._chaos import ChaosReport as ChaosReport
-from ._chaos import chaos_config as chaos_config
-from ._chaos import count_tasks as count_tasks
 from ._chaos import run_chaos as run_chaos
+from ._chaos_report import ChaosReport as ChaosReport
+from ._chaos_report import chaos_config as chaos_config
+from ._chaos_report import count_tasks as count_tasks
 from ._chaos_schedule import ChaosSchedule as ChaosSchedule
 from ._chaos_schedule import Fault as Fault
 from ._chaos_schedule import FaultKind as FaultKind

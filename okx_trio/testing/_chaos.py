@@ -29,13 +29,9 @@ import functools
 import gc
 import logging
 import math
-import random
-import statistics
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Final
 
 import trio
@@ -50,7 +46,17 @@ from .. import (
     open_okx_client,
 )
 from ._audit import Auditor
-from ._chaos_schedule import GARBAGE, ChaosSchedule, Fault, FaultKind
+from ._chaos_faults import FaultPlayer
+from ._chaos_report import (
+    ChaosModel,
+    ChaosReport,
+    ErrorLogCounter,
+    chaos_config,
+    count_tasks,
+    diff_tasks,
+    leftovers,
+)
+from ._chaos_schedule import GARBAGE, ChaosSchedule
 from ._exchange import FakeExchange
 from ._records import FakeConnection
 
@@ -71,135 +77,9 @@ _EPSILON: Final = 1e-3
 _PUMP_SUFFIX: Final = "._pump"  # fan-out pumps live exactly while a consumer lags
 
 
-def chaos_config(**overrides: object) -> ClientConfig:
-    """The client config the soak uses unless given one: OKX's timings, no jitter.
-
-    Without jitter every delay is exact, so a failing seed replays the same way. A small
-    ``tick_buffer`` makes a stalled consumer overflow within seconds.
-    """
-    values: dict[str, object] = {
-        "url": "ws://fake.okx.test/ws/v5/public",
-        "jitter": 0.0,
-        "tick_buffer": 64,
-        "stats_interval": 5.0,
-    }
-    values.update(overrides)
-    return ClientConfig(**values)  # type: ignore[arg-type]
-
-
-def count_tasks(*, exclude_suffix: str | None = None) -> Counter[str]:
-    """Every task of the current Trio run by name, from the root task down."""
-    names: Counter[str] = Counter()
-    root = trio.lowlevel.current_root_task()
-    assert root is not None, "count_tasks() must be called inside a Trio run"
-    stack = [root]
-    while stack:
-        task = stack.pop()
-        if exclude_suffix is None or not task.name.endswith(exclude_suffix):
-            names[task.name] += 1
-        for nursery in task.child_nurseries:
-            stack.extend(nursery.child_tasks)
-    return names
-
-
-@dataclass
-class ChaosReport:
-    """What a chaos run saw. ``violations`` holds the first 100; ``violation_count`` all."""
-
-    seed: int
-    simulated: float
-    faults: Counter[str] = field(default_factory=Counter)
-    recovery_times: list[float] = field(default_factory=list)
-    settles: int = 0
-    superseded: int = 0
-    ticks: int = 0
-    transitions: int = 0
-    violations: list[str] = field(default_factory=list)
-    violation_count: int = 0
-    memory: list[int] = field(default_factory=list)
-    real_seconds: float = 0.0
-
-    @property
-    def memory_growth(self) -> int | None:
-        """Bytes gained from the first to the last third of the samples (the first sample,
-        taken while warming up, left out), comparing medians: a sample can catch a
-        consumer's full buffer or a burst in flight, a leak moves them all."""
-        samples = self.memory[1:]
-        if len(samples) < 3:
-            return None
-        third = len(samples) // 3
-        return int(statistics.median(samples[-third:]) - statistics.median(samples[:third]))
-
-    def summary(self) -> str:
-        """One line: hours, faults by kind, recoveries, ticks, memory, violations."""
-        faults = " ".join(f"{k}={n}" for k, n in sorted(self.faults.items()))
-        times = self.recovery_times
-        worst = max(times, default=0.0)
-        median = statistics.median(times) if times else 0.0
-        growth = self.memory_growth
-        memory = "" if growth is None else f", memory {growth / 1024:+.0f} KiB"
-        return (
-            f"seed {self.seed}: {self.simulated / 3600:.2f} simulated h, "
-            f"faults {sum(self.faults.values())} ({faults}), "
-            f"{len(times)} recoveries (worst {worst:.2f} s, median {median:.2f} s), "
-            f"{self.ticks} ticks delivered{memory}, "
-            f"{self.violation_count} violations, {self.real_seconds:.1f} s real"
-        )
-
-
-class _Model:
-    """The desired set as the user made it, minus pairs refused since they were last added.
-
-    Mirrors the documented contract (a refused pair leaves the desired set; adding it
-    again retries it) from the user's calls and the refusals seen on the wire, with a
-    sequence number to order the two.
-    """
-
-    def __init__(self, pairs: Iterable[str]) -> None:
-        self._seq = 0
-        self.intent: set[str] = set(pairs)
-        self._added: dict[str, int] = dict.fromkeys(self.intent, 0)
-        self._refused: dict[str, int] = {}
-
-    def _tick(self) -> int:
-        self._seq += 1
-        return self._seq
-
-    def effective(self) -> frozenset[str]:
-        return frozenset(
-            p for p in self.intent if self._refused.get(p, -1) < self._added.get(p, -1)
-        )
-
-    def add(self, pair: str) -> None:
-        self.intent.add(pair)
-        self._added[pair] = self._tick()
-
-    def remove(self, pair: str) -> None:
-        self.intent.discard(pair)
-
-    def replace(self, pairs: Iterable[str]) -> None:
-        new = set(pairs)
-        seq = self._tick()
-        for pair in new - self.effective():
-            self._added[pair] = seq
-        self.intent = new
-
-    def refused(self, pair: str) -> None:
-        self._refused[pair] = self._tick()
-
-
-class _ErrorLogCounter(logging.Handler):
-    """The client logs ERROR only for its own bugs: each one is a violation."""
-
-    def __init__(self, auditor: Auditor) -> None:
-        super().__init__(logging.ERROR)
-        self._auditor = auditor
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self._auditor.violation(f"client logged {record.levelname}: {record.getMessage()}")
-
-
 class _Soak:
+    """One run: the client, its consumers and the judge of every invariant."""
+
     def __init__(
         self,
         schedule: ChaosSchedule,
@@ -212,7 +92,7 @@ class _Soak:
         self.config = config
         self.tick_interval = tick_interval
         self.exchange = FakeExchange(tick_interval=tick_interval, seed=schedule.seed)
-        self.model = _Model(schedule.initial_pairs)
+        self.model = ChaosModel(schedule.initial_pairs)
         self.auditor = Auditor(self.exchange, on_rejected=self.model.refused, on_frame=self._frame)
         self.report = ChaosReport(schedule.seed, 0.0)
         self._samples = samples
@@ -222,18 +102,23 @@ class _Soak:
         self._start = 0.0
         self._last_tick: dict[str, float] = {}
         self._garbage_delivered = 0
-        self._stall_until = -math.inf
-        self._silent_depth = 0
-        self._rejecting: Counter[str] = Counter()
-        self._refuse_until = 0
         # The unsettled episode: set by _rearm(), cleared when the client settles.
         self._tracker_scope: trio.CancelScope | None = None
         self._unsettled = True
         self._breaking = True
-        self._silence_ended = -math.inf
         self._episode_conn: FakeConnection | None = None
         self._task_baseline: Counter[str] | None = None
         self._reconnecting: tuple[float, int] | None = None
+        self.faults = FaultPlayer(
+            schedule,
+            config,
+            self.exchange,
+            self.auditor,
+            self.model,
+            self.report,
+            lambda breaking: self._rearm(breaking=breaking),
+            lambda: self.client,
+        )
 
     @property
     def client(self) -> OkxClient:
@@ -264,7 +149,7 @@ class _Soak:
                     nursery.start_soon(self._slow_consumer, slow)
                     nursery.start_soon(self._track)
                     nursery.start_soon(self._sample, end)
-                    await self._play()
+                    await self.faults.play(self._start)
                     await trio.sleep_forever()
         exited = trio.current_time()
         self.report.simulated = exited - self._start
@@ -272,147 +157,8 @@ class _Soak:
             self.violation(
                 f"cancelled at {end - self._start:.3f} s, exited {exited - end:.3f} s late"
             )
-        self._check_nothing_left(tasks_before, channels)
-
-    def _check_nothing_left(
-        self,
-        tasks_before: Counter[str],
-        channels: Sequence[
-            trio.MemoryReceiveChannel[Ticker] | trio.MemoryReceiveChannel[StateChange]
-        ],
-    ) -> None:
-        tasks_after = count_tasks()
-        if tasks_after != tasks_before:
-            self.violation(f"tasks left after exit: {_diff(tasks_after, tasks_before)}")
-        if self.exchange.connections:
-            self.violation(f"connections left open: {len(self.exchange.connections)}")
-        for channel in channels:
-            with channel:
-                try:
-                    while True:
-                        channel.receive_nowait()
-                except trio.EndOfChannel:
-                    pass
-                except trio.WouldBlock:
-                    self.violation("a channel from the client did not end with it")
-
-    async def _play(self) -> None:
-        actions: list[tuple[float, int, Fault, bool]] = []
-        for index, fault in enumerate(self.schedule.faults):
-            actions.append((fault.at, index, fault, True))
-            if fault.kind in (FaultKind.SILENCE, FaultKind.REJECT):
-                actions.append((fault.at + fault.duration, index, fault, False))
-        actions.sort(key=lambda a: (a[0], a[1], not a[3]))
-        for at, _, fault, starting in actions:
-            await trio.sleep_until(self._start + at)
-            if starting:
-                if fault.kind is not FaultKind.RECONNECT:  # counted by the state it hit
-                    self.report.faults[fault.kind.value] += 1
-                await self._inject(fault)
-            else:
-                self._end(fault)
-
-    async def _inject(self, fault: Fault) -> None:
-        exchange = self.exchange
-        kind = fault.kind
-        if kind is FaultKind.DROP:
-            exchange.drop_connections(fault.code)
-            self._rearm(breaking=True)
-        elif kind is FaultKind.SILENCE:
-            self._silent_depth += 1
-            exchange.go_silent()
-            self._rearm(breaking=True)
-        elif kind is FaultKind.REFUSE:
-            # Refusals only matter to a client that needs to connect: drop it first.
-            exchange.refuse_connections(fault.count)
-            self._refuse_until = exchange.connection_attempts + fault.count
-            exchange.drop_connections()
-            self._rearm(breaking=True)
-        elif kind is FaultKind.NOTICE:
-            exchange.send_notice("64008")
-            self._rearm(breaking=True)
-        elif kind is FaultKind.REJECT:
-            self._rejecting[fault.pair] += 1
-            exchange.reject_instruments(fault.pair)
-            self._rearm(breaking=False)
-        elif kind is FaultKind.GARBAGE:
-            rng = random.Random(fault.seed)
-            for _ in range(fault.count):
-                exchange.send_raw(rng.choice(GARBAGE))
-            self._rearm(breaking=False)
-        elif kind is FaultKind.SLOW_CONSUMER:
-            self._stall_until = trio.current_time() + fault.duration
-            self._rearm(breaking=False)
-        elif kind is FaultKind.CHURN:
-            await self._churn(fault)
-        elif kind is FaultKind.RECONNECT:
-            await self._reconnect(fault)
-
-    def _end(self, fault: Fault) -> None:
-        if fault.kind is FaultKind.SILENCE:
-            self._silent_depth -= 1
-            if self._silent_depth == 0:
-                self.exchange.resume()
-                self._silence_ended = trio.current_time()
-                self._rearm(breaking=True)
-        elif fault.kind is FaultKind.REJECT:
-            self._rejecting[fault.pair] -= 1
-            if self._rejecting[fault.pair] == 0:
-                del self._rejecting[fault.pair]
-                self.exchange.accept_instruments(fault.pair)
-
-    async def _churn(self, fault: Fault) -> None:
-        rng = random.Random(fault.seed)
-        universe = list(self.schedule.universe)
-        client, model = self.client, self.model
-        for _ in range(fault.count):
-            roll = rng.random()
-            if roll < 0.45:
-                pair = rng.choice(universe)
-                client.add_pair(pair)
-                model.add(pair)
-            elif roll < 0.85:
-                pair = rng.choice(sorted(model.intent) or universe)
-                client.remove_pair(pair)
-                model.remove(pair)
-            else:
-                pairs = rng.sample(universe, rng.randint(0, len(universe)))
-                client.subscribe(pairs)
-                model.replace(pairs)
-            self._rearm(breaking=False)
-            # Some changes land in the same instant, some while answers are in flight.
-            if rng.random() < 0.5:
-                await trio.sleep(rng.choice((0.0, rng.uniform(0.0, 2.0))))
-
-    async def _reconnect(self, fault: Fault) -> None:
-        client, rng = self.client, random.Random(fault.seed)
-        if fault.mode == "connecting":
-            # Slow the next handshake down and reconnect while it is under way.
-            self.auditor.slow_down_connects(1, fault.duration)
-            self._call_reconnect()
-            with trio.move_on_after(600):
-                await self.auditor.wait_connecting_slowly()
-                window = min(fault.duration, self.config.connect_timeout)
-                await trio.sleep(rng.uniform(0.0, 0.9) * window)
-                if self.auditor.connecting_slowly:
-                    self._call_reconnect()
-        elif fault.mode == "reconnecting":
-            self.exchange.drop_connections()
-            self._rearm(breaking=True)
-            with trio.move_on_after(600):
-                await client.wait_state(S.RECONNECTING)
-                shortest = self.config.initial_delay * (1 - self.config.jitter)
-                await trio.sleep(rng.uniform(0.0, 0.5) * shortest)
-                if client.state is S.RECONNECTING:
-                    self._call_reconnect()
-        else:
-            self._call_reconnect()
-
-    def _call_reconnect(self) -> None:
-        client = self.client
-        self.report.faults[f"reconnect@{client.state.value}"] += 1
-        client.reconnect()
-        self._rearm(breaking=True)
+        for text in leftovers(tasks_before, self.exchange, channels):
+            self.violation(text)
 
     # -- settling ------------------------------------------------------------------------------
 
@@ -430,7 +176,7 @@ class _Soak:
     def _healthy(self) -> bool:
         return (
             not self.exchange.silent
-            and self.exchange.connection_attempts >= self._refuse_until
+            and self.exchange.connection_attempts >= self.faults.refuse_until
             and self.auditor.slow_connects_pending == 0
             and not self.auditor.connecting_slowly
         )
@@ -443,7 +189,7 @@ class _Soak:
         to find out and reconnect, whatever happened in between (even a settle, with
         nothing to subscribe). And a client that is not connected is owed its backoff.
         """
-        detected_by = self._silence_ended + self.config.connection_timeout
+        detected_by = self.faults.silence_ended + self.config.connection_timeout
         deadline = max(healthy_at, detected_by) + self.tick_interval + _EPSILON
         if self._breaking or detected_by > healthy_at or self.client.state is not S.CONNECTED:
             retry = self.client.get_stats().retry_count
@@ -552,7 +298,7 @@ class _Soak:
         if self._task_baseline is None:
             self._task_baseline = tasks
         elif tasks != self._task_baseline:
-            self.violation(f"tasks after recovery differ: {_diff(tasks, self._task_baseline)}")
+            self.violation(f"tasks after recovery differ: {diff_tasks(tasks, self._task_baseline)}")
 
     # -- the background observers -------------------------------------------------------------
 
@@ -596,8 +342,8 @@ class _Soak:
 
     async def _slow_consumer(self, channel: trio.MemoryReceiveChannel[Ticker]) -> None:
         async for _ in channel:
-            if trio.current_time() < self._stall_until:
-                await trio.sleep_until(self._stall_until)
+            if trio.current_time() < self.faults.stall_until:
+                await trio.sleep_until(self.faults.stall_until)
 
     async def _sample(self, end: float) -> None:
         """Take memory samples evenly over the run, and trim the exchange's request log."""
@@ -610,12 +356,6 @@ class _Soak:
             if self._trace_memory:
                 gc.collect()
                 self.report.memory.append(tracemalloc.get_traced_memory()[0])
-
-
-def _diff(now: Counter[str], before: Counter[str]) -> str:
-    more = now - before
-    fewer = before - now
-    return f"+{dict(more)} -{dict(fewer)}"
 
 
 async def run_chaos(
@@ -642,7 +382,7 @@ async def run_chaos(
     started_tracing = trace_memory and not tracemalloc.is_tracing()
     if started_tracing:
         tracemalloc.start()
-    handler = _ErrorLogCounter(soak.auditor)
+    handler = ErrorLogCounter(soak.auditor)
     logger = logging.getLogger("okx_trio")
     logger.addHandler(handler)
     real_start = time.perf_counter()
