@@ -21,35 +21,21 @@ from msgspec import Meta
 
 from ._backoff import ReconnectStrategy
 from ._config_check import FINITE, FieldChecker, FieldError, check_credentials
-from ._config_hosts import (
-    DEMO_OF,
-    check_host,
-    check_url,
-    default_failover,
-    derive_rest_url,
-    derive_urls,
-    effective_host,
-)
+from ._config_endpoints import DEFAULT_URL, URL_FIELDS, Derived, DerivedText, resolve_endpoints
+from ._config_hosts import DEMO_OF
 from ._config_load import check_keys, read_env, read_toml, refuse_unknown, take_old_names
 from ._credentials import ENV_VARIABLES, Credentials
 from ._failover import AWS_URL
-from ._okx import DEFAULT_HOST, ENDPOINT_PATHS, Endpoint, endpoint_url
+from ._okx import ENDPOINT_PATHS, Endpoint
 
 __all__ = ["AWS_URL", "DEFAULT_URL", "ENV_PREFIX", "TRANSPORTS", "ClientConfig"]
 
-#: The default public url (``host="production"``), kept for code that names it.
-DEFAULT_URL: Final = endpoint_url(DEFAULT_HOST, "public")
 TRANSPORTS: Final = ("trio-websocket", "websockets")
 ENV_PREFIX: Final = "OKX_TRIO_"
 #: Old field names still accepted, and the fields they mean now.
 _ALIASES: Final[Mapping[str, str]] = MappingProxyType(
     {"max_pairs_per_connection": "max_subscriptions_per_connection"}
 )
-#: The url lists by endpoint; an explicit empty one is refused by the loaders.
-_URL_FIELDS: Final[Mapping[Endpoint, str]] = MappingProxyType(
-    {"public": "urls", "business": "business_urls", "private": "private_urls"}
-)
-
 _DEMO_HOSTS: Final = frozenset(DEMO_OF.values())
 
 _Url = Annotated[str, Meta(description="a ws:// or wss:// url with a host")]
@@ -60,23 +46,6 @@ _RestUrl = Annotated[str, Meta(description="an http:// or https:// url with a ho
 _Seconds = Annotated[float, Meta(gt=0), FINITE]
 _Delay = Annotated[float, Meta(ge=0), FINITE]
 _Count = Annotated[int, Meta(ge=1)]
-
-
-class _Derived(tuple[str, ...]):
-    """A list the config derived from its host settings, not one the user gave.
-
-    It compares, hashes and prints as a plain tuple; only its type says "derived", and the
-    type survives ``dataclasses.replace`` and ``dataclasses.asdict``, so a copy with another
-    host derives its lists afresh instead of keeping the old host's urls.
-    """
-
-    __slots__ = ()
-
-
-class _DerivedText(str):
-    """A string the config derived (the REST url); see :class:`_Derived`."""
-
-    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -171,7 +140,7 @@ class ClientConfig:
         # Which lists were derived before, by type (a copy by ``dataclasses.replace`` keeps
         # it): those are derived again, from this config's host settings.
         derived = {
-            name for name in _hints() if isinstance(getattr(self, name), _Derived | _DerivedText)
+            name for name in _hints() if isinstance(getattr(self, name), Derived | DerivedText)
         }
         for name, checked in _checker().check(self.__dict__).items():
             if checked is not getattr(self, name):  # e.g. 20 -> 20.0, a list -> a tuple
@@ -198,60 +167,8 @@ class ClientConfig:
     def _resolve_endpoints(self, derived: set[str]) -> None:
         # Frozen dataclass: the resolved lists are written once, here, so every reader sees
         # one consistent set.
-        check_host("host", self.host)
-        failover = self.failover_hosts
-        if failover is None or "failover_hosts" in derived:
-            failover = _Derived(default_failover(self.host, self.demo_trading))
-        bases = [effective_host("host", self.host, self.demo_trading)]
-        for index, name in enumerate(failover):
-            check_host(f"failover_hosts[{index}]", name)
-            base = effective_host(f"failover_hosts[{index}]", name, self.demo_trading)
-            if base in bases:
-                raise FieldError(
-                    "failover_hosts",
-                    f"ClientConfig.failover_hosts[{index}] ({name!r}) is {base}, already in "
-                    f"use by host or an earlier failover host: {self.failover_hosts!r}",
-                )
-            bases.append(base)
-        object.__setattr__(self, "failover_hosts", failover)
-        hosts = tuple(bases)
-
-        urls, url = self.urls, self.url
-        if urls and "urls" not in derived:
-            if url not in (DEFAULT_URL, urls[0]):
-                raise FieldError(
-                    "url",
-                    f"ClientConfig.url ({url!r}) and urls[0] ({urls[0]!r}) disagree; "
-                    "give urls alone",
-                )
-        elif url != DEFAULT_URL and not (urls and url == urls[0]):
-            # ``url`` set alone (or changed on a copy whose list was derived): it is the
-            # one public endpoint, as it always was.
-            check_url("url", url)
-            urls = (url,)
-        else:
-            urls = _Derived(derive_urls(hosts, "public"))
-        for endpoint, name in _URL_FIELDS.items():
-            if endpoint == "public":
-                given = urls
-            else:
-                given = getattr(self, name)
-                if not given or name in derived:
-                    given = _Derived(derive_urls(hosts, endpoint))
-            if not isinstance(given, _Derived):  # derived urls come from checked hosts
-                for index, entry in enumerate(given):
-                    check_url(f"{name}[{index}]", entry)
-            if len(set(given)) != len(given):
-                raise FieldError(name, f"ClientConfig.{name} has a url twice: {given!r}")
-            object.__setattr__(self, name, given)
-        object.__setattr__(self, "url", self.urls[0])
-
-        rest_url = self.rest_url
-        if not rest_url or "rest_url" in derived:
-            rest_url = _DerivedText(derive_rest_url(self.host))
-        else:
-            check_url("rest_url", rest_url, schemes=("http", "https"))
-        object.__setattr__(self, "rest_url", rest_url)
+        for name, value in resolve_endpoints(self, derived).items():
+            object.__setattr__(self, name, value)
 
     def urls_for(self, endpoint: Endpoint) -> tuple[str, ...]:
         """*endpoint*'s urls in order of preference; never empty.
@@ -259,7 +176,7 @@ class ClientConfig:
         Raises:
             ValueError: for an endpoint other than public, business or private.
         """
-        name = _URL_FIELDS.get(endpoint)
+        name = URL_FIELDS.get(endpoint)
         if name is None:
             raise ValueError(
                 f"endpoint must be one of {', '.join(ENDPOINT_PATHS)}, got {endpoint!r}"
@@ -326,7 +243,7 @@ class ClientConfig:
             values,
             names=cls.field_names(),
             aliases=_ALIASES,
-            not_empty=_URL_FIELDS.values(),
+            not_empty=URL_FIELDS.values(),
             source=source,
         )
         prefix = f"{source}: " if source else ""
@@ -383,7 +300,7 @@ class ClientConfig:
             values,
             names=cls.field_names(),
             aliases=_ALIASES,
-            not_empty=_URL_FIELDS.values(),
+            not_empty=URL_FIELDS.values(),
             render=render,
         )
         try:
