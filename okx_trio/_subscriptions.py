@@ -13,63 +13,21 @@ whole set: after :meth:`~SubscriptionBook.connection_opened` everything desired 
 
 from __future__ import annotations
 
-import enum
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final, Generic, TypeVar
+from typing import Final, Generic
 
 from ._codec import CHANNEL, Ack, ErrorEvent, Op, encode_request, request_size
 from ._instruments import validate_inst_id
 from ._okx import MAX_REQUEST_BYTES, REJECT_CODES, WRONG_ENDPOINT_CODES
 from ._subscription import ArgKeyTuple, Subscription, sort_key
+from ._subscription_requests import ENVELOPE, ErrorOutcome, K, OnServer, Request, batches_by_size
 
 __all__ = ["MAX_REQUEST_BYTES", "REJECT_CODES", "ErrorOutcome", "Request", "SubscriptionBook"]
 
-_ENVELOPE: Final = len(encode_request("unsubscribe", [], "")) + 32  # + the longest id OKX takes
 #: Codes that refuse one argument: the subscription is dropped, with OKX's reason.
 _ARG_CODES: Final = REJECT_CODES | WRONG_ENDPOINT_CODES
-
-#: What the book is keyed by: a Subscription, or a tickers instrument id.
-K = TypeVar("K", str, Subscription)
-
-
-class _OnServer(enum.Enum):
-    SUBSCRIBING = "subscribing"
-    SUBSCRIBED = "subscribed"
-    UNSUBSCRIBING = "unsubscribing"
-
-
-@dataclass(eq=False)
-class Request(Generic[K]):
-    """One request on the wire. ``waiting`` holds the arguments not yet acked or refused.
-
-    ``inst_ids`` are its arguments, in request order: instrument ids or Subscriptions, as
-    the book is keyed.
-    """
-
-    req_id: str
-    op: Op
-    inst_ids: tuple[K, ...]
-    sent_at: float
-    text: str
-    waiting: set[K] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class ErrorOutcome(Generic[K]):
-    """What an error event meant to the book.
-
-    ``rejected`` maps each pair dropped from the desired set to the server's reason.
-    ``request`` is the request the error belongs to, if any. ``handled`` is False when the
-    book could not act on it: the caller decides (log it, or give up the connection).
-    """
-
-    rejected: Mapping[K, str]
-    request: Request[K] | None
-    handled: bool
-
 
 class SubscriptionBook(Generic[K]):
     """Desired subscriptions vs. the server's on the current connection.
@@ -87,7 +45,7 @@ class SubscriptionBook(Generic[K]):
         max_request_bytes: int = MAX_REQUEST_BYTES,
         by_subscription: bool = False,
     ):
-        if max_request_bytes < _ENVELOPE + request_size("X" * 48):
+        if max_request_bytes < ENVELOPE + request_size("X" * 48):
             raise ValueError(f"max_request_bytes too small: {max_request_bytes}")
         self._max_request_bytes = max_request_bytes
         self._by_subscription = by_subscription
@@ -97,7 +55,7 @@ class SubscriptionBook(Generic[K]):
         self._known: dict[ArgKeyTuple, K] = {}
         self._remember(self._desired)
         self._rejected: dict[K, str] = {}
-        self._on_server: dict[K, _OnServer] = {}
+        self._on_server: dict[K, OnServer] = {}
         self._pending: dict[str, Request[K]] = {}
         self._split: set[K] = set()  # items to send one per request, to learn which one fails
         self._refresh: set[K] = set()  # subscribed items to unsubscribe and subscribe again
@@ -148,7 +106,7 @@ class SubscriptionBook(Generic[K]):
     @property
     def acknowledged(self) -> frozenset[K]:
         """Pairs the server confirmed and has not been asked to drop."""
-        return frozenset(p for p, s in self._on_server.items() if s is _OnServer.SUBSCRIBED)
+        return frozenset(p for p, s in self._on_server.items() if s is OnServer.SUBSCRIBED)
 
     @property
     def rejected(self) -> Mapping[K, str]:
@@ -205,7 +163,7 @@ class SubscriptionBook(Generic[K]):
                 for inst_id in inst_ids
                 if inst_id in self._desired
                 and inst_id not in self._refresh
-                and self._on_server.get(inst_id) is _OnServer.SUBSCRIBED
+                and self._on_server.get(inst_id) is OnServer.SUBSCRIBED
             }
         )
         self._refresh.update(scheduled)
@@ -214,7 +172,7 @@ class SubscriptionBook(Generic[K]):
     def _refresh_waiting(self) -> bool:
         # A pair leaves SUBSCRIBED before next_requests only by a stray unsubscribe ack; it
         # is then subscribed again by the normal path (if desired): nothing left to refresh.
-        return any(self._on_server.get(p) is _OnServer.SUBSCRIBED for p in self._refresh)
+        return any(self._on_server.get(p) is OnServer.SUBSCRIBED for p in self._refresh)
 
     # -- the connection ------------------------------------------------------------------
 
@@ -264,7 +222,7 @@ class SubscriptionBook(Generic[K]):
             if inst_id not in self._on_server:
                 return True
         return self._refresh_waiting() or any(
-            state is _OnServer.SUBSCRIBED and inst_id not in self._desired
+            state is OnServer.SUBSCRIBED and inst_id not in self._desired
             for inst_id, state in self._on_server.items()
         )
 
@@ -285,18 +243,18 @@ class SubscriptionBook(Generic[K]):
             (
                 p
                 for p, state in self._on_server.items()
-                if state is _OnServer.SUBSCRIBED and (p not in self._desired or p in self._refresh)
+                if state is OnServer.SUBSCRIBED and (p not in self._desired or p in self._refresh)
             ),
             key=sort_key,
         )
         requests: list[Request[K]] = []
         for op, pairs, state in (
-            ("unsubscribe", to_unsubscribe, _OnServer.UNSUBSCRIBING),
-            ("subscribe", to_subscribe, _OnServer.SUBSCRIBING),
+            ("unsubscribe", to_unsubscribe, OnServer.UNSUBSCRIBING),
+            ("subscribe", to_subscribe, OnServer.SUBSCRIBING),
         ):
             alone = [p for p in pairs if p in self._split]
             together = [p for p in pairs if p not in self._split]
-            batches = [[p] for p in alone] + self._batches(together)
+            batches = [[p] for p in alone] + batches_by_size(together, self._max_request_bytes)
             if max_requests is not None:
                 batches = batches[: max_requests - len(requests)]
             for batch in batches:
@@ -309,26 +267,11 @@ class SubscriptionBook(Generic[K]):
         # state some other way has nothing left to refresh.
         if self._refresh:
             self._refresh = {
-                p for p in self._refresh if self._on_server.get(p) is _OnServer.SUBSCRIBED
+                p for p in self._refresh if self._on_server.get(p) is OnServer.SUBSCRIBED
             }
         return requests
 
-    def _batches(self, pairs: list[K]) -> list[list[K]]:
-        batches: list[list[K]] = []
-        batch: list[K] = []
-        size = _ENVELOPE
-        for inst_id in pairs:
-            cost = request_size(inst_id)
-            if batch and size + cost > self._max_request_bytes:
-                batches.append(batch)
-                batch, size = [], _ENVELOPE
-            batch.append(inst_id)
-            size += cost
-        if batch:
-            batches.append(batch)
-        return batches
-
-    def _record(self, op: Op, pairs: list[K], state: _OnServer, now: float) -> Request[K]:
+    def _record(self, op: Op, pairs: list[K], state: OnServer, now: float) -> Request[K]:
         req_id = str(next(self._ids))
         request = Request(req_id, op, tuple(pairs), now, encode_request(op, pairs, req_id))
         request.waiting.update(pairs)
@@ -349,9 +292,9 @@ class SubscriptionBook(Generic[K]):
         if ack.op == "subscribe":
             # A late ack for a pair we already asked to drop changes nothing: the
             # unsubscribe is in flight. Anything else: the server says it is subscribed.
-            if state is not _OnServer.UNSUBSCRIBING:
-                self._on_server[item] = _OnServer.SUBSCRIBED
-        elif state is not _OnServer.SUBSCRIBING:
+            if state is not OnServer.UNSUBSCRIBING:
+                self._on_server[item] = OnServer.SUBSCRIBED
+        elif state is not OnServer.SUBSCRIBING:
             self._on_server.pop(item, None)
         self._answered(ack.req_id, ack.op, item)
         return item
@@ -434,7 +377,7 @@ class SubscriptionBook(Generic[K]):
             if request.op == "subscribe":
                 self._on_server.pop(inst_id, None)
             else:
-                self._on_server[inst_id] = _OnServer.SUBSCRIBED
+                self._on_server[inst_id] = OnServer.SUBSCRIBED
                 if inst_id in self._desired:
                     # A desired pair in an unsubscribe is being refreshed (or was re-added
                     # while it was in flight, where a refresh is harmless): keep at it.
