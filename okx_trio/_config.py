@@ -39,7 +39,7 @@ __all__ = ["AWS_URL", "DEFAULT_URL", "ENV_PREFIX", "TRANSPORTS", "ClientConfig"]
 
 #: The default public url (``host="production"``), kept for code that names it.
 DEFAULT_URL: Final = endpoint_url(DEFAULT_HOST, "public")
-TRANSPORTS: Final = ("trio-websocket", "websockets")
+TRANSPORTS: Final = ("trio-websocket", "websockets", "websockets-sansio")
 ENV_PREFIX: Final = "OKX_TRIO_"
 #: Old field names still accepted, and the fields they mean now.
 _ALIASES: Final[Mapping[str, str]] = MappingProxyType(
