@@ -217,7 +217,9 @@ class SansIOConnection:
 
         Raises :class:`okx_trio.ConnectionClosed` once the connection is closed or closing,
         or when the stream fails under the send (code 1006; the connection is closed then,
-        and the receiver's next read reports it too). Cancelled in the middle of writing, it
+        and the receiver's next read reports it too). Cancelled before the first byte of the
+        message is written (e.g. while another task's send holds the stream), it sends
+        nothing and the connection stays usable; cancelled in the middle of writing, it
         closes the stream: a frame cut short would corrupt every later one.
         """
         protocol = self._protocol
@@ -228,9 +230,22 @@ class SansIOConnection:
                 protocol.send_text(message.encode())
             else:
                 protocol.send_binary(message)
-            self._outgoing.extend(protocol.data_to_send())
-            if not await self._flush():
+            frames = protocol.data_to_send()
+            self._outgoing.extend(frames)
+            try:
+                sent = await self._flush()
+            except BaseException:
+                # Cancelled before our frame was written: it is not sent later either.
+                self._unqueue(frames)
+                raise
+            if not sent:
                 raise self._closed_error()
+
+    def _unqueue(self, frames: list[bytes]) -> None:
+        outgoing = self._outgoing
+        kept = [data for data in outgoing if not any(data is frame for frame in frames)]
+        outgoing.clear()
+        outgoing.extend(kept)
 
     async def _write(self, writes: list[bytes], *, wait: bool) -> bool:
         """Queue *writes* and write the queue, unless a sender holding the lock will (and
@@ -243,22 +258,31 @@ class SansIOConnection:
 
     async def _flush(self) -> bool:
         """Write the outgoing queue (the send lock held). False if the stream failed: it is
-        closed then."""
+        closed then.
+
+        Cancelled before a frame's first byte is written, it leaves that frame queued and
+        the stream intact (between the check here and ``send_all``'s own there is no
+        scheduling point, so ``send_all`` cannot then be cancelled before it writes);
+        cancelled in the middle of a frame, it closes the stream, since the cut frame would
+        corrupt every later one.
+        """
         outgoing = self._outgoing
         send_all = self._stream.send_all
-        try:
-            while outgoing:
-                data = outgoing.popleft()
-                # b"" is the protocol's "half-close now": the stream is closed at the end of
-                # the block anyway, and TLS has no half-close.
-                if data:
-                    await send_all(data)
-        except _STREAM_ERRORS as exc:
-            await self.abort(exc)
-            return False
-        except BaseException:  # Cancelled mid-write: the framing may be cut
-            await self.abort()
-            raise
+        while outgoing:
+            await trio.lowlevel.checkpoint_if_cancelled()
+            data = outgoing.popleft()
+            # b"" is the protocol's "half-close now": the stream is closed at the end of
+            # the block anyway, and TLS has no half-close.
+            if not data:
+                continue
+            try:
+                await send_all(data)
+            except _STREAM_ERRORS as exc:
+                await self.abort(exc)
+                return False
+            except BaseException:
+                await self.abort()
+                raise
         return True
 
     # -- closing -------------------------------------------------------------------------------

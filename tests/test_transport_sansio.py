@@ -365,7 +365,7 @@ async def test_a_cancelled_block_closes_at_once_even_with_a_silent_peer() -> Non
                     scope.cancel()
                     await trio.sleep_forever()
             assert scope.cancelled_caught
-            assert trio.current_time() - start < 0.5
+            assert trio.current_time() - start < 1.0
             await exchange.wait_until(lambda: record.closed_at is not None)
 
 
@@ -444,6 +444,8 @@ class Peer:
         while True:
             opcode, payload = await self.frame()
             if opcode == _CLOSE:
+                if not payload:
+                    return 1005  # an empty close frame: no status code
                 code: int = struct.unpack("!H", payload[:2])[0]
                 return code
 
@@ -645,18 +647,27 @@ async def test_a_close_from_the_server_comes_after_its_messages_and_is_echoed() 
                 with pytest.raises(ConnectionClosed):
                     await conn.send_message("late")
                 start = trio.current_time()
-            assert trio.current_time() - start < 0.5  # the handshake is already done
+            assert trio.current_time() - start < 1.5  # the handshake is already done
     assert echoed == [4004]
 
 
 async def test_an_empty_close_frame_is_code_1005() -> None:
+    echoed: list[int] = []
+
+    async def close_empty(peer: Peer) -> None:
+        echoed.append(await peer.close_code())
+        await peer.stream.aclose()
+
     with trio.fail_after(5):
-        async with open_scripted_server(ws_frame("a") + ws_frame(b"", _CLOSE)) as url:
+        async with open_scripted_server(
+            ws_frame("a") + ws_frame(b"", _CLOSE), script=close_empty
+        ) as url:
             async with connect()(url) as conn:
                 assert await conn.get_message() == "a"
                 with pytest.raises(ConnectionClosed) as caught:
                     await conn.get_message()
                 assert (caught.value.code, caught.value.reason) == (1005, "")
+    assert echoed == [1005]  # echoed as it came: empty
 
 
 async def test_a_peer_that_hangs_up_without_a_close_frame_is_1006_after_its_messages() -> None:
@@ -770,7 +781,7 @@ async def test_a_server_that_hangs_up_during_the_handshake_fails_at_once() -> No
             with pytest.raises(trio_websocket.HandshakeError):
                 async with connect()(f"ws://127.0.0.1:{port}/"):
                     pytest.fail("connected")  # pragma: no cover
-            assert trio.current_time() - start < 0.5
+            assert trio.current_time() - start < 1.0
             nursery.cancel_scope.cancel()
 
 
@@ -783,7 +794,7 @@ async def test_a_peer_that_never_answers_the_close_is_given_disconnect_timeout()
         async with open_scripted_server(script=deaf) as url:
             async with connect(disconnect_timeout=0.3)(url):
                 start = trio.current_time()
-            assert 0.29 <= trio.current_time() - start < 0.6
+            assert 0.29 <= trio.current_time() - start < 1.0
 
 
 async def test_senders_in_other_tasks_while_the_receiver_waits() -> None:
@@ -865,6 +876,53 @@ async def test_a_send_cancelled_mid_write_closes_the_connection() -> None:
                     await conn.send_message("more")
 
 
+async def test_a_send_cancelled_before_it_writes_sends_nothing() -> None:
+    # One task's big send holds the stream (the server reads nothing yet); a second send,
+    # cancelled while it waits its turn, must not go out later, and the connection goes on.
+    big = "b" * 3_000_000
+    reading = trio.Event()
+    received: list[str] = []
+
+    async def slow_reader(peer: Peer) -> None:
+        await reading.wait()
+        while len(received) < 2:
+            opcode, payload = await peer.frame()
+            received.append(payload.decode())
+        await peer.stream.send_all(ws_frame("got them"))
+        await answer_close(peer)
+
+    with trio.fail_after(10):
+        async with open_scripted_server(script=slow_reader) as url:
+            async with connect()(url) as conn:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(conn.send_message, big)
+                    await trio.sleep(0.1)  # the big send is stuck on a full socket
+                    with trio.move_on_after(0.1) as waited:
+                        await conn.send_message("never")
+                    assert waited.cancelled_caught
+                    reading.set()
+                await conn.send_message("after")
+                assert await conn.get_message() == "got them"
+    assert [len(received[0]), received[1]] == [len(big), "after"]
+
+
+async def test_a_flush_cancelled_before_its_first_byte_keeps_the_frame_and_the_stream() -> None:
+    with trio.fail_after(5):
+        async with open_scripted_server() as url:
+            async with connect()(url) as conn:
+                assert isinstance(conn, SansIOConnection)
+                frame = ws_frame("queued")  # any bytes: they are only queued here
+                conn._outgoing.append(frame)
+                with trio.CancelScope() as scope:
+                    scope.cancel()
+                    await conn._flush()
+                assert scope.cancelled_caught
+                assert list(conn._outgoing) == [frame]
+                assert not conn._stream_closed
+                conn._outgoing.clear()
+                await conn.send_message("still open")
+
+
 async def test_a_backlog_flows_through_in_order_a_batch_per_wakeup() -> None:
     many = [f"m{i}" for i in range(5000)]
     with trio.fail_after(10):
@@ -910,4 +968,4 @@ async def test_no_socket_outlives_a_cancelled_block() -> None:
                     await conn.get_message()
             start = trio.current_time()
             await closed.wait()  # the server saw the socket close: it is gone
-            assert trio.current_time() - start < 0.5
+            assert trio.current_time() - start < 1.0
