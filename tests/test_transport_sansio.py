@@ -887,6 +887,7 @@ async def test_a_send_cancelled_before_it_writes_sends_nothing() -> None:
         await reading.wait()
         while len(received) < 2:
             opcode, payload = await peer.frame()
+            assert opcode == _TEXT
             received.append(payload.decode())
         await peer.stream.send_all(ws_frame("got them"))
         await answer_close(peer)
