@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import inspect
+import logging
 import socket
 import ssl
 import struct
@@ -412,9 +413,11 @@ def close_frame(code: int, reason: str = "") -> bytes:
 class Peer:
     """The server's side of one connection: raw writes, and the client's frames parsed."""
 
-    def __init__(self, stream: trio.SocketStream, buffered: bytes) -> None:
+    def __init__(self, stream: trio.SocketStream, buffered: bytes, request: bytes) -> None:
         self.stream = stream
         self._buffer = bytearray(buffered)
+        #: The client's handshake request, up to the blank line.
+        self.request = request
 
     async def _read(self, n: int) -> bytes:
         while len(self._buffer) < n:
@@ -502,7 +505,7 @@ async def open_scripted_server(
                 answer = response
             try:
                 await stream.send_all(answer + first)
-                await script(Peer(stream, rest))
+                await script(Peer(stream, rest, head))
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 pass
 
@@ -795,6 +798,45 @@ async def test_a_peer_that_never_answers_the_close_is_given_disconnect_timeout()
             async with connect(disconnect_timeout=0.3)(url):
                 start = trio.current_time()
             assert 0.29 <= trio.current_time() - start < 1.0
+
+
+async def test_the_upgrade_offers_no_compression_and_the_client_sends_no_pings() -> None:
+    seen: list[tuple[bytes, tuple[int, bytes]]] = []
+
+    async def watch(peer: Peer) -> None:
+        # Nothing but the close when the block is left: no ping frames of the client's own.
+        seen.append((peer.request, await peer.frame()))
+        await peer.stream.send_all(close_frame(1000))
+
+    with trio.fail_after(5):
+        async with open_scripted_server(script=watch) as url:
+            async with connect()(url):
+                await trio.sleep(0.3)
+    ((request, (opcode, payload)),) = seen
+    lines = request.decode("latin-1").split("\r\n")
+    assert lines[0] == "GET /ws/v5/public HTTP/1.1"
+    headers = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in lines[1:]}
+    assert headers["host"] == url.split("/")[2]  # 127.0.0.1:port
+    assert "sec-websocket-extensions" not in headers  # no permessage-deflate
+    assert (opcode, payload[:2]) == (_CLOSE, struct.pack("!H", 1000))
+
+
+async def test_frames_never_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    # websockets' protocol logs every frame at DEBUG; what we send includes a login.
+    login = '{"op":"login","args":[{"apiKey":"KEY-1","passphrase":"PASS-1","sign":"SIGN-1"}]}'
+
+    async def echo(peer: Peer) -> None:
+        _opcode, payload = await peer.frame()
+        await peer.stream.send_all(ws_frame(payload))
+        await answer_close(peer)
+
+    caplog.set_level(logging.DEBUG)
+    with trio.fail_after(5):
+        async with open_scripted_server(script=echo) as url:
+            async with connect()(url) as conn:
+                await conn.send_message(login)
+                assert await conn.get_message() == login
+    assert not any(secret in caplog.text for secret in ("KEY-1", "PASS-1", "SIGN-1"))
 
 
 async def test_senders_in_other_tasks_while_the_receiver_waits() -> None:
