@@ -55,7 +55,7 @@ __all__ = ["SansIOConnector"]
 
 class SansIOConnector(ConnectorSettings):
     """A connector on websockets' sans-IO :class:`~websockets.client.ClientProtocol`, with
-    no reader task: the caller of ``get_message`` reads the socket (``websockets`` >= 13).
+    no reader task: the caller of ``get_message`` reads the socket (``websockets`` >= 17).
 
     Same parameters and guarantees as :class:`~okx_trio.WebSocketConnector`: certificates
     are verified for ``wss://`` unless a ``ssl_context`` of your own is given;
