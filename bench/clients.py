@@ -6,16 +6,17 @@ while the server runs in another process.
 
     python bench/clients.py throughput --variant b --url ws://... --seconds 3
     python bench/clients.py cpu --variant b --url ws://... --pairs 500 --hz 10 --seconds 30
-    python bench/clients.py subchange --url ws://... [--transport websockets]
+    python bench/clients.py subchange --url ws://... [--transport websockets|websockets-sansio]
     python bench/clients.py reconnect --url ws://... --control http://...
     python bench/clients.py memory --url ws://... --pairs 1000 [--soak 600]
 
 Throughput and cpu variants (``--channel`` tickers, trades or books; the clients themselves are
 in ``bench/variants.py``): ``raw`` (socket reads only, no WebSocket parsing: what the server
 can deliver), ``a`` (bare trio-websocket + ``json.loads`` into a small record), ``a0`` /
-``a0-ws`` (the receive-only floor of each transport: okx_trio's own connector, nothing
-decoded), ``b`` (the ``okx_trio`` client, default transport, a ``receive_batch`` consumer of
-``stream(channel)``), ``c`` (the same with ``transport="websockets"``), ``d``
+``a0-ws`` / ``a0-sansio`` (the receive-only floor of each transport: okx_trio's own
+connector, nothing decoded), ``b`` (the ``okx_trio`` client, default transport, a
+``receive_batch`` consumer of ``stream(channel)``), ``c`` (the same with
+``transport="websockets"``), ``e`` (the same with ``transport="websockets-sansio"``), ``d``
 (``python-okx``'s ``WsPublicAsync`` with ``json.loads`` into the same small record in its
 callback; it needs ``wss://``), ``cryptofeed`` and ``ccxt`` (the peers, ``bench/peers.py``).
 """
@@ -45,6 +46,10 @@ from variants import (
     run_receive_only,
     with_query,
 )
+
+#: The receive-only floor variants and the client variants, by the transport they run on.
+FLOORS = {"a0": "trio-websocket", "a0-ws": "websockets", "a0-sansio": "websockets-sansio"}
+CLIENTS = {"b": "trio-websocket", "c": "websockets", "e": "websockets-sansio"}
 
 # -- scenarios ---------------------------------------------------------------------------------
 
@@ -86,13 +91,12 @@ async def _trio_variant(
 ) -> dict[str, Any]:
     if variant == "a":
         return await run_bare_trio_websocket(url, pairs, warmup, seconds, ready)
-    if variant in ("a0", "a0-ws"):
-        transport = "websockets" if variant == "a0-ws" else "trio-websocket"
+    if variant in FLOORS:
+        transport = FLOORS[variant]
         return await run_receive_only(url, pairs, warmup, seconds, transport, ready, channel)
-    if variant not in ("b", "c"):
+    if variant not in CLIENTS:
         raise SystemExit(f"unknown variant {variant!r}")
-    transport = "websockets" if variant == "c" else "trio-websocket"
-    return await run_okx_trio(url, pairs, warmup, seconds, transport, ready, channel)
+    return await run_okx_trio(url, pairs, warmup, seconds, CLIENTS[variant], ready, channel)
 
 
 def throughput(args: argparse.Namespace) -> dict[str, Any]:

@@ -3,9 +3,9 @@
     python bench/drain_micro.py [--seconds 2] [--rounds 3] [--pairs 10] [--work none|decode]
 
 Against the bench server (``bench/server.py``, flood mode, its own process), over each
-built-in connection (trio-websocket, websockets; and trio-websocket with its stock reader:
-4 KiB socket reads, a checkpoint per queued message, which okx_trio's connector changes),
-one consumer task receives as fast as it can, either
+built-in connection (trio-websocket, websockets, websockets-sansio; and trio-websocket with
+its stock reader: 4 KiB socket reads, a checkpoint per queued message, which okx_trio's
+connector changes), one consumer task receives as fast as it can, either
 
 * ``per-message``: ``await conn.get_message()`` for every message (a checkpoint and, under
   load, a task switch each), or
@@ -33,21 +33,25 @@ import trio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clients import bench_pairs, subscribe_text, with_query
 from run import bench_server
+from variants import bench_pairs, subscribe_text, with_query
 
 from okx_trio import _transport_trio_websocket as _transport
 from okx_trio._codec import decode
 from okx_trio._connection import Connector
+from okx_trio._transport_sansio import SansIOConnector
 from okx_trio._transport_trio_websocket import WebSocketConnector
 from okx_trio._transport_websockets import WebsocketsConnector
 
 BATCH = 255
 # name: (connector, trio-websocket's reader as okx_trio sets it up, or as it comes)
-TRANSPORTS: dict[str, tuple[type[WebSocketConnector] | type[WebsocketsConnector], bool]] = {
+TRANSPORTS: dict[
+    str, tuple[type[WebSocketConnector] | type[WebsocketsConnector] | type[SansIOConnector], bool]
+] = {
     "trio-websocket": (WebSocketConnector, True),
     "trio-websocket (stock reader)": (WebSocketConnector, False),
     "websockets": (WebsocketsConnector, True),
+    "websockets-sansio": (SansIOConnector, True),
 }
 
 

@@ -16,21 +16,37 @@ from typing import Any
 
 MiB = 1024 * 1024
 
-VARIANTS = ("raw", "a", "a0", "a0-ws", "b", "c", "c-wss", "d")
+VARIANTS = ("raw", "a", "a0", "a0-ws", "a0-sansio", "b", "c", "c-wss", "e", "e-wss", "d")
 LABELS = {
     "raw": "server delivery (socket reads only)",
     "a": "(a) bare trio-websocket + json",
     "a0": "(a0) receive-only floor, trio-websocket",
     "a0-ws": "(a0-ws) receive-only floor, websockets",
+    "a0-sansio": "(a0-sansio) receive-only floor, websockets-sansio",
     "b": "(b) okx_trio, default transport",
     "c": "(c) okx_trio, websockets transport",
     "c-wss": "(c) okx_trio, websockets transport, wss://",
+    "e": "(e) okx_trio, websockets-sansio transport",
+    "e-wss": "(e) okx_trio, websockets-sansio transport, wss://",
     "d": "(d) python-okx WsPublicAsync, wss://",
     "cryptofeed": "cryptofeed OKX feed, wss://",
     "ccxt": "ccxt.pro okx.watch_*, ws://",
 }
 CHANNELS = ("tickers", "trades", "books")
-CHANNEL_VARIANTS = ("a0", "a0-ws", "b", "c", "c-wss", "cryptofeed", "ccxt")
+CHANNEL_VARIANTS = (
+    "a0",
+    "a0-ws",
+    "a0-sansio",
+    "b",
+    "c",
+    "c-wss",
+    "e",
+    "e-wss",
+    "cryptofeed",
+    "ccxt",
+)
+#: Our variant on the same transport security as each peer, for the peers' ratio rows.
+PEER_PAIRS = (("cryptofeed", "c-wss"), ("ccxt", "c"), ("cryptofeed", "e-wss"), ("ccxt", "e"))
 
 
 def _fmt_rate(x: float | None) -> str:
@@ -81,6 +97,7 @@ def table(results: dict[str, Any]) -> str:
                 f"| {cd:.2f} x (d) (target ≥ 1.2) | {_ok(cd >= 1.2)} |"
             )
         lines.extend(_floor_rows("Throughput tickers", s.get("floor_ratios", {})))
+        lines.extend(_transport_rows("Throughput tickers", s.get("transport_ratios", {})))
     channels = results.get("channels")
     if channels:
         lines.extend(_channel_rows(channels))
@@ -173,13 +190,29 @@ def table(results: dict[str, Any]) -> str:
 
 def _floor_rows(title: str, floors: dict[str, float | None]) -> list[str]:
     rows = []
-    for key, label in (("b_over_a0", "(b) over (a0)"), ("c_over_a0-ws", "(c) over (a0-ws)")):
+    for key, label in (
+        ("b_over_a0", "(b) over (a0)"),
+        ("c_over_a0-ws", "(c) over (a0-ws)"),
+        ("e_over_a0-sansio", "(e) over (a0-sansio)"),
+    ):
         ratio = floors.get(key)
         if ratio is None:
             continue
         rows.append(
             f"| {title}, {label}: the client against its transport's receive-only floor | - "
             f"| {ratio:.2f} x (target ≥ 0.5) | {_ok(ratio >= 0.5)} |"
+        )
+    return rows
+
+
+def _transport_rows(title: str, ratios: dict[str, float]) -> list[str]:
+    """The websockets-sansio transport against the others: > 1 is faster."""
+    rows = []
+    for key, ratio in ratios.items():
+        top, bottom = key.split("_over_")
+        rows.append(
+            f"| {title}, ({top}) over ({bottom}): websockets-sansio against "
+            f"{LABELS[bottom].split(') ', 1)[1]} | - | {ratio:.2f} x | info |"
         )
     return rows
 
@@ -205,7 +238,8 @@ def _channel_rows(channels: dict[str, Any]) -> list[str]:
                 f"| {channel} flood, {label} | {row['median']:,.0f} {unit}/s{us} | - | info |"
             )
         rows.extend(_floor_rows(f"{channel} flood", s.get("floor_ratios", {})))
-        for peer_v, ours in (("cryptofeed", "c-wss"), ("ccxt", "c")):
+        rows.extend(_transport_rows(f"{channel} flood", s.get("transport_ratios", {})))
+        for peer_v, ours in PEER_PAIRS:
             ratio = s.get(f"{ours}_over_{peer_v}")
             if ratio is not None:
                 rows.append(

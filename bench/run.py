@@ -9,10 +9,12 @@ the table (rendered by ``bench/report.py``, which can print a saved run's again)
 Sections (``--only`` takes a comma-separated subset):
 
 * ``throughput`` - tickers msgs/s of (raw) the socket alone, (a) bare trio-websocket + json,
-  (a0) and (a0-ws) the receive-only floor of each transport (okx_trio's own connector,
-  messages received and dropped: no decoding), (b) the okx_trio client, (c) the same on
-  ``transport="websockets"``, (c-wss) that over TLS, (d) python-okx's ``WsPublicAsync`` (TLS:
-  it cannot do ``ws://``); medians over alternating rounds, ratios computed round by round;
+  (a0), (a0-ws) and (a0-sansio) the receive-only floor of each transport (okx_trio's own
+  connector, messages received and dropped: no decoding), (b) the okx_trio client, (c) the
+  same on ``transport="websockets"``, (c-wss) that over TLS, (e) / (e-wss) the same on
+  ``transport="websockets-sansio"``, (d) python-okx's ``WsPublicAsync`` (TLS: it cannot do
+  ``ws://``); medians over alternating rounds, ratios computed round by round (with (e)
+  against each other transport, like for like);
 * ``channels`` - records/s of ``client.stream(channel)`` to a ``receive_batch`` consumer for
   ``tickers``, ``trades`` and 400-level ``books`` floods, each beside its transports' floors,
   and the peers for trades and books: cryptofeed's OKX feed (``wss://``: it refuses
@@ -20,9 +22,12 @@ Sections (``--only`` takes a comma-separated subset):
 * ``books`` - the book micro bench (``bench/book_micro.py``: engine vs the reference
   structures and cryptofeed's C book, top-5 at depth 25 and 400, from-text handlers against
   cryptofeed's OKX handler) and client CPU at 50 books x 10 updates/s;
-* ``cpu`` - client CPU for 500 pairs x 10 updates/s (5,000 msgs/s);
-* ``subchange`` - 100 pairs added to a live connection until acked and each has ticked;
-* ``reconnect`` - the server drops the connection, until 100 pairs are subscribed and ticking;
+* ``cpu`` - client CPU for 500 pairs x 10 updates/s (5,000 msgs/s): (b), (c) and (e), and
+  (a) in a full run;
+* ``subchange`` - 100 pairs added to a live connection until acked and each has ticked, on
+  every transport;
+* ``reconnect`` - the server drops the connection, until 100 pairs are subscribed and
+  ticking, on every transport;
 * ``memory`` - RSS over the imports with 1, 100, 1,000 pairs and 1,000 subscriptions of mixed
   channels; growth over a soak (10 minutes with ``--long``, else a short window, labelled as
   such);
@@ -65,7 +70,11 @@ SECTIONS = ("throughput", "channels", "books", "cpu", "subchange", "reconnect", 
 OPTIONAL = ("pyinstrument",)
 #: Peers that run in the peers interpreter (cryptofeed 3 needs Python >= 3.13).
 PEERS_PYTHON = HERE / ".venv-peers" / "bin" / "python"
-SECURE = ("c-wss", "d", "cryptofeed")
+SECURE = ("c-wss", "e-wss", "d", "cryptofeed")
+#: A variant over wss:// runs the client variant it names over the TLS url.
+PLAIN = {"c-wss": "c", "e-wss": "e"}
+#: Every transport of ClientConfig.transport, for the subchange and reconnect rows.
+TRANSPORTS = ("trio-websocket", "websockets", "websockets-sansio")
 
 
 class Profile:
@@ -76,14 +85,14 @@ class Profile:
         self.seconds = 1.5 if quick else 4.0
         self.warmup = 0.5 if quick else 1.0
         self.cpu_seconds = 10.0 if quick else 30.0
-        self.cpu_variants = ("b",) if quick else ("a", "b", "c")
+        self.cpu_variants = ("b", "c", "e") if quick else ("a", "b", "c", "e")
         self.trials = 3 if quick else 7
         self.out = RESULTS  # where results (and the profile) go: --out
         self.memory_pairs = (1, 100, 1000)
         self.channel_rounds = 2 if quick else 5
         self.micro_repeats = 3 if quick else 9
         self.micro_updates = 300 if quick else 500
-        self.book_cpu_variants = ("b",) if quick else ("b", "c")
+        self.book_cpu_variants = ("b",) if quick else ("b", "c", "e")
         self.soak = 30.0 if quick else 120.0
         if name == "long":
             self.soak = 600.0
@@ -254,7 +263,7 @@ def run_throughput(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]
             result = client(
                 "throughput",
                 "--variant",
-                {"c-wss": "c"}.get(v, v),
+                PLAIN.get(v, v),
                 "--url",
                 urls["wss"] if secure else urls["ws"],
                 "--seconds",
@@ -285,16 +294,43 @@ def run_throughput(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]
     summary["c_over_d"] = statistics.median(c_over_d) if c_over_d else None
     summary["c_wss_over_d"] = statistics.median(cw_over_d) if cw_over_d else None
     summary["floor_ratios"] = floor_ratios(rounds)
+    summary["transport_ratios"] = transport_ratios(rounds)
     return {"summary": summary, "rounds": rounds, "raw": raw}
 
 
 def floor_ratios(rounds: list[dict[str, float]]) -> dict[str, float | None]:
     """The full client over its transport's receive-only floor, medians of per-round ratios."""
     out: dict[str, float | None] = {}
-    for client_v, floor in (("b", "a0"), ("c", "a0-ws")):
+    for client_v, floor in (("b", "a0"), ("c", "a0-ws"), ("e", "a0-sansio")):
         ratios = [rd[client_v] / rd[floor] for rd in rounds if client_v in rd and rd.get(floor)]
         out[f"{client_v}_over_{floor}"] = statistics.median(ratios) if ratios else None
     return out
+
+
+#: Transport against transport, like for like: (numerator, denominator) variants.
+TRANSPORT_PAIRS = (
+    ("e", "b"),
+    ("e", "c"),
+    ("e-wss", "c-wss"),
+    ("e", "d"),
+    ("e-wss", "d"),
+    ("a0-sansio", "a0"),
+    ("a0-sansio", "a0-ws"),
+)
+
+
+def transport_ratios(rounds: list[dict[str, float]]) -> dict[str, float | None]:
+    """The websockets-sansio variants over the others, medians of per-round ratios."""
+    out: dict[str, float | None] = {}
+    for top, bottom in TRANSPORT_PAIRS:
+        ratios = [rd[top] / rd[bottom] for rd in rounds if rd.get(top) and rd.get(bottom)]
+        if ratios:
+            out[f"{top}_over_{bottom}"] = statistics.median(ratios)
+    return out
+
+
+#: (peer, our variant on the same transport security) for the peers' ratio rows.
+PEER_PAIRS = (("cryptofeed", "c-wss"), ("ccxt", "c"), ("cryptofeed", "e-wss"), ("ccxt", "e"))
 
 
 def run_channels(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
@@ -322,7 +358,7 @@ def run_channels(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
                 secure = v in SECURE
                 result = client(
                     "throughput",
-                    *("--variant", {"c-wss": "c"}.get(v, v)),
+                    *("--variant", PLAIN.get(v, v)),
                     *("--channel", channel),
                     *("--url", urls["wss"] if secure else urls["ws"]),
                     *("--seconds", str(p.seconds), "--warmup", str(p.warmup)),
@@ -351,7 +387,8 @@ def run_channels(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
                 "errors": errors[:1],
             }
         summary["floor_ratios"] = floor_ratios(rounds)
-        for peer_v, ours in (("cryptofeed", "c-wss"), ("ccxt", "c")):
+        summary["transport_ratios"] = transport_ratios(rounds)
+        for peer_v, ours in PEER_PAIRS:
             ratios = [rd[ours] / rd[peer_v] for rd in rounds if rd.get(ours) and rd.get(peer_v)]
             summary[f"{ours}_over_{peer_v}"] = statistics.median(ratios) if ratios else None
         book_reads = [x for x in raw.get("b", []) if "book_method" in x]
@@ -437,7 +474,7 @@ def run_cpu(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
 
 def run_subchange(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for transport in ("trio-websocket", "websockets"):
+    for transport in TRANSPORTS:
         result = client(
             "subchange",
             "--url",
@@ -455,7 +492,7 @@ def run_subchange(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
 
 def run_reconnect(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for transport in ("trio-websocket", "websockets"):
+    for transport in TRANSPORTS:
         result = client(
             "reconnect",
             "--url",

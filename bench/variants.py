@@ -5,9 +5,9 @@ Each runs until its measuring window is over and returns the window's figures
 
 * :func:`run_raw` - socket reads only, no WebSocket parsing: what the server can deliver;
 * :func:`run_bare_trio_websocket` - (a) trio-websocket + ``json.loads`` into a small record;
-* :func:`run_receive_only` - (a0)/(a0-ws) a transport's floor: okx_trio's connector,
-  messages received and dropped;
-* :func:`run_okx_trio` - (b)/(c) the client, ``stream(channel)`` to a ``receive_batch``
+* :func:`run_receive_only` - (a0)/(a0-ws)/(a0-sansio) a transport's floor: okx_trio's
+  connector, messages received and dropped;
+* :func:`run_okx_trio` - (b)/(c)/(e) the client, ``stream(channel)`` to a ``receive_batch``
   consumer;
 * :func:`run_python_okx` - (d) python-okx's ``WsPublicAsync`` (``wss://`` only).
 """

@@ -30,7 +30,7 @@ from ._okx import ENDPOINT_PATHS, Endpoint
 
 __all__ = ["AWS_URL", "DEFAULT_URL", "ENV_PREFIX", "TRANSPORTS", "ClientConfig"]
 
-TRANSPORTS: Final = ("trio-websocket", "websockets")
+TRANSPORTS: Final = ("trio-websocket", "websockets", "websockets-sansio")
 ENV_PREFIX: Final = "OKX_TRIO_"
 #: Old field names still accepted, and the fields they mean now.
 _ALIASES: Final[Mapping[str, str]] = MappingProxyType(

@@ -12,8 +12,9 @@ def default_connector(transport: str, *, connect_timeout: float) -> Connector:
     """The connector for ``ClientConfig.transport``.
 
     Raises:
-        ValueError: for an unknown transport, or ``"websockets"`` when the ``websockets``
-            package (the ``fast`` extra) is not installed.
+        ValueError: for an unknown transport, or ``"websockets"`` /
+            ``"websockets-sansio"`` when the ``websockets`` package (the ``fast`` extra) is
+            not installed.
     """
     if transport == "trio-websocket":
         return WebSocketConnector(connect_timeout=connect_timeout)
@@ -26,4 +27,13 @@ def default_connector(transport: str, *, connect_timeout: float) -> Connector:
                 "pip install 'okx-trio[fast]'"
             ) from exc
         return WebsocketsConnector(connect_timeout=connect_timeout)
+    if transport == "websockets-sansio":
+        try:
+            from ._transport_sansio import SansIOConnector
+        except ImportError as exc:
+            raise ValueError(
+                "ClientConfig.transport 'websockets-sansio' needs the websockets package: "
+                "pip install 'okx-trio[fast]'"
+            ) from exc
+        return SansIOConnector(connect_timeout=connect_timeout)
     raise ValueError(f"unknown transport {transport!r}")

@@ -178,11 +178,11 @@ async def test_a_server_that_never_finishes_the_handshake_is_given_up_at_connect
             assert hole.received > 0  # the client's request (or ClientHello) did arrive
 
 
-@pytest.mark.parametrize("transport", ["trio-websocket", "websockets"])
+@pytest.mark.parametrize("transport", ["trio-websocket", "websockets", "websockets-sansio"])
 async def test_a_server_that_closes_during_the_handshake_fails_the_attempt_promptly(
     transport: str,
 ) -> None:
-    if transport == "websockets":
+    if transport != "trio-websocket":
         pytest.importorskip("websockets")
 
     async def close_after_request(stream: trio.SocketStream) -> None:

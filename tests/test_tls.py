@@ -31,9 +31,11 @@ from okx_trio.testing import FakeExchange, open_fake_exchange_server
 from .conftest import recording
 
 try:
+    from okx_trio._transport_sansio import SansIOConnector
     from okx_trio._transport_websockets import WebsocketsConnector
 except ImportError:  # the optional ``fast`` extra is not installed
     WebsocketsConnector = None  # type: ignore[assignment,misc]
+    SansIOConnector = None  # type: ignore[assignment,misc]
 
 pytestmark = pytest.mark.realtime
 
@@ -49,10 +51,14 @@ def connector_for(transport: str, ssl_context: ssl.SSLContext | None = None) -> 
         if WebsocketsConnector is None:
             pytest.skip("the websockets transport needs the 'fast' extra")
         return WebsocketsConnector(ssl_context=ssl_context)
+    if transport == "websockets-sansio":
+        if SansIOConnector is None:
+            pytest.skip("the websockets-sansio transport needs the 'fast' extra")
+        return SansIOConnector(ssl_context=ssl_context)
     return WebSocketConnector(ssl_context=ssl_context)
 
 
-TRANSPORTS: Final = ["trio-websocket", "websockets"]
+TRANSPORTS: Final = ["trio-websocket", "websockets", "websockets-sansio"]
 
 
 def tls_config(url: str, transport: str = "trio-websocket", **overrides: float) -> ClientConfig:
@@ -148,6 +154,7 @@ async def assert_never_accepted(
     [
         pytest.param(lambda: None, id="client-default"),
         pytest.param("websockets", id="client-default-websockets"),
+        pytest.param("websockets-sansio", id="client-default-websockets-sansio"),
         pytest.param(WebSocketConnector, id="WebSocketConnector()"),
         pytest.param(
             lambda: WebSocketConnector(ssl_context=ssl.create_default_context()),
@@ -179,7 +186,7 @@ async def test_a_certificate_for_another_host_is_never_accepted(
             await assert_never_accepted(exchange, url, connector, transport)
 
 
-@pytest.mark.parametrize("transport", ["trio-websocket", "websockets"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize(
     ("cert_name", "trusted", "why"),
     [
