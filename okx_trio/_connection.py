@@ -1,8 +1,9 @@
 """The transport seam: what the client needs from a WebSocket connection, and nothing more.
 
-Each transport (``_transport_trio_websocket``, ``_transport_websockets``, the fake exchange's
-in-memory one) implements :class:`Connection` and raises this module's
-:class:`ConnectionClosed`, so the client above never sees a library's own exception types.
+Each transport (``_transport_trio_websocket``, ``_transport_websockets``,
+``_transport_sansio``, the fake exchange's in-memory one) implements :class:`Connection` and
+raises this module's :class:`ConnectionClosed`, so the client above never sees a library's
+own exception types.
 """
 
 from __future__ import annotations

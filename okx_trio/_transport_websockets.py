@@ -197,6 +197,10 @@ class _WebsocketsSession:
             ) from exc
         except InvalidHandshake as exc:
             raise trio_websocket.HandshakeError(str(exc)) from exc
+        # Never log frames: websockets' protocol logs each one at DEBUG (when its logger is
+        # enabled for DEBUG as the connection opens), and what we send includes a login's
+        # signature. Only the opening handshake (no secret in it) may have been logged.
+        ws.protocol.debug = False
         self._ws = ws
         return _WebsocketsConnection(ws)
 

@@ -237,3 +237,11 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "--demo" in out and "--max-retries" in out and "+PAIR" in out
     assert "--max-pairs-per-connection N" in out
+
+
+def test_the_sansio_transport_is_a_choice_and_needs_the_fast_extra_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "websockets_available", lambda: False)
+    assert monitor.main(["--transport", "websockets-sansio"]) == 2
+    assert "--transport websockets-sansio: the websockets package" in capsys.readouterr().err

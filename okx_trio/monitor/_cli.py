@@ -16,6 +16,7 @@ from typing import Any, Final, NoReturn
 import trio
 
 from okx_trio import ClientConfig, Credentials, Subscription, validate_inst_id
+from okx_trio._config import TRANSPORTS
 
 from ._commands import HELP_LINES
 from ._format import one_line
@@ -156,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tuning.add_argument(
         "--transport",
-        choices=("trio-websocket", "websockets"),
-        help="the WebSocket library (websockets needs the 'fast' extra)",
+        choices=TRANSPORTS,
+        help="the WebSocket library (websockets and websockets-sansio need the 'fast' extra)",
     )
     tuning.add_argument("--ping-interval", type=float, metavar="SECONDS")
     tuning.add_argument("--connection-timeout", type=float, metavar="SECONDS")
@@ -244,8 +245,8 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
         config = ClientConfig(**values)
     except ValueError as exc:
         raise ValueError(_flag_names(str(exc), flagged)) from None
-    if config.transport == "websockets" and not websockets_available():
-        where = "--transport websockets" if args.transport else f"{args.config}: transport"
+    if config.transport.startswith("websockets") and not websockets_available():
+        where = f"--transport {config.transport}" if args.transport else f"{args.config}: transport"
         raise ValueError(f"{where}: {FAST_HINT}")
     return config
 
