@@ -84,46 +84,45 @@ def pending_levels(rows: Sequence[Sequence[str]]) -> tuple[BookLevel, ...]:
     return cast("tuple[BookLevel, ...]", _Rows(rows))
 
 
-# Prices and sizes recur from record to record: built Decimals are shared through this memo
-# (Decimals are immutable). It holds only texts already checked, and is emptied when full.
-_DECIMALS: Final[dict[str, Decimal]] = {}
-_DECIMALS_MAX: Final = 20_000
-_COUNTS: Final = {str(n): n for n in range(1000)}
+class _Memo(dict[str, Any]):
+    """Texts already checked to their values, built on a miss (``__missing__``: the hit is
+    one C-level subscript in the build's comprehension). Emptied when full, so it stays
+    small; the values are immutable, so records may share them."""
+
+    __slots__ = ("limit", "make")
+
+    def __init__(self, make: Any, limit: int) -> None:
+        super().__init__()
+        self.make = make
+        self.limit = limit
+
+    def __missing__(self, text: str) -> Any:
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[text] = self.make(text)
+        return value
+
+
+# Prices and sizes recur from record to record (a book's levels, "0" for a deletion).
+_DECIMALS: Final = _Memo(Decimal, 20_000)
+_COUNTS: Final = _Memo(int, 1_000)
 
 
 def _built(
     rows: _Rows,
     _level: type[BookLevel] = BookLevel,
     _new: Any = tuple.__new__,  # a NamedTuple's own __new__ is Python: twice the cost
-    _known: dict[str, Decimal] = _DECIMALS,
-    _counts: dict[str, int] = _COUNTS,
+    _decimals: _Memo = _DECIMALS,
+    _counts: _Memo = _COUNTS,
 ) -> tuple[BookLevel, ...]:
     """The BookLevels of checked *rows* (never raises for rows :func:`pending_levels`
     was allowed to take)."""
-    out: list[BookLevel] = []
-    append = out.append
-    known = _known.get
-    counts = _counts.get
-    for price, size, _, orders in rows:
-        price_value = known(price)
-        if price_value is None:  # not `or`: Decimal("0") is false
-            price_value = _learn(price)
-        size_value = known(size)
-        if size_value is None:
-            size_value = _learn(size)
-        count = counts(orders)
-        if count is None:
-            count = int(orders)
-        append(_new(_level, (price_value, size_value, count)))
-    return tuple(out)
-
-
-def _learn(text: str) -> Decimal:
-    value = Decimal(text)
-    if len(_DECIMALS) >= _DECIMALS_MAX:
-        _DECIMALS.clear()
-    _DECIMALS[text] = value
-    return value
+    return tuple(
+        [
+            _new(_level, (_decimals[price], _decimals[size], _counts[orders]))
+            for price, size, _, orders in rows
+        ]
+    )
 
 
 # gc=False although these hold tuples: the tuples hold only BookLevels of Decimals and ints
