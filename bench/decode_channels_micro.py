@@ -47,6 +47,7 @@ import tempfile
 import time
 import timeit
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -297,7 +298,7 @@ def against(rev: str, number: int) -> None:
             for _ in range(7):
                 for i, version in enumerate((before, after)):
                     taken = timeit.timeit(
-                        lambda v=version: v.run(texts, cold, read),  # type: ignore[misc]
+                        partial(version.run, texts, cold, read),
                         number=rounds,
                         timer=timer,
                     )
