@@ -231,35 +231,38 @@ def levels_from_texts(
     key: str,
     _known: set[str] = _LEVEL_TEXTS,
     _counts: frozenset[str] = _ORDER_COUNTS,
+    _plain: Any = _PLAIN.fullmatch,
+    _count: Any = _COUNT.fullmatch,
     _pending: Any = pending_levels,
 ) -> tuple[BookLevel, ...]:
     """Levels from rows already known to be four strings each (both paths end here),
     checked now, built on first read (:func:`~._book_records.pending_levels`).
 
     The rows are kept as they are (tuples: the fast path's msgspec rows, the plain path's
-    copies). The hot loop of a 400-level book: per level, three set look-ups when the texts
-    were seen before; :func:`_bad_level` finds and names the culprit only on failure.
+    copies). The hot loop of a 400-level book: per level, three set look-ups for texts seen
+    before (prices mostly), a regex match for a new one (most sizes); :func:`_bad_level`
+    finds and names the culprit only on failure.
 
     Raises:
         PushError: naming the first bad level's price, size or orders.
     """
     for price, size, _, orders in rows:
-        if price in _known and size in _known and orders in _counts:
-            continue
-        if not (_learn(price) and _learn(size) and _COUNT.fullmatch(orders) is not None):
+        if price not in _known:
+            if _plain(price) is None:
+                _bad_level(rows, key)
+            if len(_known) >= _LEVEL_TEXTS_MAX:
+                _known.clear()
+            _known.add(price)
+        if size not in _known:
+            if _plain(size) is None:
+                _bad_level(rows, key)
+            if len(_known) >= _LEVEL_TEXTS_MAX:
+                _known.clear()
+            _known.add(size)
+        if orders not in _counts and _count(orders) is None:
             _bad_level(rows, key)
     result: tuple[BookLevel, ...] = _pending(rows)
     return result
-
-
-def _learn(text: str) -> bool:
-    """Whether *text* is a price or size in OKX's plain form, remembering a valid one."""
-    if _PLAIN.fullmatch(text) is None:
-        return False
-    if len(_LEVEL_TEXTS) >= _LEVEL_TEXTS_MAX:
-        _LEVEL_TEXTS.clear()
-    _LEVEL_TEXTS.add(text)
-    return True
 
 
 def _bad_level(rows: Sequence[Sequence[str]], key: str) -> NoReturn:
