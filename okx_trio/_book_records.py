@@ -135,6 +135,7 @@ class BookSnapshot(msgspec.Struct, frozen=True, gc=False):
     tuples of :class:`BookLevel`, best first, as OKX sends them (bids descending, asks
     ascending); ``ts``: book generation time, ms since the epoch; ``seq_id``: OKX's sequence
     id of this book state (``None`` if the push carries none). Each one replaces the last.
+    A decoded one builds ``bids``/``asks`` on first read (see the module docstring).
     """
 
     inst_id: str
@@ -159,6 +160,7 @@ class BookUpdate(msgspec.Struct, frozen=True, gc=False):
     ``ts``: ms since the epoch; ``bids``/``asks``: tuples of
     :class:`BookLevel` in OKX's order; ``checksum``: OKX's signed CRC32 of the top 25 levels
     after applying this message, 0 when absent (always 0 since June 2026: do not verify).
+    A decoded one builds ``bids``/``asks`` on first read (see the module docstring).
     """
 
     inst_id: str

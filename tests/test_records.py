@@ -638,6 +638,9 @@ def test_lazy_book_records_repr_as_built() -> None:
     assert text.endswith("checksum=0)")
     assert repr(update) == repr(_eager_update(update.bids, update.asks))
     assert repr(snap).startswith("BookSnapshot(inst_id='BTC-USDT', channel='bbo-tbt', bids=(")
+    fresh, _ = _lazy_pair()
+    rich = dict(fresh.__rich_repr__())  # rich's pretty printer (the monitor's library)
+    assert rich["bids"] == EAGER_BIDS and rich["asks"] == EAGER_BIDS[:1] and rich["ts"] == fresh.ts
 
 
 def test_lazy_book_records_are_immutable() -> None:
