@@ -27,7 +27,10 @@ With ``--against REV`` it then times the fast path of this checkout against the 
 ``okx_trio`` package as it was at git revision REV (extracted to a temporary directory and
 imported under another name), in one process with the two interleaved repeat by repeat, so
 a shared machine's load falls on both alike: ``before``/``after`` per push, with and without
-reading both sides, warm memo and emptied.
+reading both sides, warm memo and emptied; then the client's own books path,
+``OkxProtocol.receive`` (msgspec, the book engine, the record) over ``bench/book_stream.py``'s
+OKX-shaped stream (a 400-level snapshot, then updates of 43 levels on average), every update
+applied and delivered, with and without the consumer reading both sides of each record.
 
 Each figure is the best of 7 repeats, in microseconds of this process's CPU time per push.
 """
@@ -40,6 +43,7 @@ import io
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -246,6 +250,28 @@ class _Version:
             getattr(importlib.import_module(package + "._book_records"), "_DECIMALS", {})
         )
 
+        package_root = importlib.import_module(package)
+        self.protocol: Any = importlib.import_module(package + "._protocol").OkxProtocol
+        self.book = package_root.Subscription("books", "BTC-USDT")
+        self.config = package_root.ClientConfig(
+            max_requests_per_hour=None, stale_after=None, jitter=0.0
+        )
+
+    def receive(self, texts: list[str], read: bool) -> None:
+        """A fresh protocol, subscribed to one ``books`` book, fed *texts* in order."""
+        protocol = self.protocol([self.book], self.config, 0.0)
+        protocol.requests(0.0)
+        ack = {"event": "subscribe", "arg": self.book.arg, "connId": "c0ffee01"}
+        protocol.receive(json.dumps(ack), 0.0)
+        delivered = 0
+        for text in texts:
+            for event in protocol.receive(text, 1.0):
+                records = getattr(event, "records", ())
+                delivered += len(records)
+                if read:
+                    _read(records)
+        assert delivered == len(texts), delivered  # every update applied and delivered
+
     def run(self, texts: list[str], cold: bool, read: bool) -> None:
         decode = self.decode
         for text in texts:
@@ -304,6 +330,32 @@ def against(rev: str, number: int) -> None:
                     )
                     best[i] = min(best[i], taken / rounds / len(texts) * 1e6)
             print(f"{name + label:<44}{best[0]:>10.2f}{best[1]:>10.2f}{best[1] / best[0]:>14.2f}")
+    # The client's own books path: OkxProtocol.receive (msgspec, the engine, the record).
+    from book_stream import PushText, make_stream
+
+    snapshot, updates = make_stream(2000, seed=1)
+    push = PushText("BTC-USDT")
+    texts = [push.push("snapshot", push.body(*snapshot), 1, -1, 1).decode()]
+    for seq, (bids, asks) in enumerate(updates, start=1):
+        texts.append(push.push("update", push.body(bids, asks), 1, seq, seq + 1).decode())
+    print(
+        f"OkxProtocol.receive, bench/book_stream.py's stream ({len(updates)} updates of "
+        "43 levels on average), µs of CPU per push: best and median of 7"
+    )
+    for read, label in ((False, "receive"), (True, "receive, + read")):
+        per_push: list[list[float]] = [[], []]
+        for r in range(7):
+            order = (0, 1) if r % 2 == 0 else (1, 0)
+            for i in order:
+                version = (before, after)[i]
+                start = timer()
+                version.receive(texts, read)
+                per_push[i].append((timer() - start) / len(texts) * 1e6)
+        lo, mid = [min(t) for t in per_push], [statistics.median(t) for t in per_push]
+        print(
+            f"{label:<44}{lo[0]:>10.2f}{lo[1]:>10.2f}{lo[1] / lo[0]:>14.2f}   "
+            f"median {mid[0]:.2f} / {mid[1]:.2f} = {mid[1] / mid[0]:.2f}"
+        )
 
 
 def _stream() -> list[tuple[str, str]]:
