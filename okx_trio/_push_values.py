@@ -113,7 +113,9 @@ def level_number(value: str) -> Decimal | None:
     ``format(result, "f") == value`` (the checksum needs the text back; see
     :mod:`._book_records`). Tries ``str()`` first: it is five times cheaper and agrees
     with ``format(..., "f")`` whenever the text has no exponent. (The round trip also
-    rules out whitespace, ``_`` and non-ASCII digits.)"""
+    rules out whitespace, ``_`` and non-ASCII digits.) The rule's definition; the
+    decoders check a level with :data:`_PLAIN`, which accepts exactly the same texts and
+    builds no ``Decimal``."""
     try:
         result = Decimal(value)
         # No exponent before format(): "1e999999999" would be a billion-digit string.
