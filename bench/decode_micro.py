@@ -1,4 +1,4 @@
-"""Decoding one real OKX ticker push into the ``Ticker`` shape: the codec and its floors.
+r"""Decoding one real OKX ticker push into the ``Ticker`` shape: the codec and its floors.
 
     python bench/decode_micro.py [--capture PATH] [--number N] [--against REV]
 
@@ -16,6 +16,12 @@ The push is the first ``tickers`` data message of the recorded OKX session
 * ``msgspec raw + Decimal()`` - ``msgspec.json.decode`` into typed Structs with ``str``
   fields (renamed from OKX's keys), then ``Ticker`` with ``Decimal(str)`` per field, no
   checks: the floor of the codec's approach;
+* ``texts kept, no check (lazy floor)`` - the same Structs, and a ``Ticker`` holding OKX's
+  texts where its ``Decimal``\ s go: the decode a lazy Ticker (``Decimal`` built on first
+  read) could not beat;
+* ``texts kept, float() check (lazy)`` - the same with the check such a Ticker needs at
+  decode time to refuse what the codec refuses without building a ``Decimal`` (a finite
+  ``float()``, no exponent); ``... + Decimal(last) on read`` adds the read of one field;
 * ``msgspec Decimal fields`` - typed Structs whose price fields are ``Decimal`` (msgspec
   parses the strings itself), then ``Ticker``, no checks;
 * ``... + no-number scan`` - the same plus the message-wide scan such a decoder needs: a
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import subprocess
@@ -179,6 +186,51 @@ def via_msgspec_raw(message: str) -> Ticker:
     )
 
 
+_INF = math.inf
+
+
+def _checked(value: str) -> str:
+    """What a lazy Ticker would check at decode time instead of building a ``Decimal``: a
+    finite ``float()`` and no exponent (``Decimal("1e-999999999999999999999")`` raises where
+    ``float()`` gives 0.0: without the guard the read could fail)."""
+    if value and ("e" in value or "E" in value or not -_INF < float(value) < _INF):
+        raise ValueError(value)
+    return value
+
+
+def _texts(t: Any, check: Callable[[str], str]) -> Ticker:
+    # The texts go where the Decimals would (msgspec does not check types on __init__): the
+    # record a lazy Ticker would build, with the same construction cost.
+    return Ticker(
+        inst_id=t.inst_id,
+        inst_type=t.inst_type,
+        last=check(t.last),  # type: ignore[arg-type]
+        last_size=check(t.last_size),  # type: ignore[arg-type]
+        bid=check(t.bid),  # type: ignore[arg-type]
+        bid_size=check(t.bid_size),  # type: ignore[arg-type]
+        ask=check(t.ask),  # type: ignore[arg-type]
+        ask_size=check(t.ask_size),  # type: ignore[arg-type]
+        open_24h=check(t.open_24h),  # type: ignore[arg-type]
+        high_24h=check(t.high_24h),  # type: ignore[arg-type]
+        low_24h=check(t.low_24h),  # type: ignore[arg-type]
+        vol_24h=check(t.vol_24h),  # type: ignore[arg-type]
+        vol_ccy_24h=check(t.vol_ccy_24h),  # type: ignore[arg-type]
+        ts=int(t.ts),
+    )
+
+
+def via_lazy_unchecked(message: str) -> Ticker:
+    return _texts(_raw_decoder.decode(message).data[0], str)
+
+
+def via_lazy(message: str) -> Ticker:
+    return _texts(_raw_decoder.decode(message).data[0], _checked)
+
+
+def via_lazy_read_last(message: str) -> Decimal:
+    return _D(via_lazy(message).last)
+
+
 def via_msgspec_decimal(message: str) -> Ticker:
     t = _dec_decoder.decode(message).data[0]
     return Ticker(
@@ -265,6 +317,9 @@ def main() -> None:
         ("json.loads only", json.loads, message, False),
         ("json + Ticker", via_json, message, True),
         ("msgspec raw + Decimal()", via_msgspec_raw, message, True),
+        ("texts kept, no check (lazy floor)", via_lazy_unchecked, message, False),
+        ("texts kept, float() check (lazy)", via_lazy, message, False),
+        ("  ... + Decimal(last) on read", via_lazy_read_last, message, False),
         ("msgspec Decimal fields", via_msgspec_decimal, message, True),
         ("  ... + no-number scan", via_msgspec_decimal_scanned, message, True),
     ]

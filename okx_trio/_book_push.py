@@ -44,11 +44,13 @@ class BookMessage(NamedTuple):
     checksum: int
 
     def record(self) -> BookUpdate:
-        """The public record of this message (levels parsed into ``Decimal``\\ s).
+        """The public record of this message: its levels checked in OKX's plain form now, and
+        built into ``Decimal``\\ s only when a consumer reads them (:mod:`._book_records`), so
+        a message nobody reads costs no ``Decimal``.
 
         Raises:
-            PushError: for levels the engine would refuse too (it is called only for
-                messages the engine applied, which have none).
+            PushError: for a level not in OKX's plain form (the engine's own check, with
+                ``float()``, also takes e.g. ``"1e-5"``, which OKX does not send).
         """
         return BookUpdate(
             self.inst_id,

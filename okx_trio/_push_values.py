@@ -8,11 +8,12 @@ showing the value. Both decoding paths (:mod:`._plain_decoders` over parsed JSON
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final, NoReturn
 
-from ._book_records import BookLevel
+from ._book_records import BookLevel, pending_levels
 
 __all__ = [
     "NAN",
@@ -112,7 +113,9 @@ def level_number(value: str) -> Decimal | None:
     ``format(result, "f") == value`` (the checksum needs the text back; see
     :mod:`._book_records`). Tries ``str()`` first: it is five times cheaper and agrees
     with ``format(..., "f")`` whenever the text has no exponent. (The round trip also
-    rules out whitespace, ``_`` and non-ASCII digits.)"""
+    rules out whitespace, ``_`` and non-ASCII digits.) The rule's definition; the
+    decoders check a level with :data:`_PLAIN`, which accepts exactly the same texts and
+    builds no ``Decimal``."""
     try:
         result = Decimal(value)
         # No exponent before format(): "1e999999999" would be a billion-digit string.
@@ -186,9 +189,13 @@ def flag(value: Any, key: str) -> bool:
 
 
 def levels(value: Any, key: str) -> tuple[BookLevel, ...]:
-    """A side of the book as parsed JSON: a list of ``[price, size, "0", orders]``."""
+    """A side of the book as parsed JSON: a list of ``[price, size, "0", orders]``.
+
+    The levels are checked now and built lazily (:mod:`._book_records`); the rows are
+    copied into tuples, so a later change to the parsed JSON cannot reach the record."""
     if type(value) is not list:
         fail(key, value, "an array of levels")
+    rows: list[tuple[str, str, str, str]] = []
     for index, level in enumerate(value):
         if type(level) is list and len(level) == 4:
             price, size, deprecated, orders = level
@@ -198,72 +205,75 @@ def levels(value: Any, key: str) -> tuple[BookLevel, ...]:
                 and type(deprecated) is str
                 and type(orders) is str
             ):
+                rows.append((price, size, deprecated, orders))
                 continue
         fail(f"{key}[{index}]", level, "a level of four strings [price, size, '0', orders]")
-    return levels_from_texts(value, key)
+    return levels_from_texts(rows, key)
 
+
+#: OKX's plain decimal form, exactly the texts :func:`level_number` accepts (``tests/
+#: test_decoders.py`` holds the two equal): ``format(Decimal(text), "f") == text`` means an
+#: optional ``-``, no leading zero but a lone one, a point only between ASCII digits, no
+#: exponent, no ``+``, no space, ``_`` or other digits; Decimal never renders NaN or Infinity
+#: that way. (``[0-9]``, not ``\d``, which matches every Unicode digit.)
+_PLAIN: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+#: An order count: ASCII digits, fewer than 100 of them.
+_COUNT: Final = re.compile(r"[0-9]{1,99}")
 
 # Prices and sizes recur from push to push (a book's levels, "0" for a deletion): a memo of
-# texts already checked turns Decimal() and the round-trip test into one dict lookup. It
-# holds only valid texts and is emptied when full, so it stays small (a few MB at most);
-# Decimals are immutable, so records may share them.
-_LEVEL_TEXTS: Final[dict[str, Decimal]] = {}
+# texts already checked turns the check into one set lookup. It holds only valid texts and
+# is emptied when full, so it stays small (a few MB at most).
+_LEVEL_TEXTS: Final[set[str]] = set()
 _LEVEL_TEXTS_MAX: Final = 20_000
-_ORDER_COUNTS: Final = {str(n): n for n in range(1000)}
+_ORDER_COUNTS: Final = frozenset(str(n) for n in range(1000))
 
 
 def levels_from_texts(
     rows: Sequence[Sequence[str]],
     key: str,
-    _level: type[BookLevel] = BookLevel,
-    _new: Any = tuple.__new__,  # a NamedTuple's own __new__ is Python: twice the cost
-    _known: dict[str, Decimal] = _LEVEL_TEXTS,
-    _counts: dict[str, int] = _ORDER_COUNTS,
+    _known: set[str] = _LEVEL_TEXTS,
+    _counts: frozenset[str] = _ORDER_COUNTS,
+    _plain: Any = _PLAIN.fullmatch,
+    _count: Any = _COUNT.fullmatch,
+    _pending: Any = pending_levels,
 ) -> tuple[BookLevel, ...]:
-    """Levels from rows already known to be four strings each (both paths end here).
+    """Levels from rows already known to be four strings each (both paths end here),
+    checked now, built on first read (:func:`~._book_records.pending_levels`).
 
-    The hot loop of a 400-level book; :func:`_bad_level` finds and names the culprit only
-    on failure.
+    The rows are kept as they are (tuples: the fast path's msgspec rows, the plain path's
+    copies). The hot loop of a 400-level book: per level, three set look-ups for texts seen
+    before (prices mostly), a regex match for a new one (most sizes); :func:`_bad_level`
+    finds and names the culprit only on failure.
+
+    Raises:
+        PushError: naming the first bad level's price, size or orders.
     """
-    out: list[BookLevel] = []
-    append = out.append
-    known = _known.get
-    counts = _counts.get
     for price, size, _, orders in rows:
-        price_value = known(price)
-        if price_value is None:  # not `or`: Decimal("0") is false
-            price_value = _learn(price)
-        size_value = known(size)
-        if size_value is None:
-            size_value = _learn(size)
-        count = counts(orders)
-        if count is None and orders.isascii() and orders.isdigit() and len(orders) < 100:
-            count = int(orders)
-        if price_value is None or size_value is None or count is None:
-            break
-        append(_new(_level, (price_value, size_value, count)))
-    else:
-        return tuple(out)
-    _bad_level(rows, key)
-
-
-def _learn(text: str) -> Decimal | None:
-    """:func:`level_number`, remembering a valid text."""
-    value = level_number(text)
-    if value is not None:
-        if len(_LEVEL_TEXTS) >= _LEVEL_TEXTS_MAX:
-            _LEVEL_TEXTS.clear()
-        _LEVEL_TEXTS[text] = value
-    return value
+        if price not in _known:
+            if _plain(price) is None:
+                _bad_level(rows, key)
+            if len(_known) >= _LEVEL_TEXTS_MAX:
+                _known.clear()
+            _known.add(price)
+        if size not in _known:
+            if _plain(size) is None:
+                _bad_level(rows, key)
+            if len(_known) >= _LEVEL_TEXTS_MAX:
+                _known.clear()
+            _known.add(size)
+        if orders not in _counts and _count(orders) is None:
+            _bad_level(rows, key)
+    result: tuple[BookLevel, ...] = _pending(rows)
+    return result
 
 
 def _bad_level(rows: Sequence[Sequence[str]], key: str) -> NoReturn:
     """Raise for the first bad level of *rows* (the slow way: only on failure)."""
     for index, (price, size, _, orders) in enumerate(rows):
-        if level_number(price) is None:
+        if _PLAIN.fullmatch(price) is None:
             fail(f"{key}[{index}] price", price, "a decimal number in OKX's plain form")
-        if level_number(size) is None:
+        if _PLAIN.fullmatch(size) is None:
             fail(f"{key}[{index}] size", size, "a decimal number in OKX's plain form")
-        if not (orders.isascii() and orders.isdigit() and len(orders) < 100):
+        if _COUNT.fullmatch(orders) is None:
             fail(f"{key}[{index}] orders", orders, "an order count as a string of digits")
     raise AssertionError("unreachable: no bad level found")

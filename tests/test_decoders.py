@@ -487,7 +487,7 @@ def test_level_memo_stays_bounded_and_holds_only_valid_texts() -> None:
         len(rows) - 1,
     ]
     assert 0 < len(_LEVEL_TEXTS) <= _LEVEL_TEXTS_MAX
-    assert all(format(value, "f") == text for text, value in _LEVEL_TEXTS.items())
+    assert all(format(Decimal(text), "f") == text for text in _LEVEL_TEXTS)
     bad = mutate(message, ("data", 0, "bids", 7, 0), "0x1")
     with pytest.raises(PushError, match=r"bids\[7\] price: '0x1'"):
         decode_data("books5", bad["arg"], bad)
@@ -495,3 +495,73 @@ def test_level_memo_stays_bounded_and_holds_only_valid_texts() -> None:
     # A remembered "0" is still a zero (a Decimal zero is false: no `or` in the lookup).
     (again,) = both("books5", message)
     assert again == book and again.bids[0].size == 0  # type: ignore[union-attr]
+
+
+# -- lazy levels: every bad level is still refused when the push is decoded -----------------
+
+BAD_NUMBERS = [
+    *["", " 1", "1 ", "1\n", "+1", "01", "00", "-", "-.5", ".5", "5.", "1..2", "1.2.3"],
+    *["1e5", "1E-8", "1_0", "0x1", "NaN", "-Infinity", "inf", "1,5"],
+    *["\u0661", "1\u0662", "\uff11", "\u22121"],  # Arabic-Indic, fullwidth 1, minus sign
+]
+BAD_COUNTS = ["", "-1", "1.0", "+1", " 1", "\u0663", "1e2", "9" * 100, "x"]
+
+
+@pytest.mark.parametrize("channel", ["books", "bbo-tbt"])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [(0, bad) for bad in BAD_NUMBERS]
+    + [(1, bad) for bad in BAD_NUMBERS]
+    + [(3, bad) for bad in BAD_COUNTS],
+)
+def test_every_bad_level_is_refused_at_decode_time(channel: str, column: int, value: str) -> None:
+    name = {0: "price", 1: "size", 3: "orders"}[column]
+    row = ["8476.97", "256", "0", "12"]
+    row[column] = value
+    message: dict[str, Any] = {
+        "arg": {"channel": channel, "instId": "BTC-USDT"},
+        "data": [{"bids": [["1", "1", "0", "1"], row], "asks": [], "ts": "1", "seqId": 1}],
+    }
+    if channel == "books":
+        message["action"] = "snapshot"
+    with pytest.raises(PushError) as caught:
+        decode_data(channel, message["arg"], message)
+    assert f"bids[1] {name}: {value[:40]!r}" in str(caught.value)
+    assert decode_push_text(channel, compact(message)) is None
+    assert decode_push_text(channel, json.dumps(message, ensure_ascii=True)) is None
+
+
+def test_an_applied_message_with_a_level_not_in_okx_form_is_refused_by_record() -> None:
+    """The engine checks levels with float() (it takes "1e-5"); the record, as before the
+    levels were lazy, takes OKX's plain form only, and says so when it is made."""
+    from okx_trio._book_push import BookMessage
+
+    good = BookMessage("A-B", "books", "update", 1, 2, 3, [("1", "2", "0", "3")], [], 0)
+    assert good.record().bids == (BookLevel(Decimal(1), Decimal(2), 3),)
+    bad = good._replace(asks=[("1e-5", "2", "0", "3")])
+    with pytest.raises(PushError, match=r"asks\[0\] price: '1e-5'"):
+        bad.record()
+
+
+plain_like = st.text(alphabet="0123456789.-+eE_ \u0661", max_size=12)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(plain_like, st.text(max_size=8), okx_numbers, okx_numbers.map(lambda t: "-" + t)))
+def test_the_level_number_check_is_exactly_okx_plain_form(text: str) -> None:
+    """The regex the decoder checks a price or size with accepts exactly the texts that
+    ``level_number`` (Decimal and a round trip through format(..., "f")) accepts."""
+    from okx_trio._push_values import _PLAIN, level_number
+
+    assert (_PLAIN.fullmatch(text) is not None) == (level_number(text) is not None), text
+
+
+def test_fast_path_records_equal_plain_ones_before_and_after_a_read() -> None:
+    for text, message in RECORDED_BOOKS[:20]:
+        fast = decode_push_text("books", text)
+        plain = decode_data("books", message["arg"], message)
+        assert fast is not None and fast == plain and hash(fast) == hash(plain)
+        for record in fast:
+            assert isinstance(record, BookUpdate)
+            record.bids  # noqa: B018 - reading it builds and caches the levels
+        assert fast == plain and repr(fast) == repr(plain)

@@ -547,3 +547,178 @@ def test_snapshot_checksums_verify_from_level_text() -> None:
         crc = zlib.crc32(":".join(parts).encode())
         assert book.checksum != 0
         assert (crc - 2**32 if crc >= 2**31 else crc) == book.checksum
+
+
+# -- lazy book levels ----------------------------------------------------------------------
+
+LAZY_ROWS = [
+    ["8476.97", "256", "0", "12"],
+    ["0.00000001", "0.5000", "0", "1"],
+    ["10", "0", "0", "0"],
+]
+
+
+def _eager_update(bids: tuple[BookLevel, ...], asks: tuple[BookLevel, ...]) -> BookUpdate:
+    return BookUpdate("BTC-USDT", "books", "update", 2, 1, 1597026383085, bids, asks, 0)
+
+
+def _lazy_pair() -> tuple[BookUpdate, BookSnapshot]:
+    books = {
+        "arg": {"channel": "books", "instId": "BTC-USDT"},
+        "action": "update",
+        "data": [
+            {
+                "bids": LAZY_ROWS,
+                "asks": LAZY_ROWS[:1],
+                "ts": "1597026383085",
+                "seqId": 2,
+                "prevSeqId": 1,
+            }
+        ],
+    }
+    bbo = {
+        "arg": {"channel": "bbo-tbt", "instId": "BTC-USDT"},
+        "data": [{"bids": LAZY_ROWS[:1], "asks": LAZY_ROWS[1:2], "ts": "5", "seqId": 7}],
+    }
+    fast = decode_push_text("books", json.dumps(books))
+    snapshot = decode_push_text("bbo-tbt", json.dumps(bbo))
+    assert fast is not None and snapshot is not None
+    (update,), (snap,) = fast, snapshot
+    assert isinstance(update, BookUpdate) and isinstance(snap, BookSnapshot)
+    return update, snap
+
+
+EAGER_BIDS = (
+    BookLevel(D("8476.97"), D("256"), 12),
+    BookLevel(D("1E-8"), D("0.5"), 1),  # equal as Decimals to OKX's "0.00000001", "0.5000"
+    BookLevel(D("10"), D("0"), 0),
+)
+
+
+def _slots(record: BookUpdate | BookSnapshot) -> tuple[Any, ...]:
+    """What msgspec itself stores (the module docstring: OKX's rows until a side is read)."""
+    return msgspec.structs.astuple(record)
+
+
+def test_decoded_book_levels_are_built_on_first_read_and_cached() -> None:
+    update, _ = _lazy_pair()
+    assert [list(row) for row in _slots(update)[6]] == LAZY_ROWS  # nothing built yet
+    bids = update.bids
+    assert type(bids) is tuple and all(type(level) is BookLevel for level in bids)
+    assert bids == EAGER_BIDS
+    assert [(lv.price_text, lv.size_text) for lv in bids] == [(r[0], r[1]) for r in LAZY_ROWS]
+    assert update.bids is bids  # cached: the same object on every read
+    assert _slots(update)[6] is bids
+    assert [list(row) for row in _slots(update)[7]] == LAZY_ROWS[:1]  # asks: still not read
+    assert update.asks == EAGER_BIDS[:1] and update.asks is update.asks
+
+
+def test_lazy_and_eager_book_records_are_equal_with_equal_hashes() -> None:
+    update, snap = _lazy_pair()
+    eager = _eager_update(EAGER_BIDS, EAGER_BIDS[:1])
+    assert hash(update) == hash(eager)  # hash first: before anything was read
+    assert update == eager and eager == update
+    assert (update != eager) is False  # __ne__ too
+    other, _ = _lazy_pair()
+    assert other == update and hash(other) == hash(update)
+    assert update != _eager_update(EAGER_BIDS[:2], EAGER_BIDS[:1])
+    assert update != msgspec.structs.replace(eager, ts=1)
+    other_type: object = BookSnapshot("BTC-USDT", "books", EAGER_BIDS, EAGER_BIDS[:1], 1, 2)
+    assert update != other_type and update != object()
+    eager_snap = BookSnapshot("BTC-USDT", "bbo-tbt", EAGER_BIDS[:1], EAGER_BIDS[1:2], 5, 7)
+    assert snap == eager_snap and hash(snap) == hash(eager_snap)
+    assert {update, eager, snap, eager_snap} == {eager, eager_snap}
+
+
+def test_lazy_book_records_repr_as_built() -> None:
+    update, snap = _lazy_pair()
+    text = repr(update)
+    assert text.startswith("BookUpdate(inst_id='BTC-USDT', channel='books', action='update', ")
+    assert "bids=(BookLevel(price=Decimal('8476.97'), size=Decimal('256'), orders=12), " in text
+    assert text.endswith("checksum=0)")
+    assert repr(update) == repr(_eager_update(update.bids, update.asks))
+    assert repr(snap).startswith("BookSnapshot(inst_id='BTC-USDT', channel='bbo-tbt', bids=(")
+    fresh, _ = _lazy_pair()
+    rich = dict(fresh.__rich_repr__())  # rich's pretty printer (the monitor's library)
+    assert rich["bids"] == EAGER_BIDS and rich["asks"] == EAGER_BIDS[:1] and rich["ts"] == fresh.ts
+
+
+def test_lazy_book_records_are_immutable() -> None:
+    update, snap = _lazy_pair()
+    for record in (update, snap):
+        for name in ("bids", "asks", "inst_id", "ts"):
+            with pytest.raises(AttributeError):
+                setattr(record, name, ())
+    with pytest.raises(AttributeError):
+        del update.bids
+    assert update.bids == EAGER_BIDS
+
+
+def test_lazy_book_records_copy_pickle_replace_and_match() -> None:
+    import copy
+    import pickle
+
+    update, snap = _lazy_pair()
+    for record in (update, snap):
+        for twin in (
+            copy.copy(record),
+            copy.deepcopy(record),
+            pickle.loads(pickle.dumps(record)),
+            msgspec.structs.replace(record),
+        ):
+            assert type(twin) is type(record) and twin == record
+            assert twin.bids == record.bids and twin.asks == record.asks
+    moved = msgspec.structs.replace(update, asks=(), seq_id=3)
+    assert (moved.asks, moved.seq_id, moved.bids) == ((), 3, EAGER_BIDS)
+    match update:
+        case BookUpdate(inst_id, _, "update", seq, prev, _, bids, asks):
+            assert (inst_id, seq, prev) == ("BTC-USDT", 2, 1)
+            assert (bids, asks) == (EAGER_BIDS, EAGER_BIDS[:1])
+        case _:
+            pytest.fail("no match")
+    assert BookUpdate.__match_args__ == tuple(BookUpdate.__struct_fields__)
+    assert "bids" in BookUpdate.__struct_fields__ and "asks" in BookSnapshot.__struct_fields__
+
+
+def test_book_records_still_take_levels_positionally_and_by_keyword() -> None:
+    positional = _eager_update(EAGER_BIDS, ())
+    keyword = BookUpdate(
+        inst_id="BTC-USDT",
+        channel="books",
+        action="update",
+        seq_id=2,
+        prev_seq_id=1,
+        ts=1597026383085,
+        bids=EAGER_BIDS,
+        asks=(),
+        checksum=0,
+    )
+    assert positional == keyword and positional.bids is EAGER_BIDS and keyword.asks == ()
+    snap = BookSnapshot(
+        inst_id="A-B", channel="books5", bids=(), asks=EAGER_BIDS, ts=1, seq_id=None
+    )
+    assert snap.asks is EAGER_BIDS and snap.bids == ()
+
+
+def test_a_side_with_no_levels_decodes_to_an_empty_tuple() -> None:
+    message: dict[str, Any] = {
+        "arg": {"channel": "books", "instId": "A-B"},
+        "action": "update",
+        "data": [{"bids": [], "asks": [], "ts": "1", "seqId": 5, "prevSeqId": 5}],
+    }
+    fast = decode_push_text("books", json.dumps(message))
+    assert fast is not None
+    for (record,) in (decode_data("books", message["arg"], message), fast):
+        assert isinstance(record, BookUpdate)
+        assert _slots(record)[6:8] == ((), ()) and record.bids == () and record.asks == ()
+
+
+def test_plain_decoded_levels_do_not_follow_later_changes_to_the_json() -> None:
+    message: dict[str, Any] = {
+        "arg": {"channel": "books5", "instId": "A-B"},
+        "data": [{"bids": [list(row) for row in LAZY_ROWS], "asks": [], "ts": "1"}],
+    }
+    (record,) = decode_data("books5", message["arg"], message)
+    message["data"][0]["bids"][0][0] = "not a price"
+    message["data"][0]["bids"].clear()
+    assert isinstance(record, BookSnapshot) and record.bids == EAGER_BIDS
