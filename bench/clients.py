@@ -14,9 +14,10 @@ Throughput and cpu variants (``--channel`` tickers, trades or books; the clients
 in ``bench/variants.py``): ``raw`` (socket reads only, no WebSocket parsing: what the server
 can deliver), ``a`` (bare trio-websocket + ``json.loads`` into a small record), ``a0`` /
 ``a0-ws`` / ``a0-sansio`` (the receive-only floor of each transport: okx_trio's own
-connector, nothing decoded), ``b`` (the ``okx_trio`` client, default transport, a
-``receive_batch`` consumer of ``stream(channel)``), ``c`` (the same with
-``transport="websockets"``), ``e`` (the same with ``transport="websockets-sansio"``), ``d``
+connector, nothing decoded), ``b`` (the ``okx_trio`` client on ``transport="trio-websocket"``,
+a ``receive_batch`` consumer of ``stream(channel)``), ``c`` (the same with
+``transport="websockets"``), ``e`` (the same with ``transport="websockets-sansio"``, the
+default), ``d``
 (``python-okx``'s ``WsPublicAsync`` with ``json.loads`` into the same small record in its
 callback; it needs ``wss://``), ``cryptofeed`` and ``ccxt`` (the peers, ``bench/peers.py``).
 """

@@ -92,7 +92,7 @@ class Profile:
         self.channel_rounds = 2 if quick else 5
         self.micro_repeats = 3 if quick else 9
         self.micro_updates = 300 if quick else 500
-        self.book_cpu_variants = ("b",) if quick else ("b", "c", "e")
+        self.book_cpu_variants = ("e",) if quick else ("b", "c", "e")
         self.soak = 30.0 if quick else 120.0
         if name == "long":
             self.soak = 600.0
@@ -293,6 +293,11 @@ def run_throughput(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]
     cw_over_d = [rd["c-wss"] / rd["d"] for rd in rounds if "c-wss" in rd and "d" in rd]
     summary["c_over_d"] = statistics.median(c_over_d) if c_over_d else None
     summary["c_wss_over_d"] = statistics.median(cw_over_d) if cw_over_d else None
+    # (e) is on websockets too (its sans-IO protocol), and the default transport now.
+    e_over_d = [rd["e"] / rd["d"] for rd in rounds if "e" in rd and "d" in rd]
+    ew_over_d = [rd["e-wss"] / rd["d"] for rd in rounds if "e-wss" in rd and "d" in rd]
+    summary["e_over_d"] = statistics.median(e_over_d) if e_over_d else None
+    summary["e_wss_over_d"] = statistics.median(ew_over_d) if ew_over_d else None
     summary["floor_ratios"] = floor_ratios(rounds)
     summary["transport_ratios"] = transport_ratios(rounds)
     return {"summary": summary, "rounds": rounds, "raw": raw}
@@ -434,12 +439,12 @@ def run_books(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
 
 
 def run_profile(p: Profile, urls: dict[str, str], log: Any) -> dict[str, Any]:
-    """pyinstrument over the client at 500 pairs x 10/s (tickers), default transport."""
+    """pyinstrument over the client at 500 pairs x 10/s (tickers), default transport (e)."""
     p.out.mkdir(parents=True, exist_ok=True)
-    target = p.out / f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H%M}-profile-cpu-b.txt"
+    target = p.out / f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H%M}-profile-cpu-e.txt"
     result = client(
         "cpu",
-        *("--variant", "b", "--url", urls["ws"], "--pairs", "500", "--hz", "10"),
+        *("--variant", "e", "--url", urls["ws"], "--pairs", "500", "--hz", "10"),
         *("--seconds", str(p.cpu_seconds), "--warmup", "2", "--profile", str(target)),
     )
     result["profile_file"] = (

@@ -108,9 +108,11 @@ class ClientConfig:
     stats_interval: _Seconds = 1.0
     #: Warn (a notice on the state stream) when exchange-to-client latency exceeds this.
     latency_warning: _Seconds = 5.0
-    #: The default connector's WebSocket library: ``"trio-websocket"`` or ``"websockets"``
-    #: (``websockets.trio``, the ``fast`` extra). Ignored when a connector is passed.
-    transport: str = "trio-websocket"
+    #: The default connector's WebSocket library: ``"websockets-sansio"`` (websockets'
+    #: sans-IO protocol, read by the receiving task itself: no reader task; the fastest in
+    #: the bench on every row), ``"trio-websocket"`` or ``"websockets"`` (``websockets.trio``).
+    #: Ignored when a connector is passed.
+    transport: str = "websockets-sansio"
     #: Shard the subscriptions over several connections per endpoint, at most this many
     #: per connection (None: one connection per endpoint). Placed by a stable hash.
     max_subscriptions_per_connection: _Count | None = None

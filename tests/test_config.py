@@ -42,7 +42,7 @@ def test_defaults_per_spec() -> None:
         "tick_buffer": 1024,
         "stats_interval": 1.0,
         "latency_warning": 5.0,
-        "transport": "trio-websocket",
+        "transport": "websockets-sansio",
         "urls": (DEFAULT_URL, AWS_URL),
         "max_subscriptions_per_connection": None,
         "max_connects_per_second": 3,

@@ -65,7 +65,7 @@ def test_the_config_selects_the_connector() -> None:
     assert isinstance(connector, SansIOConnector)
     assert connector.connect_timeout == 3.0
     assert ClientConfig(transport=TRANSPORT).transport == TRANSPORT
-    assert ClientConfig().transport == "trio-websocket"  # stays the default
+    assert ClientConfig().transport == TRANSPORT  # the default
 
 
 def test_without_websockets_the_transport_is_a_clear_error(

@@ -1,6 +1,6 @@
 """Both built-in transports pass the same behaviour tests over real loopback sockets.
 
-Each client test runs once with ``ClientConfig(transport="trio-websocket")`` (the default)
+Each client test runs once with ``ClientConfig(transport="trio-websocket")``
 and once with ``transport="websockets"`` (``websockets.trio``, the ``fast`` extra), in real
 time with short bounds. The connector-level tests check the seam's contract directly on
 :class:`WebsocketsConnector`: close codes come out as ``okx_trio.ConnectionClosed``,
@@ -78,7 +78,7 @@ def test_the_config_selects_the_connector() -> None:
     connector = default_connector("websockets", connect_timeout=3.0)
     assert isinstance(connector, WebsocketsConnector)
     assert connector.connect_timeout == 3.0
-    assert ClientConfig().transport == "trio-websocket"  # stays the default
+    assert ClientConfig().transport == "websockets-sansio"  # the default (bench: every row)
 
 
 async def test_ticks_flow_and_the_client_closes_its_socket(transport: str) -> None:
