@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     tuning.add_argument(
         "--transport",
         choices=TRANSPORTS,
-        help="the WebSocket library (websockets and websockets-sansio need the 'fast' extra)",
+        help="the WebSocket library (default: websockets-sansio)",
     )
     tuning.add_argument("--ping-interval", type=float, metavar="SECONDS")
     tuning.add_argument("--connection-timeout", type=float, metavar="SECONDS")
