@@ -24,6 +24,10 @@ _RECEIVE_BUFFER_SIZE = 64 * 1024
 _EAGER_READER = True
 
 
+def _too_slow(timeout: float) -> TimeoutError:
+    return TimeoutError(f"WebSocket connect timed out after {timeout:g}s")
+
+
 class ConnectorSettings:
     """What both built-in connectors take, and the verifying TLS context they share.
 
@@ -70,7 +74,9 @@ class WebSocketConnector(ConnectorSettings):
     Raises (from entering the context): ``OSError`` for TCP failures, ``ssl.SSLError`` /
     :class:`trio.BrokenResourceError` for TLS failures,
     :class:`trio_websocket.HandshakeError` (or its subclass ``ConnectionRejected``) for a
-    failed WebSocket handshake, ``ValueError`` for a url that is not ``ws://``/``wss://``.
+    failed WebSocket handshake, ``TimeoutError`` when TCP, TLS and the handshake together
+    take longer than ``connect_timeout``, ``ValueError`` for a url that is not
+    ``ws://``/``wss://``.
     """
 
     def __call__(self, url: str) -> AbstractAsyncContextManager[Connection]:
@@ -86,18 +92,26 @@ class WebSocketConnector(ConnectorSettings):
         port = parts.port or (443 if secure else 80)
         resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         host_header = host if port in (80, 443) else f"{host}:{port}"
-        with trio.fail_after(self.connect_timeout):
-            stream: trio.abc.Stream = await trio.open_tcp_stream(host, port)
-            try:
-                if secure:
-                    tls = trio.SSLStream(
-                        stream, await self._context(), server_hostname=host, https_compatible=True
-                    )
-                    stream = tls
-                    await tls.do_handshake()
-            except BaseException:
-                await trio.aclose_forcefully(stream)
-                raise
+        # One deadline for TCP, TLS and the WebSocket upgrade together.
+        deadline = trio.current_time() + self.connect_timeout
+        try:
+            with trio.fail_at(deadline):
+                stream: trio.abc.Stream = await trio.open_tcp_stream(host, port)
+                try:
+                    if secure:
+                        tls = trio.SSLStream(
+                            stream,
+                            await self._context(),
+                            server_hostname=host,
+                            https_compatible=True,
+                        )
+                        stream = tls
+                        await tls.do_handshake()
+                except BaseException:
+                    await trio.aclose_forcefully(stream)
+                    raise
+        except trio.TooSlowError:
+            raise _too_slow(self.connect_timeout) from None
         watched = _HandshakeWatch(stream)
         # Errors are raised again outside the nursery, so the caller sees them unwrapped.
         error: BaseException | None = None
@@ -105,12 +119,14 @@ class WebSocketConnector(ConnectorSettings):
             async with trio.open_nursery() as nursery:
                 ws: trio_websocket.WebSocketConnection | None = None
                 try:
-                    with trio.fail_after(self.connect_timeout):
+                    with trio.fail_at(deadline):
                         ws = await watched.wrap(
                             nursery, host_header, resource, self.max_message_size
                         )
                 except BaseException as exc:
-                    error = exc
+                    error = (
+                        _too_slow(self.connect_timeout) if type(exc) is trio.TooSlowError else exc
+                    )
                     nursery.cancel_scope.cancel()
                     await trio.aclose_forcefully(stream)
                 if ws is not None:

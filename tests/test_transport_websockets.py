@@ -1,7 +1,7 @@
-"""Both built-in transports pass the same behaviour tests over real loopback sockets.
+"""The built-in transports pass the same behaviour tests over real loopback sockets.
 
-Each client test runs once with ``ClientConfig(transport="trio-websocket")``
-and once with ``transport="websockets"`` (``websockets.trio``, the ``fast`` extra), in real
+Each client test runs with ``ClientConfig(transport="trio-websocket")``, ``"websockets"``
+(``websockets.trio``) and ``"websockets-sansio"`` (the default), in real
 time with short bounds. The connector-level tests check the seam's contract directly on
 :class:`WebsocketsConnector`: close codes come out as ``okx_trio.ConnectionClosed``,
 refused handshakes as ``trio_websocket.ConnectionRejected``, TLS is verified by default, and
@@ -70,6 +70,14 @@ def transport(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture(params=[*TRANSPORTS, "websockets-sansio"])
+def client_transport(request: pytest.FixtureRequest) -> str:
+    """Every built-in transport, for the client-level tests (websockets-sansio's own
+    connector tests are in tests/test_transport_sansio*.py)."""
+    name: str = request.param
+    return name
+
+
 # -- the client over each transport ---------------------------------------------------------
 
 
@@ -81,11 +89,11 @@ def test_the_config_selects_the_connector() -> None:
     assert ClientConfig().transport == "websockets-sansio"  # the default (bench: every row)
 
 
-async def test_ticks_flow_and_the_client_closes_its_socket(transport: str) -> None:
+async def test_ticks_flow_and_the_client_closes_its_socket(client_transport: str) -> None:
     exchange = FakeExchange(tick_interval=0.02)
     with trio.fail_after(10):
         async with open_fake_exchange_server(exchange) as url:
-            async with open_okx_client(PAIRS, config=fast_config(url, transport)) as client:
+            async with open_okx_client(PAIRS, config=fast_config(url, client_transport)) as client:
                 async with client.ticks() as ticks:
                     got = {(await ticks.receive()).inst_id for _ in range(20)}
                 assert got == set(PAIRS)
@@ -100,11 +108,11 @@ async def test_ticks_flow_and_the_client_closes_its_socket(transport: str) -> No
             assert conn.closed_at is not None
 
 
-async def test_a_dropped_connection_heals(transport: str) -> None:
+async def test_a_dropped_connection_heals(client_transport: str) -> None:
     exchange = FakeExchange(tick_interval=0.02)
     with trio.fail_after(10):
         async with open_fake_exchange_server(exchange) as url:
-            async with open_okx_client(PAIRS, config=fast_config(url, transport)) as client:
+            async with open_okx_client(PAIRS, config=fast_config(url, client_transport)) as client:
                 await client.wait_until(lambda: all(client.latest(p) for p in PAIRS))
                 exchange.drop_connections()  # 1006: TCP aborted, no closing handshake
                 await exchange.wait_until(lambda: exchange.accepted_connections == 2)
@@ -117,11 +125,11 @@ async def test_a_dropped_connection_heals(transport: str) -> None:
                 assert "1006" in stats.last_error
 
 
-async def test_a_close_frame_heals_and_names_its_code(transport: str) -> None:
+async def test_a_close_frame_heals_and_names_its_code(client_transport: str) -> None:
     exchange = FakeExchange(tick_interval=0.02)
     with trio.fail_after(10):
         async with open_fake_exchange_server(exchange) as url:
-            async with open_okx_client(PAIRS, config=fast_config(url, transport)) as client:
+            async with open_okx_client(PAIRS, config=fast_config(url, client_transport)) as client:
                 await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
                 exchange.drop_connections(code=4004, reason="No data received in 30s")
                 await exchange.wait_until(lambda: exchange.accepted_connections == 2)
@@ -132,12 +140,12 @@ async def test_a_close_frame_heals_and_names_its_code(transport: str) -> None:
 
 
 async def test_a_silent_connection_is_given_up_after_the_connection_timeout(
-    transport: str,
+    client_transport: str,
 ) -> None:
     exchange = FakeExchange(tick_interval=0.05)
     with trio.fail_after(10):
         async with open_fake_exchange_server(exchange) as url:
-            async with open_okx_client(PAIRS, config=fast_config(url, transport)) as client:
+            async with open_okx_client(PAIRS, config=fast_config(url, client_transport)) as client:
                 changes = client.state_changes()
                 await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
                 exchange.go_silent()
@@ -151,11 +159,11 @@ async def test_a_silent_connection_is_given_up_after_the_connection_timeout(
                 await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
 
 
-async def test_a_closed_port_ends_in_failed_after_max_retries(transport: str) -> None:
+async def test_a_closed_port_ends_in_failed_after_max_retries(client_transport: str) -> None:
     url = f"ws://127.0.0.1:{free_port()}/ws/v5/public"
     with trio.fail_after(10):
         async with open_okx_client(
-            PAIRS, config=fast_config(url, transport, max_retries=2)
+            PAIRS, config=fast_config(url, client_transport, max_retries=2)
         ) as client:
             await client.wait_until(lambda: client.state is S.FAILED)
             stats = client.get_stats()
@@ -163,22 +171,22 @@ async def test_a_closed_port_ends_in_failed_after_max_retries(transport: str) ->
             assert stats.last_error.startswith("connect failed: ")
 
 
-async def test_a_refused_handshake_is_a_failed_attempt(transport: str) -> None:
+async def test_a_refused_handshake_is_a_failed_attempt(client_transport: str) -> None:
     exchange = FakeExchange(tick_interval=0.02)
     exchange.refuse_connections(2)  # HTTP 503 in the handshake
     with trio.fail_after(10):
         async with open_fake_exchange_server(exchange) as url:
-            async with open_okx_client(PAIRS, config=fast_config(url, transport)) as client:
+            async with open_okx_client(PAIRS, config=fast_config(url, client_transport)) as client:
                 await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
                 assert exchange.connection_attempts == 3
                 assert "503" in client.get_stats().last_error
 
 
-async def test_close_code_4001_fails_without_retrying(transport: str) -> None:
+async def test_close_code_4001_fails_without_retrying(client_transport: str) -> None:
     exchange = FakeExchange(tick_interval=0.02)
     with trio.fail_after(10):
         async with open_fake_exchange_server(exchange) as url:
-            async with open_okx_client(PAIRS, config=fast_config(url, transport)) as client:
+            async with open_okx_client(PAIRS, config=fast_config(url, client_transport)) as client:
                 await client.wait_until(lambda: client.subscribed_pairs == set(PAIRS))
                 exchange.drop_connections(code=4001, reason="Login failed")
                 await client.wait_until(lambda: client.state is S.FAILED)
@@ -247,114 +255,7 @@ async def test_wss_checks_the_host_name(ca: trustme.CA) -> None:
             assert exchange.accepted_connections == 0
 
 
-# -- the connector's contract -----------------------------------------------------------------
-
-
-async def test_get_message_raises_trio_websockets_connection_closed() -> None:
-    exchange = FakeExchange(tick_interval=0.02)
-    with trio.fail_after(5):
-        async with open_fake_exchange_server(exchange) as url:
-            async with WebsocketsConnector()(url) as conn:
-                await exchange.wait_until(lambda: len(exchange.connections) == 1)
-                await conn.send_message("ping")
-                assert await conn.get_message() == "pong"
-                exchange.drop_connections(code=4001, reason="Login failed")
-                with pytest.raises(ConnectionClosed) as caught:
-                    while True:
-                        await conn.get_message()
-                assert caught.value.code == 4001
-                assert caught.value.reason == "Login failed"
-                with pytest.raises(ConnectionClosed):
-                    await conn.send_message("ping")
-
-
-async def test_leaving_the_block_sends_a_normal_close() -> None:
-    exchange = FakeExchange(tick_interval=0.02)
-    with trio.fail_after(5):
-        async with open_fake_exchange_server(exchange) as url:
-            async with WebsocketsConnector()(url) as conn:
-                await exchange.wait_until(lambda: len(exchange.connections) == 1)
-                (record,) = exchange.connections
-                await conn.send_message("ping")
-                assert await conn.get_message() == "pong"
-            await exchange.wait_until(lambda: record.close_code is not None)
-            assert record.close_code == 1000
-
-
-async def test_an_aborted_connection_is_reported_as_1006() -> None:
-    exchange = FakeExchange(tick_interval=0.02)
-    with trio.fail_after(5):
-        async with open_fake_exchange_server(exchange) as url:
-            async with WebsocketsConnector()(url) as conn:
-                await exchange.wait_until(lambda: len(exchange.connections) == 1)
-                exchange.drop_connections()
-                with pytest.raises(ConnectionClosed) as caught:
-                    while True:
-                        await conn.get_message()
-                assert caught.value.code == 1006
-
-
-async def test_a_refused_handshake_raises_connection_rejected() -> None:
-    exchange = FakeExchange(tick_interval=0.02)
-    exchange.refuse_connections(1)
-    with trio.fail_after(5):
-        async with open_fake_exchange_server(exchange) as url:
-            with pytest.raises(trio_websocket.ConnectionRejected) as caught:
-                async with WebsocketsConnector()(url):
-                    pytest.fail("connected")  # pragma: no cover
-            assert caught.value.status_code == 503
-
-
-async def test_a_closed_port_raises_oserror() -> None:
-    with trio.fail_after(5), pytest.raises(OSError):
-        async with WebsocketsConnector()(f"ws://127.0.0.1:{free_port()}/ws"):
-            pytest.fail("connected")  # pragma: no cover
-
-
-async def test_a_server_that_never_answers_times_out() -> None:
-    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")  # accepts, never speaks
-    port = listeners[0].socket.getsockname()[1]
-    try:
-        with trio.fail_after(5):
-            start = trio.current_time()
-            with pytest.raises(TimeoutError):
-                async with WebsocketsConnector(connect_timeout=0.3)(f"ws://127.0.0.1:{port}/"):
-                    pytest.fail("connected")  # pragma: no cover
-            assert trio.current_time() - start < 2.0
-    finally:
-        for listener in listeners:
-            await listener.aclose()
-
-
-async def test_a_cancelled_block_closes_at_once_even_with_a_silent_peer() -> None:
-    exchange = FakeExchange(tick_interval=0.02)
-    connector = WebsocketsConnector(disconnect_timeout=5.0)
-    with trio.fail_after(5):
-        async with open_fake_exchange_server(exchange) as url:
-            with trio.CancelScope() as scope:
-                async with connector(url) as conn:
-                    await exchange.wait_until(lambda: len(exchange.connections) == 1)
-                    (record,) = exchange.connections
-                    exchange.go_silent()  # would not answer a closing handshake
-                    await conn.send_message("ping")
-                    start = trio.current_time()
-                    scope.cancel()
-                    await trio.sleep_forever()
-            assert scope.cancelled_caught
-            assert trio.current_time() - start < 1.0
-            await exchange.wait_until(lambda: record.closed_at is not None)
-
-
-async def test_the_closing_handshake_is_bounded_by_disconnect_timeout() -> None:
-    exchange = FakeExchange(tick_interval=0.02)
-    connector = WebsocketsConnector(disconnect_timeout=0.3)
-    with trio.fail_after(5):
-        async with open_fake_exchange_server(exchange) as url:
-            async with connector(url):
-                await exchange.wait_until(lambda: len(exchange.connections) == 1)
-                exchange.go_silent()
-                start = trio.current_time()
-            assert trio.current_time() - start < 1.5
+# -- the connector's contract: tests/test_transport_contract.py, on every built-in connector
 
 
 # -- get_messages_nowait: draining what is already buffered ------------------------------------
