@@ -14,7 +14,6 @@ import base64
 import hashlib
 import inspect
 import socket
-import ssl
 import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,7 +23,6 @@ from typing import Any, Final
 import pytest
 import trio
 import trio_websocket
-import trustme
 
 from okx_trio import ClientConfig, ConnectionClosed, ConnectionState, open_okx_client
 from okx_trio._connection import Connector
@@ -195,64 +193,7 @@ async def test_close_code_4001_fails_without_retrying(client_transport: str) -> 
                 assert exchange.connection_attempts == 1
 
 
-# -- TLS --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-def server_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*names).configure_cert(context)
-    return context
-
-
-def trusting(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
-
-
-async def test_wss_with_a_trusted_ca_connects(ca: trustme.CA) -> None:
-    exchange = FakeExchange(tick_interval=0.02)
-    connector = WebsocketsConnector(ssl_context=trusting(ca), connect_timeout=2.0)
-    with trio.fail_after(10):
-        async with open_fake_exchange_server(
-            exchange, ssl_context=server_context(ca, "127.0.0.1")
-        ) as url:
-            assert url.startswith("wss://")
-            async with open_okx_client(
-                PAIRS, config=fast_config(url, "websockets"), connector=connector
-            ) as client:
-                await client.wait_until(lambda: all(client.latest(p) for p in PAIRS))
-
-
-async def test_wss_is_verified_by_default(ca: trustme.CA) -> None:
-    exchange = FakeExchange(tick_interval=0.02)
-    with trio.fail_after(10):
-        async with open_fake_exchange_server(
-            exchange, ssl_context=server_context(ca, "127.0.0.1")
-        ) as url:
-            config = fast_config(url, "websockets", max_retries=1)
-            async with open_okx_client(PAIRS, config=config) as client:
-                await client.wait_until(lambda: client.state is S.FAILED)
-                assert "CERTIFICATE_VERIFY_FAILED" in client.get_stats().last_error
-            assert exchange.accepted_connections == 0
-
-
-async def test_wss_checks_the_host_name(ca: trustme.CA) -> None:
-    exchange = FakeExchange(tick_interval=0.02)
-    connector = WebsocketsConnector(ssl_context=trusting(ca), connect_timeout=2.0)
-    with trio.fail_after(10):
-        async with open_fake_exchange_server(
-            exchange, ssl_context=server_context(ca, "okx.example")
-        ) as url:
-            config = fast_config(url, "websockets", max_retries=1)
-            async with open_okx_client(PAIRS, config=config, connector=connector) as client:
-                await client.wait_until(lambda: client.state is S.FAILED)
-            assert exchange.accepted_connections == 0
+# -- TLS: tests/test_tls.py, on every transport
 
 
 # -- the connector's contract: tests/test_transport_contract.py, on every built-in connector
