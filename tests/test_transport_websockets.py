@@ -14,7 +14,6 @@ import base64
 import hashlib
 import inspect
 import socket
-import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -29,6 +28,8 @@ from okx_trio._connection import Connector
 from okx_trio._connectors import default_connector
 from okx_trio._transport_trio_websocket import WebSocketConnector, _TrioWebsocketConnection
 from okx_trio.testing import FakeExchange, open_fake_exchange_server
+
+from ._ws_peer import BINARY, CLOSE, CONTINUATION, close_frame, ws_frame
 
 pytest.importorskip("websockets")
 
@@ -206,24 +207,6 @@ async def test_close_code_4001_fails_without_retrying(client_transport: str) -> 
 # connection has buffered them, then drains.
 
 _GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-_TEXT, _BINARY, _CONTINUATION, _CLOSE = 0x1, 0x2, 0x0, 0x8
-
-
-def ws_frame(payload: bytes | str, opcode: int = _TEXT, *, fin: bool = True) -> bytes:
-    """One unmasked server frame."""
-    data = payload.encode() if isinstance(payload, str) else payload
-    head = bytes([(0x80 if fin else 0) | opcode])
-    if len(data) < 126:
-        head += bytes([len(data)])
-    elif len(data) < 65536:
-        head += bytes([126]) + struct.pack("!H", len(data))
-    else:
-        head += bytes([127]) + struct.pack("!Q", len(data))
-    return head + data
-
-
-def close_frame(code: int, reason: str = "") -> bytes:
-    return ws_frame(struct.pack("!H", code) + reason.encode(), _CLOSE)
 
 
 @asynccontextmanager
@@ -253,7 +236,7 @@ async def open_scripted_server(script: bytes, *, closing: bool = False) -> Async
             try:
                 await stream.send_all(response + script)
                 while data := await stream.receive_some(4096):
-                    if data[0] == 0x80 | _CLOSE:  # the client's close frame (or answer)
+                    if data[0] == 0x80 | CLOSE:  # the client's close frame (or answer)
                         if not closing:
                             await stream.send_all(close_frame(1000))
                         return
@@ -319,7 +302,7 @@ async def test_nothing_buffered_is_an_empty_list(transport: str) -> None:
 
 
 async def test_binary_messages_come_out_as_bytes(transport: str) -> None:
-    script = ws_frame("a") + ws_frame(b"\x00\xff", _BINARY) + ws_frame("b")
+    script = ws_frame("a") + ws_frame(b"\x00\xff", BINARY) + ws_frame("b")
     with trio.fail_after(10):
         async with open_scripted_server(script) as url:
             async with CONNECTORS[transport]()(url) as conn:
@@ -334,8 +317,8 @@ async def test_a_fragmented_message_is_delivered_once_in_order(transport: str) -
         ws_frame("a")
         + ws_frame("b")
         + ws_frame("frag", fin=False)
-        + ws_frame("ment", _CONTINUATION, fin=False)
-        + ws_frame("ed", _CONTINUATION)
+        + ws_frame("ment", CONTINUATION, fin=False)
+        + ws_frame("ed", CONTINUATION)
         + ws_frame("c")
     )
     with trio.fail_after(10):
