@@ -7,7 +7,8 @@ Two streams (``bench/book_stream.py``): the generated one (a 400-level snapshot,
 the recorded BTC-USDT ``books`` stream of 2022 (400 levels, 97 updates). Applying one after
 another as fast as possible is the flood; the figures are per update.
 
-Structures (each applies the same levels from the same snapshot; levels as OKX's strings):
+Structures (each applies the same levels from the same snapshot; levels as OKX's strings, in
+tuples ``(price, size, "0", orders)``, as the client's msgspec decoder hands them over):
 
 * ``engine`` - ``okx_trio._book.BookEngine``: the sequence check, level validation, crossed
   check and the sorted structure (parallel sorted lists per side);
@@ -111,7 +112,7 @@ class DictSortChecked(DictSort):
                 px, sz, _, n = level
                 key, size = float(px), float(sz)
                 if not (
-                    kind is list
+                    (kind is list or kind is tuple)
                     and type(px) is str
                     and type(sz) is str
                     and 1e-100 < key < 1e100
@@ -339,10 +340,23 @@ def variants_available() -> tuple[list[tuple[str, Callable[[Update], Any]]], lis
     return variants, notes
 
 
+def as_tuples(snapshot: Update, stream: list[Update]) -> tuple[Any, list[Any]]:
+    """The levels as tuples, as the client's decoder (msgspec) makes them: the engine and the
+    structures it is compared with get the same input (made in one go, so each update's
+    levels lie together in memory, as a fresh decode's do)."""
+
+    def side(levels: list[Level]) -> list[tuple[str, ...]]:
+        return [tuple(level) for level in levels]
+
+    return (side(snapshot[0]), side(snapshot[1])), [(side(b), side(a)) for b, a in stream]
+
+
 def run_all(updates: int, repeats: int, seed: int) -> dict[str, Any]:
-    snapshot, stream = make_stream(updates, seed)
-    small_snapshot, small_stream = make_stream(updates, seed, depth=25, levels=(2, 10))
-    recorded = recorded_stream()
+    snapshot, stream = as_tuples(*make_stream(updates, seed))
+    small_snapshot, small_stream = as_tuples(
+        *make_stream(updates, seed, depth=25, levels=(2, 10))
+    )
+    recorded = as_tuples(*recorded_stream())
     variants, notes = variants_available()
 
     # Every variant ends with the same top of the book, or the figures mean nothing.
