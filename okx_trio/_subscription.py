@@ -81,7 +81,8 @@ class Subscription(tuple):  # type: ignore[type-arg]
         ccy: str | None = None,
     ) -> Subscription:
         if (
-            channel in _BY_INST_ID_ONLY
+            type(channel) is str
+            and channel in _BY_INST_ID_ONLY
             and inst_type is None
             and inst_family is None
             and ccy is None

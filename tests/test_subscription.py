@@ -72,3 +72,9 @@ def test_the_fast_path_for_one_instrument_makes_what_the_full_checks_make(
     full = [_made(channel, inst_id) for channel, inst_id in cases]
     assert fast == full
     assert sum(isinstance(made, Subscription) for made in fast) > 100
+
+
+def test_a_channel_that_is_not_text_is_a_value_error_naming_it() -> None:
+    for channel in (["tickers"], None, 5):
+        with pytest.raises(ValueError, match="unknown channel"):
+            Subscription(channel, "BTC-USDT")  # type: ignore[arg-type]
