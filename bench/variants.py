@@ -21,7 +21,7 @@ import os
 import socket
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -109,14 +109,30 @@ async def _measure_trio(counter: Counter, warmup: float, seconds: float) -> dict
     return window_result(counter, t0, c0, cpu0)
 
 
+async def _measure_while(
+    task: Callable[[], Awaitable[None]],
+    counter: Counter,
+    ready: Callable[[], None],
+    warmup: float,
+    seconds: float,
+) -> dict[str, Any]:
+    """Run *task* (which counts into *counter*), say ready, measure, and stop it."""
+    import trio
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(task)
+        ready()
+        result = await _measure_trio(counter, warmup, seconds)
+        nursery.cancel_scope.cancel()
+    return result
+
+
 async def run_bare_trio_websocket(
     url: str, pairs: list[str], warmup: float, seconds: float, ready: Callable[[], None]
 ) -> dict[str, Any]:
-    import trio
     import trio_websocket
 
     counter = Counter()
-    result: dict[str, Any] = {}
     async with trio_websocket.open_websocket_url(url, max_message_size=4 * 1024 * 1024) as ws:
         await ws.send_message(subscribe_text(pairs))
 
@@ -126,12 +142,7 @@ async def run_bare_trio_websocket(
                 if to_record(message) is not None:
                     counter.n += 1
 
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(consume)
-            ready()
-            result = await _measure_trio(counter, warmup, seconds)
-            nursery.cancel_scope.cancel()
-    return result
+        return await _measure_while(consume, counter, ready, warmup, seconds)
 
 
 async def run_receive_only(
@@ -149,13 +160,11 @@ async def run_receive_only(
     ``get_messages_nowait`` finds buffered behind it (the client's own receiver does the
     same), so no client on this transport can receive faster.
     """
-    import trio
 
     from okx_trio._connectors import default_connector
 
     connector = default_connector(transport, connect_timeout=10.0)
     counter = Counter()
-    result: dict[str, Any] = {}
     async with connector(url) as conn:
         await conn.send_message(subscribe_text(pairs, channel=channel))
 
@@ -165,12 +174,7 @@ async def run_receive_only(
                 await get_message()
                 counter.n += 1 + len(get_nowait(256))
 
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(receive)
-            ready()
-            result = await _measure_trio(counter, warmup, seconds)
-            nursery.cancel_scope.cancel()
-    return result
+        return await _measure_while(receive, counter, ready, warmup, seconds)
 
 
 async def run_okx_trio(
