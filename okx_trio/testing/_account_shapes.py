@@ -8,23 +8,29 @@ Written independently of the client's decoders, so a disagreement shows up in te
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 __all__ = [
+    "GREEKS",
     "SNAPSHOT",
+    "SNAPSHOT_CHANNELS",
     "WS_ONLY_ORDER_FIELDS",
     "ZERO",
     "Holding",
     "Listener",
     "OpenOrder",
     "PrivateEvent",
+    "bal_pos_object",
     "bal_pos_position",
     "decimal_arg",
     "family_of",
+    "fill_object",
+    "greeks_values",
     "inst_type_of",
+    "liquidation_warning_object",
     "num",
     "order_object",
     "position_object",
@@ -33,6 +39,21 @@ __all__ = [
 ZERO: Final = Decimal(0)
 #: ``PrivateEvent.event_type`` of a regular snapshot: each subscription renders its own.
 SNAPSHOT: Final = "snapshot"
+#: The private channels OKX sends regular snapshots on.
+SNAPSHOT_CHANNELS: Final = frozenset(
+    {"account", "positions", "balance_and_position", "account-greeks"}
+)
+#: The greeks of an ``account-greeks`` item, OKX's keys.
+GREEKS: Final = (
+    "deltaBS",
+    "deltaPA",
+    "gammaBS",
+    "gammaPA",
+    "thetaBS",
+    "thetaPA",
+    "vegaBS",
+    "vegaPA",
+)
 #: Fields of an ``orders`` push that ``orders-pending`` answers lack.
 WS_ONLY_ORDER_FIELDS: Final = frozenset(
     {"fillFee", "fillFeeCcy", "fillPnl", "execType", "amendResult", "reqId", "code", "msg"}
@@ -248,6 +269,65 @@ class PrivateEvent:
 
 
 Listener = Callable[[PrivateEvent], None]
+
+
+def fill_object(
+    order: OpenOrder, size: Decimal, price: Decimal, trade_id: str, now: int, exec_type: str
+) -> dict[str, Any]:
+    """A ``fills`` data item for one fill of *order*."""
+    return {
+        "instId": order.inst_id,
+        "fillSz": num(size),
+        "fillPx": num(price),
+        "side": order.side,
+        "ts": str(now),
+        "ordId": order.ord_id,
+        "clOrdId": order.cl_ord_id or "0",
+        "tradeId": trade_id,
+        "execType": exec_type,
+        "count": "1",
+    }
+
+
+def liquidation_warning_object(holding: Holding, now: int) -> dict[str, Any]:
+    """A ``liquidation-warning`` data item for *holding*."""
+    item = position_object(holding, now)
+    keys = ("cTime", "ccy", "instId", "instType", "lever", "markPx", "mgnMode", "mgnRatio")
+    warning = {key: item[key] for key in keys}
+    warning.update(pTime=str(now), pos=item["pos"], posCcy="", posId=holding.pos_id)
+    warning.update(posSide=holding.pos_side, uTime=item["uTime"])
+    return warning
+
+
+def bal_pos_object(
+    cash: dict[str, Decimal],
+    holdings: list[Holding],
+    now: int,
+    event_type: str,
+    order: OpenOrder | None = None,
+    trade_id: str = "",
+) -> dict[str, Any]:
+    """A ``balance_and_position`` data item: the cash of the currencies that moved, the
+    positions that changed, and the trade behind it (if any)."""
+    return {
+        "pTime": str(now),
+        "eventType": event_type,
+        "balData": [{"ccy": c, "cashBal": num(v), "uTime": str(now)} for c, v in cash.items()],
+        "posData": [bal_pos_position(h) for h in holdings],
+        "trades": [] if order is None else [{"instId": order.inst_id, "tradeId": trade_id}],
+    }
+
+
+def greeks_values(greeks: Mapping[str, str]) -> dict[str, str]:
+    """Every one of OKX's greeks, from *greeks* or "0".
+
+    Raises:
+        ValueError: naming a key OKX does not send.
+    """
+    unknown = set(greeks) - set(GREEKS)
+    if unknown:
+        raise ValueError(f"unknown greeks {sorted(unknown)}; OKX sends {list(GREEKS)}")
+    return {key: greeks.get(key, "0") for key in GREEKS}
 
 
 def decimal_arg(name: str, value: Decimal | str | int, *, positive: bool = False) -> Decimal:

@@ -24,14 +24,17 @@ from typing import Any, Final
 from .._credentials import Credentials
 from ._account_shapes import (
     SNAPSHOT,
+    SNAPSHOT_CHANNELS,
     Holding,
     Listener,
     OpenOrder,
     PrivateEvent,
-    bal_pos_position,
+    bal_pos_object,
     decimal_arg,
+    fill_object,
+    greeks_values,
     inst_type_of,
-    num,
+    liquidation_warning_object,
     order_object,
     position_object,
 )
@@ -39,21 +42,7 @@ from ._ledger import Ledger
 
 __all__ = ["FakeAccount"]
 
-_SNAPSHOT_CHANNELS: Final = frozenset(
-    {"account", "positions", "balance_and_position", "account-greeks"}
-)
-
 _SIDES: Final = ("buy", "sell")
-_GREEKS: Final = (
-    "deltaBS",
-    "deltaPA",
-    "gammaBS",
-    "gammaPA",
-    "thetaBS",
-    "thetaPA",
-    "vegaBS",
-    "vegaPA",
-)
 
 
 class FakeAccount:
@@ -284,18 +273,7 @@ class FakeAccount:
         order.fee_ccy = fee_ccy
         fill = (price, size, trade_id, now, -fee)
         self._emit(PrivateEvent("orders", (order_object(order, fill=fill, exec_type=exec_type),)))
-        fill_item = {
-            "instId": order.inst_id,
-            "fillSz": num(size),
-            "fillPx": num(price),
-            "side": order.side,
-            "ts": str(now),
-            "ordId": order.ord_id,
-            "clOrdId": order.cl_ord_id or "0",
-            "tradeId": trade_id,
-            "execType": exec_type,
-            "count": "1",
-        }
+        fill_item = fill_object(order, size, price, trade_id, now, exec_type)
         self._emit(PrivateEvent("fills", (fill_item,)))
         self._emit(PrivateEvent("account", (self.account_object(moved, now),), "event_update"))
         if holding is not None:
@@ -362,12 +340,7 @@ class FakeAccount:
         holding = self._ledger.holdings.get((inst_id, pos_side))
         if holding is None or holding.pos == 0:
             raise ValueError(f"{self!r} has no {pos_side} position in {inst_id!r}")
-        now = self.now_ms(ts)
-        item = position_object(holding, now)
-        keys = ("cTime", "ccy", "instId", "instType", "lever", "markPx", "mgnMode", "mgnRatio")
-        warning = {key: item[key] for key in keys}
-        warning.update(pTime=str(now), pos=item["pos"], posCcy="", posId=holding.pos_id)
-        warning.update(posSide=holding.pos_side, uTime=item["uTime"])
+        warning = liquidation_warning_object(holding, self.now_ms(ts))
         self._emit(PrivateEvent("liquidation-warning", (warning,)))
 
     def push_snapshots(self, *channels: str) -> None:
@@ -380,9 +353,9 @@ class FakeAccount:
         """
         chosen = channels or ("account", "positions")
         for channel in chosen:
-            if channel not in _SNAPSHOT_CHANNELS:
+            if channel not in SNAPSHOT_CHANNELS:
                 raise ValueError(
-                    f"{channel!r} has no snapshot; OKX sends them on {sorted(_SNAPSHOT_CHANNELS)}"
+                    f"{channel!r} has no snapshot; OKX sends them on {sorted(SNAPSHOT_CHANNELS)}"
                 )
         for channel in chosen:
             self._emit(PrivateEvent(channel, (), SNAPSHOT))
@@ -406,10 +379,7 @@ class FakeAccount:
         Raises:
             ValueError: naming a key OKX does not send.
         """
-        unknown = set(greeks) - set(_GREEKS)
-        if unknown:
-            raise ValueError(f"unknown greeks {sorted(unknown)}; OKX sends {list(_GREEKS)}")
-        values = {key: greeks.get(key, "0") for key in _GREEKS}
+        values = greeks_values(greeks)
         self._greeks[ccy] = values
         self._emit(
             PrivateEvent("account-greeks", ({"ccy": ccy, **values, "ts": str(self.now_ms(ts))},))
@@ -435,10 +405,6 @@ class FakeAccount:
         order: OpenOrder | None = None,
         trade_id: str = "",
     ) -> None:
-        item: dict[str, Any] = {"pTime": str(now), "eventType": event_type}
-        item["balData"] = [
-            {"ccy": c, "cashBal": num(self.cash(c)), "uTime": str(now)} for c in ccys
-        ]
-        item["posData"] = [bal_pos_position(h) for h in holdings]
-        item["trades"] = [] if order is None else [{"instId": order.inst_id, "tradeId": trade_id}]
+        cash = {c: self.cash(c) for c in ccys}
+        item = bal_pos_object(cash, holdings, now, event_type, order, trade_id)
         self._emit(PrivateEvent("balance_and_position", (item,)))
