@@ -16,8 +16,9 @@ from .._subscription import Subscription
 from ._account_registry import Accounts
 from ._book_faults import BookFaultsMixin
 from ._exchange_accounts import AccountsMixin
+from ._exchange_venue import VenueMixin
 from ._fidelity import Fidelity
-from ._limits import CONNECT_WINDOW, admit_into_window, check_limit
+from ._limits import CONNECT_WINDOW, admit_into_window
 from ._listing import DEFAULT_LISTING, Listing
 from ._market import MarketSimulator
 from ._memory import MemoryWebSocket, open_memory_connection
@@ -45,7 +46,7 @@ def endpoint_of_path(path: str) -> EndpointName | None:
     return _PATHS.get(path.rstrip("/") or "/")
 
 
-class FakeExchange(BookFaultsMixin, RestMixin, AccountsMixin):
+class FakeExchange(VenueMixin, BookFaultsMixin, RestMixin, AccountsMixin):
     """An in-process OKX v5 exchange serving every public and business market channel.
 
     Connect through :meth:`connector` (in memory, deterministic under Trio's ``MockClock``)
@@ -189,79 +190,6 @@ class FakeExchange(BookFaultsMixin, RestMixin, AccountsMixin):
         return RestReply(status, body)
 
     # -- settings ----------------------------------------------------------------------------
-
-    @property
-    def tick_interval(self) -> float:
-        """Seconds between automatic pushes of the fast channels (fixed at construction)."""
-        return self._venue.tick_interval
-
-    @property
-    def fidelity(self) -> Fidelity:
-        """The fidelity switches (fixed at construction)."""
-        return self._venue.fidelity
-
-    @property
-    def market(self) -> MarketSimulator:
-        return self._venue.market
-
-    @property
-    def epoch_ms(self) -> int:
-        return self._venue.epoch_ms
-
-    @property
-    def latency(self) -> float:
-        """Seconds each push's ``ts`` lags :meth:`wall_clock` (latency injection; settable)."""
-        return self._venue.latency
-
-    @latency.setter
-    def latency(self, value: float) -> None:
-        self._venue.latency = value
-
-    @property
-    def max_connects_per_second(self) -> int | None:
-        """Connection attempts let through per sliding second, or ``None`` for no limit.
-
-        Raises:
-            ValueError: on setting anything but an int >= 1 or ``None``.
-        """
-        return self._max_connects
-
-    @max_connects_per_second.setter
-    def max_connects_per_second(self, value: int | None) -> None:
-        self._max_connects = check_limit("max_connects_per_second", value)
-
-    @property
-    def max_requests_per_hour(self) -> int | None:
-        """Subscribe/unsubscribe requests let through per connection per sliding 3600 s.
-
-        ``None`` means no limit. Pings, illegal requests and requests that
-        :meth:`ignore_requests` or :meth:`go_silent` leave unanswered are not counted.
-
-        Raises:
-            ValueError: on setting anything but an int >= 1 or ``None``.
-        """
-        return self._venue.max_requests_per_hour
-
-    @max_requests_per_hour.setter
-    def max_requests_per_hour(self, value: int | None) -> None:
-        self._venue.max_requests_per_hour = value
-
-    @property
-    def listed(self) -> frozenset[str]:
-        """The instrument ids the market lists (indexes: :attr:`listed_indexes`)."""
-        return self._venue.listing.inst_ids
-
-    @property
-    def listed_indexes(self) -> frozenset[str]:
-        return self._venue.listing.indexes
-
-    def list_instruments(self, *inst_ids: str, indexes: Iterable[str] = ()) -> None:
-        """List more instruments (and *indexes*); later subscribes of them are served.
-
-        Raises:
-            ValueError: naming the id, for one that is not an OKX instrument id.
-        """
-        self._venue.list_instruments(inst_ids, indexes)
 
     # -- connecting --------------------------------------------------------------------------
 
