@@ -10,8 +10,13 @@ another as fast as possible is the flood; the figures are per update.
 Structures (each applies the same levels from the same snapshot; levels as OKX's strings, in
 tuples ``(price, size, "0", orders)``, as the client's msgspec decoder hands them over):
 
-* ``engine`` - ``okx_trio._book.BookEngine``: the sequence check, level validation, crossed
-  check and the sorted structure (parallel sorted lists per side);
+* ``engine`` - ``okx_trio._book.BookEngine`` as the client runs it: the sequence check,
+  the crossed check and the sorted structure (a dict from OKX's price text to its level, and
+  parallel sorted lists per side), merging levels the client's push decoding has already
+  checked for the records it delivers (``apply(..., checked=True)``; new prices are still
+  checked);
+* ``engine, checking`` - the same on levels nobody has checked: its own check of every
+  level (types, a size as ASCII digits, integer orders) first;
 * ``dict + sort`` - the reference from issue 11: a dict per side keyed by ``float(price)``,
   no validation, no checks; reading sorts the side's keys and takes the best 5;
 * ``dict + sort, checked`` - the same with the engine's per-level validation (types, finite
@@ -24,8 +29,12 @@ tuples ``(price, size, "0", orders)``, as the client's msgspec decoder hands the
 
 Handlers, from the push text (what a client does per message, JSON parsing included):
 
-* ``engine from text`` - msgspec's typed decode of the push (as the client's fast path) and
-  ``BookEngine.apply``;
+* ``engine from text, as the client`` - msgspec's typed decode of the push (the client's
+  fast decoder's types), the decoder's level check (``levels_from_texts``, which the client
+  makes for its ``BookUpdate`` records) and the checked merge;
+* ``engine from text, checking itself`` - the decode and ``BookEngine.apply`` with its own
+  check;
+* ``dict + sort from text`` - the decode and the reference, no check;
 * ``cryptofeed OKX handler`` - ``cryptofeed.exchanges.OKX.message_handler`` (``json.loads``
   with ``Decimal`` floats, its sequence check, its ``order-book`` book and its book
   callback, a no-op), awaited per message in an asyncio loop (skipped if not installed;
@@ -153,6 +162,11 @@ class Sorted:
 
 
 class Engine:
+    """The engine as the client runs it: levels checked by the push decoding (for the
+    records it delivers anyway), merged with no second check (``checked=True``)."""
+
+    checked = True
+
     def __init__(self, snapshot: Update) -> None:
         self.engine = BookEngine("BTC-USDT", "books", max_depth=None)
         self.seq = 1
@@ -160,13 +174,19 @@ class Engine:
 
     def apply(self, bids: list[Level], asks: list[Level]) -> None:
         seq = self.seq + 7
-        self.engine.apply("update", self.seq, seq, seq, bids, asks)
+        self.engine.apply("update", self.seq, seq, seq, bids, asks, checked=self.checked)
         self.seq = seq
 
     def top(self, n: int) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
         book = self.engine.book()
         assert book is not None, self.engine.invalid_detail
         return book.depth(n)
+
+
+class EngineChecking(Engine):
+    """The engine on levels nobody has checked: its own check of every level first."""
+
+    checked = False
 
 
 class OrderBookC:
@@ -251,37 +271,55 @@ def push_texts(snapshot: Update, stream: list[Update]) -> list[str]:
     return out
 
 
-class _ListBook(msgspec.Struct, gc=False):
-    bids: list[list[str]]
-    asks: list[list[str]]
-    ts: str
-    seqId: int | None = None
-    prevSeqId: int | None = None
+#: The handlers from push text, by name (see :func:`from_text`).
+CLIENT_HANDLER = "engine from text, as the client (decode, the decoder's level check, merge)"
+HANDLERS = {
+    CLIENT_HANDLER: "client",
+    "engine from text, checking itself (decode, the engine's own check, merge)": "engine",
+    "dict + sort from text (decode, no check)": "reference",
+}
 
 
-class _ListBooks(msgspec.Struct, gc=False):
-    data: list[_ListBook]
-    action: str | None = None
+def from_text(texts: list[str], how: str) -> float:
+    """msgspec's typed decode of each push (the client's fast decoder's types) and a book:
+    µs per update.
 
-
-def engine_from_text(texts: list[str], lists: bool) -> float:
-    """msgspec's typed decode of each push and ``BookEngine.apply``: µs per update.
-
-    ``lists=False`` decodes levels as the client's fast decoder does today (tuples:
-    ``okx_trio._fast_decoders._Books``), which the engine's hot loop sends down its careful
-    path; ``lists=True`` decodes them as lists, the engine's fast path.
+    ``how``: ``"client"`` checks the levels as the client's push decoding does for its
+    records (:func:`okx_trio._push_values.levels_from_texts`) and merges them as checked;
+    ``"engine"`` leaves the check to ``BookEngine.apply``; ``"reference"`` applies them to
+    the dict + sort reference, unchecked.
     """
     from okx_trio._fast_decoders import _Books
+    from okx_trio._push_values import levels_from_texts
 
-    decode = msgspec.json.Decoder(_ListBooks if lists else _Books).decode
+    decode = msgspec.json.Decoder(_Books).decode
     engine = BookEngine("BTC-USDT", "books", max_depth=400)
+    reference: DictSort | None = None
     start = _clock()
     for text in texts:
         push = decode(text)
         for b in push.data:
-            engine.apply(push.action or "", b.prevSeqId, b.seqId, int(b.ts), b.bids, b.asks)
+            if how == "reference":
+                if reference is None:
+                    reference = DictSort((b.bids, b.asks))
+                else:
+                    reference.apply(b.bids, b.asks)
+                continue
+            checked = how == "client"
+            if checked:
+                levels_from_texts(b.bids, "bids")
+                levels_from_texts(b.asks, "asks")
+            engine.apply(
+                push.action or "",
+                b.prevSeqId,
+                b.seqId,
+                int(b.ts),
+                b.bids,
+                b.asks,
+                checked=checked,
+            )
     elapsed = _clock() - start
-    assert engine.valid, engine.invalid_detail
+    assert how == "reference" or engine.valid, engine.invalid_detail
     return elapsed / (len(texts) - 1) * 1e6
 
 
@@ -320,6 +358,7 @@ def variants_available() -> tuple[list[tuple[str, Callable[[Update], Any]]], lis
     notes: list[str] = []
     variants: list[tuple[str, Callable[[Update], Any]]] = [
         ("engine", Engine),
+        ("engine, checking", EngineChecking),
         ("dict + sort", DictSort),
         ("dict + sort, checked", DictSortChecked),
     ]
@@ -353,9 +392,7 @@ def as_tuples(snapshot: Update, stream: list[Update]) -> tuple[Any, list[Any]]:
 
 def run_all(updates: int, repeats: int, seed: int) -> dict[str, Any]:
     snapshot, stream = as_tuples(*make_stream(updates, seed))
-    small_snapshot, small_stream = as_tuples(
-        *make_stream(updates, seed, depth=25, levels=(2, 10))
-    )
+    small_snapshot, small_stream = as_tuples(*make_stream(updates, seed, depth=25, levels=(2, 10)))
     recorded = as_tuples(*recorded_stream())
     variants, notes = variants_available()
 
@@ -392,14 +429,10 @@ def run_all(updates: int, repeats: int, seed: int) -> dict[str, Any]:
             "recorded_apply_us": rec[name][0],
         }
     texts = push_texts(snapshot, stream)
-    handlers: dict[str, Any] = {
-        "engine from text, levels as lists": min(
-            engine_from_text(texts, True) for _ in range(repeats)
-        ),
-        "engine from text, levels as tuples (the fast decoder's today)": min(
-            engine_from_text(texts, False) for _ in range(repeats)
-        ),
-    }
+    handlers: dict[str, Any] = {name: math.inf for name in HANDLERS}
+    for _ in range(repeats):  # taking turns, as the structures do
+        for name, how in HANDLERS.items():
+            handlers[name] = min(handlers[name], from_text(texts, how))
     cf = None
     for _ in range(repeats):
         got = cryptofeed_handler(texts)

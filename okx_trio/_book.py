@@ -175,6 +175,8 @@ class BookEngine:
         bids: Levels,
         asks: Levels,
         checksum: int = 0,
+        *,
+        checked: bool = False,
     ) -> ApplyResult:
         """Apply one push: ``action`` ``"snapshot"`` or ``"update"``, levels as OKX sends them
         (``[price, size, "0", orders]`` strings), ``checksum`` 0 when OKX sends 0 (not checked).
@@ -182,6 +184,12 @@ class BookEngine:
         Snapshot channels without ``action``/``prevSeqId`` (``books5``, ``bbo-tbt``) pass
         ``"snapshot"`` and ``-1`` (or None). Never raises on bad input: it invalidates with
         :attr:`InvalidReason.BAD_MESSAGE`.
+
+        ``checked=True`` says each level has passed
+        :func:`okx_trio._push_values.levels_from_texts` (the client's push decoding checks
+        every push so, for its records): an update's levels are then merged without a
+        second check (:meth:`~okx_trio._book_side.Side.merge_checked`); prices are still
+        checked when new. Levels that did not pass it must not be given with ``checked=True``.
         """
         try:
             if action == "snapshot":
@@ -197,7 +205,7 @@ class BookEngine:
                         return _SKIPPED
                     self._seq_id = start  # continue by identity, as if at its prevSeqId
                 self._check_link(prev_seq_id, seq_id, checksum)
-                self._update(prev_seq_id, seq_id, ts, bids, asks, checksum)
+                self._update(prev_seq_id, seq_id, ts, bids, asks, checksum, checked)
                 return _APPLIED
             if status is BookStatus.SEEDING:
                 self._seed.add(Buffered(prev_seq_id, seq_id, ts, bids, asks, checksum))
@@ -266,6 +274,8 @@ class BookEngine:
 
     def _check_link(self, prev_seq_id: int | None, seq_id: int | None, checksum: int) -> None:
         last = self._seq_id
+        if prev_seq_id == last and last is not None and seq_id is not None:
+            return  # the common case, first
         if prev_seq_id is None or seq_id is None or last is None:
             if prev_seq_id is None and seq_id is None and last is None:
                 if checksum == 0:
@@ -292,12 +302,17 @@ class BookEngine:
         bids: Levels,
         asks: Levels,
         checksum: int,
+        checked: bool,
     ) -> None:
         for side, levels in ((self._bids, bids), (self._asks, asks)):
-            _check_side(levels)
+            if type(levels) is not list and type(levels) is not tuple:
+                _check_side(levels)
             if levels:
                 try:
-                    side.merge_all(levels)
+                    if checked:
+                        side.merge_checked(levels)
+                    else:
+                        side.merge_all(levels)
                 except BadLevel as bad:
                     raise BrokenRule(InvalidReason.BAD_MESSAGE, str(bad)) from None
         self._finish(seq_id, ts, checksum)

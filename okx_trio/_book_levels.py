@@ -26,7 +26,7 @@ from typing import Any, Final
 # keeps hand consumers the same BookLevel.
 from ._book_records import BookLevel
 
-__all__ = ["BookLevel", "OrderBook", "checksum_of", "parse_level"]
+__all__ = ["BookLevel", "OrderBook", "checksum_of", "parse_level", "price_key"]
 
 #: How many levels of each side OKX's checksum covers.
 CHECKSUM_DEPTH: Final = 25
@@ -35,7 +35,6 @@ CHECKSUM_DEPTH: Final = 25
 _SHORT_PRICE: Final = 15
 _MAX_DIGITS: Final = 15
 # Doubles keep 15 digits only in their normal range; an exponent that leaves it is refused.
-# (Written as literals in _book_side.Side.merge_all, where a constant is cheaper than a global.)
 _MIN_PRICE: Final = 1e-100
 _MAX_PRICE: Final = 1e100
 
@@ -86,6 +85,34 @@ def level_error(level: object) -> str | None:
     if len(px) > _SHORT_PRICE and _significant_digits(px) > _MAX_DIGITS:
         return f"level {level!r}: price has more than {_MAX_DIGITS} significant digits"
     return None
+
+
+# Prices recur (a level deleted now is often back a moment later, at the touch or at the
+# 400th level): a memo of keys already computed spares the float() and the checks of
+# :func:`price_key`. Shared by every book (a text's key does not depend on the instrument),
+# emptied when full, so it stays small (about 1 MB at most).
+PRICE_KEYS: Final[dict[str, float]] = {}
+PRICE_KEYS_MAX: Final = 20_000
+
+
+def price_key(px: str) -> float | None:
+    """The numeric key of the price text *px*, or None if the engine refuses it as a price
+    (see :func:`level_error`: a number within 1e-100..1e100 with at most 15 significant
+    digits). Accepted texts are remembered (``PRICE_KEYS``); callers look there first."""
+    try:
+        key = float(px)
+    except (TypeError, ValueError):
+        return None
+    if not (
+        type(px) is str
+        and _MIN_PRICE < key < _MAX_PRICE
+        and (len(px) <= _SHORT_PRICE or _significant_digits(px) <= _MAX_DIGITS)
+    ):
+        return None
+    if len(PRICE_KEYS) >= PRICE_KEYS_MAX:
+        PRICE_KEYS.clear()
+    PRICE_KEYS[px] = key
+    return key
 
 
 def parse_level(level: object) -> tuple[float, float, Raw]:

@@ -12,9 +12,16 @@ Three views of the same levels, kept in step by :class:`Side`:
 Why the index (measured, ``bench/book_micro.py``): OKX writes a price the same way every
 time, so an update's level is nearly always found by its text, in one dict look-up, with no
 ``float()`` of the price and no binary search; a replaced size is then written into the cell
-in place. Only a new price is parsed and placed by :func:`bisect.bisect_left`. Correctness
-does not rest on the texts: a price written another way (``"100.0"`` for ``"100.00"``)
-misses the index, is parsed, and the binary search on the numeric key finds the level.
+in place. Only a new price is placed by :func:`bisect.bisect_left`, and its text is parsed
+only if no book has met it before (:data:`~okx_trio._book_levels.PRICE_KEYS`: a level
+deleted is often back a moment later). Correctness does not rest on the texts: a price
+written another way (``"100.0"`` for ``"100.00"``) misses the index, and the binary search
+on the numeric key finds the level.
+
+Checking and merging are two passes (:meth:`Side.merge_all`, :meth:`Side.merge_checked`):
+the client's push decoding has already checked a push's levels for its records
+(:func:`okx_trio._push_values.levels_from_texts`), so the client merges them with no
+second check.
 
 The key is a ``float``, not a ``Decimal``: exact for the prices accepted
 (:func:`~okx_trio._book_levels.level_error`: at most 15 significant digits), and a bisect
@@ -33,9 +40,32 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any, Final
 
-from ._book_levels import PRICE, Raw, parse_level
+from ._book_levels import (
+    PRICE,
+    PRICE_KEYS,
+    PRICE_KEYS_MAX,
+    BadLevel,
+    Raw,
+    level_error,
+    parse_level,
+    price_key,
+)
 
 __all__ = ["Cell", "Side"]
+
+
+def _key_of(px: str, sz: str, orders: str) -> float:
+    """The key of a level's price text not seen before.
+
+    Raises:
+        BadLevel: for a price the engine refuses, with :func:`level_error`'s message.
+    """
+    key = price_key(px)
+    if key is None:
+        level = [px, sz, "0", orders]
+        raise BadLevel(level_error(level) or f"level {level!r}: not a price the book takes")
+    return key
+
 
 #: A level in a side: ``[price, size, orders, level, key, token]``: OKX's three strings, the
 #: :class:`~okx_trio._book_levels.BookLevel` (None until first read; the ``LEVEL`` slot of
@@ -43,9 +73,8 @@ __all__ = ["Cell", "Side"]
 Cell = list[Any]
 KEY: Final = 4
 TOKEN: Final = 5
-# In the hot loop, as literals (cheaper than globals there): the slots, and the longest
-# size taken as text (300 characters: far below 1e308, so finite) and the longest price
-# parsed without counting its digits (15: see _book_levels.level_error).
+# In merge_all's check, as a literal (cheaper than a global there): the longest size taken
+# as text, 300 characters, far below 1e308, so finite.
 
 
 class Side:
@@ -84,80 +113,114 @@ class Side:
             self.shared = False
 
     def merge_all(self, levels: Sequence[Any]) -> None:
-        """OKX's merge rule for each of an update's levels, in order: size 0 deletes the price
-        (harmless if absent), another size replaces it, a new price is inserted in order.
+        """OKX's merge rule for each of an update's levels, in order (see
+        :meth:`merge_checked`), for levels nobody has checked yet.
 
-        The engine's hot loop: :func:`~okx_trio._book_levels.level_error`'s checks written
-        out for the common shapes (anything else takes :func:`parse_level`, which refuses
-        with a message or accepts). A size is checked as text: ASCII digits with at most
-        one point, no longer than 300 characters, is a finite number >= 0, and zero exactly
-        when it has no digit but ``0``.
+        First one pass checks the common shape, ``[price, size, "0", orders]`` as four
+        strings with the size as ASCII digits and at most one point (a finite number >= 0
+        for up to 300 characters) and orders as digits; then :meth:`merge_checked` merges
+        them. Anything else (an exponent, a non-ASCII digit, garbage) takes
+        :func:`~okx_trio._book_levels.parse_level`, level by level, which refuses with a
+        message or accepts, as :func:`~okx_trio._book_levels.level_error` says.
 
         Raises:
             BadLevel: for the first level ``level_error`` refuses (the side is then partly
                 merged; the engine drops the whole book).
         """
+        for level in levels:
+            try:
+                px, sz, _, orders = level
+                if not (
+                    (type(level) is tuple or type(level) is list)
+                    and type(px) is str
+                    and sz.isascii()  # AttributeError for a non-string
+                    and sz.replace(".", "", 1).isdigit()
+                    and len(sz) <= 300
+                    and orders.isdecimal()
+                ):
+                    break
+            except (TypeError, ValueError, AttributeError):
+                break
+        else:
+            self.merge_checked(levels)
+            return
         self.unshare()
+        negate = not self.bids
+        for level in levels:
+            key, size, raw = parse_level(level)
+            self._place(-key if negate else key, size == 0, raw)
+
+    def merge_checked(self, levels: Sequence[Any]) -> None:
+        """OKX's merge rule for each of an update's levels, in order: size 0 deletes the price
+        (harmless if absent), another size replaces it, a new price is inserted in order.
+
+        The engine's hot loop, for levels already checked to be ``[price, size, "0",
+        orders]`` strings with the size as ASCII digits and at most one point and orders
+        as digits (:meth:`merge_all`'s check, or the client's push decoding:
+        :func:`okx_trio._push_values.levels_from_texts`). A size is zero exactly when it
+        has no digit but ``0``. The price is checked here, when its text is new to the side
+        (:func:`~okx_trio._book_levels.price_key`); a known text is found in the index.
+
+        Raises:
+            BadLevel: for a price the engine refuses (the side is then partly merged; the
+                engine drops the whole book).
+        """
+        if self.shared:
+            self.raws = self.raws.copy()
+            self.shared = False
         keys = self.keys
         raws = self.raws
         index = self.index
         find = index.get
+        known = PRICE_KEYS.get
         token = self.token
         negate = not self.bids
-        for level in levels:
-            try:
-                px, sz, _, orders = level
-                if sz == "0":
-                    zero = True
-                elif (
-                    sz.isascii()  # AttributeError for a non-string
-                    and sz.replace(".", "", 1).isdigit()
-                    and len(sz) <= 300
-                ):
-                    zero = not sz.strip("0.")
-                else:
-                    raise ValueError
-                if not ((type(level) is list or type(level) is tuple) and orders.isdecimal()):
-                    raise ValueError
-                cell = find(px)
-            except (TypeError, ValueError, AttributeError):
-                key, size, raw = parse_level(level)
-                self._place(-key if negate else key, size == 0, raw)
-                continue
-            if cell is not None:  # the price, as written before: no parse, no search
-                # (Cell slots as literals: SIZE 1, ORDERS 2, LEVEL 3, KEY 4, TOKEN 5.)
-                if zero:
+        # (Cell slots as literals, cheaper than globals here: PRICE 0, SIZE 1, ORDERS 2,
+        # LEVEL 3, KEY 4, TOKEN 5.)
+        for px, sz, _, orders in levels:
+            cell = find(px)
+            if sz == "0" or (sz[-1] in "0." and not sz.strip("0.")):
+                if cell is not None:  # the price, as written before: no parse
                     i = bisect_left(keys, cell[4])
                     del keys[i]
                     del raws[i]
                     del index[px]
-                elif cell[5] is token:
+                    continue
+                # A zero for a text not in the side: harmless, unless the price is there
+                # written another way ("100.0" for "100").
+                key = known(px)
+                if key is None:
+                    key = _key_of(px, sz, orders)
+                if negate:
+                    key = -key
+                i = bisect_left(keys, key)
+                if i < len(keys) and keys[i] == key:
+                    del index[raws[i][0]]
+                    del keys[i]
+                    del raws[i]
+            elif cell is not None:
+                if cell[5] is token:  # made since the last view: written in place
                     cell[1] = sz
                     cell[2] = orders
                     cell[3] = None
                 else:  # a view may hold it: a new cell in its place
                     key = cell[4]
                     raws[bisect_left(keys, key)] = index[px] = [px, sz, orders, None, key, token]
-                continue
-            try:
-                key = float(px)
-                fast = type(px) is str and 1e-100 < key < 1e100 and len(px) <= 15
-            except (TypeError, ValueError):
-                fast = False
-            if not fast:
-                key, _, raw = parse_level(level)
-                self._place(-key if negate else key, zero, raw)
-                continue
-            if negate:
-                key = -key
-            # A new text: a new price, or one already in the book written another way.
-            i = bisect_left(keys, key)
-            if i < len(keys) and keys[i] == key:
-                self._place(key, zero, [px, sz, orders, None])
-            elif not zero:
-                keys.insert(i, key)
-                raws.insert(i, cell := [px, sz, orders, None, key, token])
-                index[px] = cell
+            else:
+                # A new text: a new price, or one already in the side written another way.
+                key = known(px)
+                if key is None:
+                    key = _key_of(px, sz, orders)
+                if negate:
+                    key = -key
+                i = bisect_left(keys, key)
+                if i < len(keys) and keys[i] == key:
+                    del index[raws[i][0]]
+                    raws[i] = index[px] = [px, sz, orders, None, key, token]
+                else:
+                    keys.insert(i, key)
+                    raws.insert(i, cell := [px, sz, orders, None, key, token])
+                    index[px] = cell
 
     def _place(self, key: float, zero: bool, raw: Raw) -> None:
         """Merge one parsed level by its numeric key (a price not found by its text)."""
@@ -183,6 +246,9 @@ class Side:
         sign = 1.0 if self.bids else -1.0
         self.keys = sorted(sign * price for price in levels)
         self.raws = [[*levels[sign * key], key, token] for key in self.keys]
+        if len(PRICE_KEYS) + len(levels) <= PRICE_KEYS_MAX:  # the updates will name them
+            for price, raw in levels.items():
+                PRICE_KEYS[raw[PRICE]] = price
         self.index = {cell[PRICE]: cell for cell in self.raws}
         self.shared = False
 

@@ -217,15 +217,20 @@ def levels(value: Any, key: str) -> tuple[BookLevel, ...]:
 #: exponent, no ``+``, no space, ``_`` or other digits; Decimal never renders NaN or Infinity
 #: that way. (``[0-9]``, not ``\d``, which matches every Unicode digit.)
 _PLAIN: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+#: A book level's price or size: OKX's plain form without the ``-`` (a book holds no
+#: negative price or size) and with at most 99 digits before and after the point (so any
+#: consumer's ``float()`` of it is finite).
+_LEVEL: Final = re.compile(r"(?:0|[1-9][0-9]{0,98})(?:\.[0-9]{1,99})?")
 #: An order count: ASCII digits, fewer than 100 of them.
 _COUNT: Final = re.compile(r"[0-9]{1,99}")
 
-# Prices and sizes recur from push to push (a book's levels, "0" for a deletion): a memo of
-# texts already checked turns the check into one set lookup. It holds only valid texts and
-# is emptied when full, so it stays small (a few MB at most).
+# Prices recur from push to push (a book's levels): a memo of texts already checked turns
+# the check into one set lookup. It holds only valid texts and is emptied when full, so it
+# stays small (a few MB at most).
 _LEVEL_TEXTS: Final[set[str]] = set()
 _LEVEL_TEXTS_MAX: Final = 20_000
 _ORDER_COUNTS: Final = frozenset(str(n) for n in range(1000))
+_LEVEL_FORM: Final = "a decimal number >= 0 in OKX's plain form (at most 99 digits each side)"
 
 
 def levels_from_texts(
@@ -233,17 +238,21 @@ def levels_from_texts(
     key: str,
     _known: set[str] = _LEVEL_TEXTS,
     _counts: frozenset[str] = _ORDER_COUNTS,
-    _plain: Any = _PLAIN.fullmatch,
+    _plain: Any = _LEVEL.fullmatch,
     _count: Any = _COUNT.fullmatch,
     _pending: Any = pending_levels,
 ) -> tuple[BookLevel, ...]:
     """Levels from rows already known to be four strings each (both paths end here),
-    checked now, built on first read (:func:`~._book_records.pending_levels`).
+    checked now (price and size :data:`_LEVEL`, orders :data:`_COUNT`: what the book
+    engine takes as checked, ``BookEngine.apply(checked=True)``), built on first read
+    (:func:`~._book_records.pending_levels`).
 
     The rows are kept as they are (tuples: the fast path's msgspec rows, the plain path's
-    copies). The hot loop of a 400-level book: per level, three set look-ups for texts seen
-    before (prices mostly), a regex match for a new one (most sizes); :func:`_bad_level`
-    finds and names the culprit only on failure.
+    copies). The hot loop of a 400-level book, per level: a set look-up for a price seen
+    before (a regex match for a new one); for a size (mostly new: sizes change), a few
+    string tests that accept only texts :data:`_LEVEL` takes (measured cheaper than the
+    regex and than remembering sizes), the regex for anything else; a set look-up for the
+    orders. :func:`_bad_level` finds and names the culprit only on failure.
 
     Raises:
         PushError: naming the first bad level's price, size or orders.
@@ -255,12 +264,19 @@ def levels_from_texts(
             if len(_known) >= _LEVEL_TEXTS_MAX:
                 _known.clear()
             _known.add(price)
-        if size not in _known:
-            if _plain(size) is None:
-                _bad_level(rows, key)
-            if len(_known) >= _LEVEL_TEXTS_MAX:
-                _known.clear()
-            _known.add(size)
+        if not (
+            size == "0"
+            or (
+                size.isascii()
+                and size.replace(".", "", 1).isdigit()  # digits, at most one point
+                # 1-9 first, or "0.": no leading point, no leading zero ("." < "0")
+                and (size[0] > "0" or size[1:2] == ".")
+                and size[-1] != "."
+                and len(size) <= 99
+            )
+            or _plain(size) is not None
+        ):
+            _bad_level(rows, key)
         if orders not in _counts and _count(orders) is None:
             _bad_level(rows, key)
     result: tuple[BookLevel, ...] = _pending(rows)
@@ -270,10 +286,10 @@ def levels_from_texts(
 def _bad_level(rows: Sequence[Sequence[str]], key: str) -> NoReturn:
     """Raise for the first bad level of *rows* (the slow way: only on failure)."""
     for index, (price, size, _, orders) in enumerate(rows):
-        if _PLAIN.fullmatch(price) is None:
-            fail(f"{key}[{index}] price", price, "a decimal number in OKX's plain form")
-        if _PLAIN.fullmatch(size) is None:
-            fail(f"{key}[{index}] size", size, "a decimal number in OKX's plain form")
+        if _LEVEL.fullmatch(price) is None:
+            fail(f"{key}[{index}] price", price, _LEVEL_FORM)
+        if _LEVEL.fullmatch(size) is None:
+            fail(f"{key}[{index}] size", size, _LEVEL_FORM)
         if _COUNT.fullmatch(orders) is None:
             fail(f"{key}[{index}] orders", orders, "an order count as a string of digits")
     raise AssertionError("unreachable: no bad level found")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from okx_trio._book import BookEngine
-from okx_trio._book_levels import BadLevel, parse_level
+from okx_trio._book_levels import PRICE_KEYS, PRICE_KEYS_MAX, BadLevel, parse_level, price_key
 from okx_trio._book_side import Side
 
 
@@ -168,3 +168,53 @@ def test_merging_keeps_keys_raws_and_index_in_step() -> None:
         "90.0",
     ]
     assert side.best() == 90.0
+
+
+def test_checked_levels_merge_as_unchecked_ones_do() -> None:
+    start = [lv(str(p), "1") for p in range(90, 100)]
+    changes = [
+        lv("95", "0"),
+        lv("95.5", "2"),
+        lv("90.0", "3"),  # 90, written another way
+        lv("120", "1"),
+        lv("91.00", "0.000"),  # a zero for 91, written another way
+        lv("93", "0.10"),  # ends in 0, not a zero
+        lv("500", "0"),  # a zero for a price not in the side: harmless
+    ]
+    for bids in (True, False):
+        checked, unchecked = side_of(start, bids), side_of(start, bids)
+        checked.merge_checked(changes)
+        unchecked.merge_all(changes)
+        consistent(checked)
+        assert [c[:3] for c in checked.raws] == [c[:3] for c in unchecked.raws]
+        assert "91" not in checked.index and "90" not in checked.index
+        assert checked.index["90.0"][1] == "3" and checked.index["93"][1] == "0.10"
+
+
+def test_a_new_price_the_engine_refuses_is_refused_on_the_checked_path_too() -> None:
+    for price, why in (("0", "positive"), ("1e200", "within"), ("1.00000000000000001", "15")):
+        side = side_of([lv("100", "1")])
+        with pytest.raises(BadLevel, match=why):
+            side.merge_checked([lv(price, "1")])
+        assert price not in PRICE_KEYS
+
+
+def test_prices_met_once_are_not_parsed_again_and_the_memo_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    side = side_of([lv("100", "1")])
+    side.merge_checked([lv("101", "1"), lv("101", "0")])
+    assert PRICE_KEYS["101"] == 101.0
+    import okx_trio._book_side as module
+
+    def no_parse(px: str) -> float | None:
+        raise AssertionError(f"{px} parsed again")
+
+    monkeypatch.setattr(module, "price_key", no_parse)
+    side.merge_checked([lv("101", "2")])  # back after its deletion: its key is remembered
+    assert side.index["101"][1] == "2"
+    monkeypatch.undo()
+    PRICE_KEYS.clear()
+    for n in range(PRICE_KEYS_MAX + 10):
+        price_key(f"{n + 1}.5")
+    assert 0 < len(PRICE_KEYS) <= PRICE_KEYS_MAX

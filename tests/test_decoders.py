@@ -556,6 +556,41 @@ def test_the_level_number_check_is_exactly_okx_plain_form(text: str) -> None:
     assert (_PLAIN.fullmatch(text) is not None) == (level_number(text) is not None), text
 
 
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.one_of(
+        plain_like,
+        st.text(max_size=8),
+        okx_numbers,
+        okx_numbers.map(lambda t: "-" + t),
+        st.integers(95, 105).map(lambda n: "1" * n),
+        st.integers(95, 105).map(lambda n: "1." + "1" * n),
+    )
+)
+def test_a_book_level_takes_okx_plain_form_without_a_sign_and_its_quick_check_agrees(
+    text: str,
+) -> None:
+    """A level's price or size: plain form, >= 0, at most 99 digits each side of the point;
+    ``levels_from_texts``' quick size test takes no text the regex refuses, nor refuses one
+    it takes."""
+    from okx_trio._push_values import _LEVEL, level_number, levels_from_texts
+
+    whole, _, fraction = text.partition(".")
+    expected = (
+        level_number(text) is not None
+        and not text.startswith("-")
+        and len(whole) <= 99
+        and len(fraction) <= 99
+    )
+    assert (_LEVEL.fullmatch(text) is not None) == expected, text
+    try:
+        levels_from_texts([("1", text, "0", "1")], "bids")
+        taken = True
+    except PushError:
+        taken = False
+    assert taken == expected, text
+
+
 def test_fast_path_records_equal_plain_ones_before_and_after_a_read() -> None:
     for text, message in RECORDED_BOOKS[:20]:
         fast = decode_push_text("books", text)
