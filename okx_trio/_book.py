@@ -304,24 +304,33 @@ class BookEngine:
         checksum: int,
         checked: bool,
     ) -> None:
-        for side, levels in ((self._bids, bids), (self._asks, asks)):
-            if type(levels) is not list and type(levels) is not tuple:
-                _check_side(levels)
-            if levels:
-                try:
-                    if checked:
-                        side.merge_checked(levels)
-                    else:
-                        side.merge_all(levels)
-                except BadLevel as bad:
-                    raise BrokenRule(InvalidReason.BAD_MESSAGE, str(bad)) from None
+        # Both sides written out: this runs for every update of every book.
+        if type(bids) is not list and type(bids) is not tuple:
+            _check_side(bids)
+        if type(asks) is not list and type(asks) is not tuple:
+            _check_side(asks)
+        try:
+            if checked:
+                if bids:
+                    self._bids.merge_checked(bids)
+                if asks:
+                    self._asks.merge_checked(asks)
+            else:
+                if bids:
+                    self._bids.merge_all(bids)
+                if asks:
+                    self._asks.merge_all(asks)
+        except BadLevel as bad:
+            raise BrokenRule(InvalidReason.BAD_MESSAGE, str(bad)) from None
         self._finish(seq_id, ts, checksum)
         self._recent.append((prev_seq_id, seq_id))
 
     def _finish(self, seq_id: int | None, ts: int, checksum: int) -> None:
         """The checks every new book state passes, then it becomes the book."""
-        bid, ask = self._bids.best(), self._asks.best()
-        if bid is not None and ask is not None and bid >= ask:
+        bid_keys, ask_keys = self._bids.keys, self._asks.keys
+        # (Side.best() inlined: the best is last; an ask's key is its negated price.)
+        if bid_keys and ask_keys and bid_keys[-1] >= -ask_keys[-1]:
+            bid, ask = self._bids.best(), self._asks.best()
             raise BrokenRule(InvalidReason.CROSSED, f"best bid {bid} >= best ask {ask}")
         if checksum != 0:
             ours = checksum_of(
