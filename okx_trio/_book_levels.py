@@ -92,7 +92,7 @@ def level_error(level: object) -> str | None:
 # :func:`price_key`. Shared by every book (a text's key does not depend on the instrument),
 # emptied when full, so it stays small (about 1 MB at most).
 PRICE_KEYS: Final[dict[str, float]] = {}
-PRICE_KEYS_MAX: Final = 20_000
+PRICE_KEYS_MAX: Final = 10_000
 
 
 def price_key(px: str) -> float | None:

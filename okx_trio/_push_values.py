@@ -232,7 +232,7 @@ _COUNT: Final = re.compile(r"[0-9]{1,99}")
 _LEVEL_TEXTS: Final[set[str]] = set()
 _LEVEL_TEXTS_MAX: Final = 20_000
 _SIZE_TEXTS: Final[set[str]] = {"0"}
-_SIZE_TEXTS_MAX: Final = 20_000
+_SIZE_TEXTS_MAX: Final = 4_096
 _ORDER_COUNTS: Final = frozenset(str(n) for n in range(1000))
 _LEVEL_FORM: Final = "a decimal number >= 0 in OKX's plain form (at most 99 digits each side)"
 
