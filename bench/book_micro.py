@@ -10,17 +10,14 @@ another as fast as possible is the flood; the figures are per update.
 Structures (each applies the same levels from the same snapshot; levels as OKX's strings, in
 tuples ``(price, size, "0", orders)``, as the client's msgspec decoder hands them over):
 
-* ``engine`` - ``okx_trio._book.BookEngine`` as the client runs it: the sequence check,
-  the crossed check and the sorted structure (a dict from OKX's price text to its level, and
-  parallel sorted lists per side), merging levels the client's push decoding has already
-  checked for the records it delivers (``apply(..., checked=True)``; new prices are still
-  checked);
-* ``engine, checking`` - the same on levels nobody has checked: its own check of every
-  level (types, a size as ASCII digits, integer orders) first;
+* ``engine`` - ``okx_trio._book.BookEngine``, as the client runs it: the sequence check,
+  one check of every level (OKX's plain form, the rule the delivered records need too, so
+  the client checks an update once), the crossed check and the sorted structure (a dict
+  from OKX's price text to its level, and parallel sorted lists per side);
 * ``dict + sort`` - the reference from issue 11: a dict per side keyed by ``float(price)``,
   no validation, no checks; reading sorts the side's keys and takes the best 5;
-* ``dict + sort, checked`` - the same with the engine's per-level validation (types, finite
-  numbers, size >= 0, integer orders), the floor for a client that refuses bad input;
+* ``dict + sort, checked`` - the same with checks like the engine's of every level (types,
+  finite numbers, size >= 0, integer orders), the floor for a client that refuses bad input;
 * ``SortedDict`` - ``sortedcontainers.SortedDict`` per side keyed by ``float(price)`` (bids
   negated), no validation; reading takes the first 5 items (skipped if not installed);
 * ``order-book (C)`` - cryptofeed's C ``order-book`` package, keyed by ``Decimal`` prices
@@ -29,11 +26,8 @@ tuples ``(price, size, "0", orders)``, as the client's msgspec decoder hands the
 
 Handlers, from the push text (what a client does per message, JSON parsing included):
 
-* ``engine from text, as the client`` - msgspec's typed decode of the push (the client's
-  fast decoder's types), the decoder's level check (``levels_from_texts``, which the client
-  makes for its ``BookUpdate`` records) and the checked merge;
-* ``engine from text, checking itself`` - the decode and ``BookEngine.apply`` with its own
-  check;
+* ``engine from text`` - msgspec's typed decode of the push (the client's fast decoder's
+  types) and ``BookEngine.apply``;
 * ``dict + sort from text`` - the decode and the reference, no check;
 * ``cryptofeed OKX handler`` - ``cryptofeed.exchanges.OKX.message_handler`` (``json.loads``
   with ``Decimal`` floats, its sequence check, its ``order-book`` book and its book
@@ -111,7 +105,7 @@ class DictSort:
 
 
 class DictSortChecked(DictSort):
-    """The reference plus the checks the engine makes of every level (types, finite numbers,
+    """The reference plus checks like the engine's of every level (types, finite numbers,
     a size >= 0, an integer order count): what a client that refuses bad input pays."""
 
     def apply(self, bids: list[Level], asks: list[Level]) -> None:
@@ -162,11 +156,6 @@ class Sorted:
 
 
 class Engine:
-    """The engine as the client runs it: levels checked by the push decoding (for the
-    records it delivers anyway), merged with no second check (``checked=True``)."""
-
-    checked = True
-
     def __init__(self, snapshot: Update) -> None:
         self.engine = BookEngine("BTC-USDT", "books", max_depth=None)
         self.seq = 1
@@ -174,19 +163,13 @@ class Engine:
 
     def apply(self, bids: list[Level], asks: list[Level]) -> None:
         seq = self.seq + 7
-        self.engine.apply("update", self.seq, seq, seq, bids, asks, checked=self.checked)
+        self.engine.apply("update", self.seq, seq, seq, bids, asks)
         self.seq = seq
 
     def top(self, n: int) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
         book = self.engine.book()
         assert book is not None, self.engine.invalid_detail
         return book.depth(n)
-
-
-class EngineChecking(Engine):
-    """The engine on levels nobody has checked: its own check of every level first."""
-
-    checked = False
 
 
 class OrderBookC:
@@ -272,25 +255,17 @@ def push_texts(snapshot: Update, stream: list[Update]) -> list[str]:
 
 
 #: The handlers from push text, by name (see :func:`from_text`).
-CLIENT_HANDLER = "engine from text, as the client (decode, the decoder's level check, merge)"
 HANDLERS = {
-    CLIENT_HANDLER: "client",
-    "engine from text, checking itself (decode, the engine's own check, merge)": "engine",
+    "engine from text (decode, the engine's check and merge)": "engine",
     "dict + sort from text (decode, no check)": "reference",
 }
 
 
 def from_text(texts: list[str], how: str) -> float:
     """msgspec's typed decode of each push (the client's fast decoder's types) and a book:
-    µs per update.
-
-    ``how``: ``"client"`` checks the levels as the client's push decoding does for its
-    records (:func:`okx_trio._push_values.levels_from_texts`) and merges them as checked;
-    ``"engine"`` leaves the check to ``BookEngine.apply``; ``"reference"`` applies them to
-    the dict + sort reference, unchecked.
-    """
+    µs per update. ``how``: ``"engine"`` for ``BookEngine.apply`` (as the client), or
+    ``"reference"`` for the dict + sort reference, unchecked."""
     from okx_trio._fast_decoders import _Books
-    from okx_trio._push_values import levels_from_texts
 
     decode = msgspec.json.Decoder(_Books).decode
     engine = BookEngine("BTC-USDT", "books", max_depth=400)
@@ -299,25 +274,12 @@ def from_text(texts: list[str], how: str) -> float:
     for text in texts:
         push = decode(text)
         for b in push.data:
-            if how == "reference":
-                if reference is None:
-                    reference = DictSort((b.bids, b.asks))
-                else:
-                    reference.apply(b.bids, b.asks)
-                continue
-            checked = how == "client"
-            if checked:
-                levels_from_texts(b.bids, "bids")
-                levels_from_texts(b.asks, "asks")
-            engine.apply(
-                push.action or "",
-                b.prevSeqId,
-                b.seqId,
-                int(b.ts),
-                b.bids,
-                b.asks,
-                checked=checked,
-            )
+            if how == "engine":
+                engine.apply(push.action or "", b.prevSeqId, b.seqId, int(b.ts), b.bids, b.asks)
+            elif reference is None:
+                reference = DictSort((b.bids, b.asks))
+            else:
+                reference.apply(b.bids, b.asks)
     elapsed = _clock() - start
     assert how == "reference" or engine.valid, engine.invalid_detail
     return elapsed / (len(texts) - 1) * 1e6
@@ -358,7 +320,6 @@ def variants_available() -> tuple[list[tuple[str, Callable[[Update], Any]]], lis
     notes: list[str] = []
     variants: list[tuple[str, Callable[[Update], Any]]] = [
         ("engine", Engine),
-        ("engine, checking", EngineChecking),
         ("dict + sort", DictSort),
         ("dict + sort, checked", DictSortChecked),
     ]

@@ -175,8 +175,6 @@ class BookEngine:
         bids: Levels,
         asks: Levels,
         checksum: int = 0,
-        *,
-        checked: bool = False,
     ) -> ApplyResult:
         """Apply one push: ``action`` ``"snapshot"`` or ``"update"``, levels as OKX sends them
         (``[price, size, "0", orders]`` strings), ``checksum`` 0 when OKX sends 0 (not checked).
@@ -185,11 +183,8 @@ class BookEngine:
         ``"snapshot"`` and ``-1`` (or None). Never raises on bad input: it invalidates with
         :attr:`InvalidReason.BAD_MESSAGE`.
 
-        ``checked=True`` says each level has passed
-        :func:`okx_trio._push_values.levels_from_texts` (the client's push decoding checks
-        every push so, for its records): an update's levels are then merged without a
-        second check (:meth:`~okx_trio._book_side.Side.merge_checked`); prices are still
-        checked when new. Levels that did not pass it must not be given with ``checked=True``.
+        Every level applied is in OKX's plain form (:func:`~._book_levels.level_error`),
+        so a record of an applied message may take its levels unchecked.
         """
         try:
             if action == "snapshot":
@@ -205,7 +200,7 @@ class BookEngine:
                         return _SKIPPED
                     self._seq_id = start  # continue by identity, as if at its prevSeqId
                 self._check_link(prev_seq_id, seq_id, checksum)
-                self._update(prev_seq_id, seq_id, ts, bids, asks, checksum, checked)
+                self._update(prev_seq_id, seq_id, ts, bids, asks, checksum)
                 return _APPLIED
             if status is BookStatus.SEEDING:
                 self._seed.add(Buffered(prev_seq_id, seq_id, ts, bids, asks, checksum))
@@ -302,7 +297,6 @@ class BookEngine:
         bids: Levels,
         asks: Levels,
         checksum: int,
-        checked: bool,
     ) -> None:
         # Both sides written out: this runs for every update of every book.
         if type(bids) is not list and type(bids) is not tuple:
@@ -310,16 +304,10 @@ class BookEngine:
         if type(asks) is not list and type(asks) is not tuple:
             _check_side(asks)
         try:
-            if checked:
-                if bids:
-                    self._bids.merge_checked(bids)
-                if asks:
-                    self._asks.merge_checked(asks)
-            else:
-                if bids:
-                    self._bids.merge_all(bids)
-                if asks:
-                    self._asks.merge_all(asks)
+            if bids:
+                self._bids.merge_all(bids)
+            if asks:
+                self._asks.merge_all(asks)
         except BadLevel as bad:
             raise BrokenRule(InvalidReason.BAD_MESSAGE, str(bad)) from None
         self._finish(seq_id, ts, checksum)

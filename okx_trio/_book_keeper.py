@@ -36,7 +36,6 @@ from ._book_push import BookMessage, snapshot_update
 from ._book_records import BookUpdate
 from ._config import ClientConfig
 from ._protocol_events import BookInvalid, BookSeedWanted
-from ._push_values import PushError
 from ._rest_books import RestBook
 from ._subscription import Subscription
 
@@ -152,25 +151,8 @@ class BookKeeper:
                 # Updates and no snapshot: OKX's REST snapshot seeds the book.
                 engine.begin_rest_seed()
                 self._want_seed(sub, held, now, out)
-            record: BookUpdate | None = None
-            if was_valid or m.action == "snapshot":
-                # A message the engine may apply: its levels are checked once, here, for
-                # its record (OKX's plain form), and the engine merges them unchecked.
-                try:
-                    record = m.record()
-                except PushError as exc:
-                    engine.invalidate(InvalidReason.BAD_MESSAGE, str(exc))
-                    self._resync(sub, held, InvalidReason.BAD_MESSAGE.value, str(exc), now, out)
-                    continue
             result = engine.apply(
-                m.action,
-                m.prev_seq_id,
-                m.seq_id,
-                m.ts,
-                m.bids,
-                m.asks,
-                m.checksum,
-                checked=record is not None,
+                m.action, m.prev_seq_id, m.seq_id, m.ts, m.bids, m.asks, m.checksum
             )
             outcome = result.outcome
             if outcome is ApplyOutcome.APPLIED:
@@ -178,7 +160,9 @@ class BookKeeper:
                     # (A snapshot may come before the subscribe ack: the book is live.)
                     held.awaiting_ack = False
                     self._became_valid(held, now)
-                out.append(record if record is not None else m.record())
+                # The engine checked every level it applied (OKX's plain form): the record
+                # takes them as they are, with no second check.
+                out.append(m.checked_record())
             elif outcome is ApplyOutcome.INVALIDATED:
                 assert result.reason is not None
                 self._resync(sub, held, result.reason.value, engine.invalid_detail or "", now, out)

@@ -16,7 +16,7 @@ far shorter) is refused as bad input rather than risk two prices sharing a key.
 
 from __future__ import annotations
 
-import math
+import re
 import zlib
 from collections.abc import Sequence
 from decimal import Decimal
@@ -34,9 +34,16 @@ CHECKSUM_DEPTH: Final = 25
 # (leading and trailing zeros do not count).
 _SHORT_PRICE: Final = 15
 _MAX_DIGITS: Final = 15
-# Doubles keep 15 digits only in their normal range; an exponent that leaves it is refused.
-_MIN_PRICE: Final = 1e-100
-_MAX_PRICE: Final = 1e100
+#: A level's price or size: OKX's plain decimal form without a sign (a book holds no
+#: negative price or size), at most 99 digits each side of the point (so a double keeps its
+#: 15 digits, and any consumer's ``float()`` of it is finite). ``[0-9]``, not ``\d``, which
+#: matches every Unicode digit.
+LEVEL_NUMBER: Final = re.compile(r"(?:0|[1-9][0-9]{0,98})(?:\.[0-9]{1,99})?")
+PLAIN_FORM: Final = "a decimal number >= 0 in OKX's plain form (at most 99 digits each side)"
+#: An order count: ASCII digits, fewer than 100 of them.
+ORDER_COUNT: Final = re.compile(r"[0-9]{1,99}")
+#: The counts nearly every level has, checked by one set look-up.
+ORDER_COUNTS: Final = frozenset(str(n) for n in range(1000))
 
 
 #: A level as OKX sent it, ``[price, size, orders, level]``: three strings and the
@@ -62,26 +69,25 @@ def _significant_digits(text: str) -> int:
 def level_error(level: object) -> str | None:
     """What is wrong with one OKX level ``[price, size, "0", orders]``, or None.
 
-    A price must be a number within 1e-100..1e100 (so positive and finite) with at most
-    15 significant digits (so that its float key is exact), a size a finite number >= 0,
-    orders a non-negative integer, all three strings.
+    Price and size must be decimal numbers in OKX's plain form (:data:`LEVEL_NUMBER`: no
+    sign, no exponent, at most 99 digits each side of the point; what a record's level
+    needs, whose text must come back exactly), the price above 0 with at most 15
+    significant digits (so that its float key is exact), orders ASCII digits
+    (:data:`ORDER_COUNT`); all three strings.
     """
     if not isinstance(level, list | tuple) or len(level) != 4:
         return f"level {level!r}: expected [price, size, '0', orders]"
     px, sz, _, orders = level
     if not (isinstance(px, str) and isinstance(sz, str) and isinstance(orders, str)):
         return f"level {level!r}: price, size and orders must be strings"
-    try:
-        key = float(px)
-        size = float(sz)
-    except ValueError:
-        return f"level {level!r}: price and size must be numbers"
-    if not _MIN_PRICE < key < _MAX_PRICE:
-        return f"level {level!r}: price must be a positive finite number within 1e±100"
-    if not 0 <= size < math.inf:
-        return f"level {level!r}: size must be a finite number >= 0"
-    if not orders.isdecimal():
-        return f"level {level!r}: orders must be a non-negative integer"
+    if LEVEL_NUMBER.fullmatch(px) is None:
+        return f"level {level!r}: price must be {PLAIN_FORM}"
+    if LEVEL_NUMBER.fullmatch(sz) is None:
+        return f"level {level!r}: size must be {PLAIN_FORM}"
+    if ORDER_COUNT.fullmatch(orders) is None:
+        return f"level {level!r}: orders must be a non-negative integer in ASCII digits"
+    if not float(px) > 0:
+        return f"level {level!r}: price must be positive"
     if len(px) > _SHORT_PRICE and _significant_digits(px) > _MAX_DIGITS:
         return f"level {level!r}: price has more than {_MAX_DIGITS} significant digits"
     return None
@@ -97,17 +103,12 @@ PRICE_KEYS_MAX: Final = 10_000
 
 def price_key(px: str) -> float | None:
     """The numeric key of the price text *px*, or None if the engine refuses it as a price
-    (see :func:`level_error`: a number within 1e-100..1e100 with at most 15 significant
-    digits). Accepted texts are remembered (``PRICE_KEYS``); callers look there first."""
-    try:
-        key = float(px)
-    except (TypeError, ValueError):
+    (see :func:`level_error`). Accepted texts are remembered (``PRICE_KEYS``); callers look
+    there first."""
+    if type(px) is not str or LEVEL_NUMBER.fullmatch(px) is None:
         return None
-    if not (
-        type(px) is str
-        and _MIN_PRICE < key < _MAX_PRICE
-        and (len(px) <= _SHORT_PRICE or _significant_digits(px) <= _MAX_DIGITS)
-    ):
+    key = float(px)
+    if not key > 0 or (len(px) > _SHORT_PRICE and _significant_digits(px) > _MAX_DIGITS):
         return None
     if len(PRICE_KEYS) >= PRICE_KEYS_MAX:
         PRICE_KEYS.clear()

@@ -22,7 +22,7 @@ import msgspec
 
 from . import _push_values as v
 from ._book_levels import OrderBook
-from ._book_records import BookAction, BookLevel, BookUpdate
+from ._book_records import BookAction, BookLevel, BookUpdate, pending_levels
 from ._codec import DataPush, push_records
 
 __all__ = ["BookMessage", "book_messages", "snapshot_update"]
@@ -43,14 +43,29 @@ class BookMessage(NamedTuple):
     asks: Rows
     checksum: int
 
+    def checked_record(self) -> BookUpdate:
+        """The public record of a message the book engine applied: the engine has checked
+        its levels by the same rule (:func:`okx_trio._book_levels.level_error`), so they
+        are taken as they are, built on first read."""
+        return BookUpdate(
+            self.inst_id,
+            self.channel,
+            self.action,
+            self.seq_id,
+            self.prev_seq_id,
+            self.ts,
+            pending_levels(self.bids),
+            pending_levels(self.asks),
+            self.checksum,
+        )
+
     def record(self) -> BookUpdate:
         """The public record of this message: its levels checked in OKX's plain form now, and
         built into ``Decimal``\\ s only when a consumer reads them (:mod:`._book_records`), so
         a message nobody reads costs no ``Decimal``.
 
         Raises:
-            PushError: for a level not in OKX's plain form (the engine's own check, with
-                ``float()``, also takes e.g. ``"1e-5"``, which OKX does not send).
+            PushError: for a level not in OKX's plain form.
         """
         return BookUpdate(
             self.inst_id,

@@ -18,10 +18,9 @@ deleted is often back a moment later). Correctness does not rest on the texts: a
 written another way (``"100.0"`` for ``"100.00"``) misses the index, and the binary search
 on the numeric key finds the level.
 
-Checking and merging are two passes (:meth:`Side.merge_all`, :meth:`Side.merge_checked`):
-the client's push decoding has already checked a push's levels for its records
-(:func:`okx_trio._push_values.levels_from_texts`), so the client merges them with no
-second check.
+Checking and merging are two passes (:meth:`Side.merge_all`, :meth:`Side.merge_checked`).
+The check is OKX's plain form, the rule the records' levels follow, so the client makes the
+record of an update the engine applied without checking its levels again.
 
 The key is a ``float``, not a ``Decimal``: exact for the prices accepted
 (:func:`~okx_trio._book_levels.level_error`: at most 15 significant digits), and a bisect
@@ -41,6 +40,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from ._book_levels import (
+    ORDER_COUNTS,
     PRICE,
     PRICE_KEYS,
     PRICE_KEYS_MAX,
@@ -73,8 +73,6 @@ def _key_of(px: str, sz: str, orders: str) -> float:
 Cell = list[Any]
 KEY: Final = 4
 TOKEN: Final = 5
-# In merge_all's check, as a literal (cheaper than a global there): the longest size taken
-# as text, 300 characters, far below 1e308, so finite.
 
 
 class Side:
@@ -112,16 +110,21 @@ class Side:
             self.raws = self.raws.copy()
             self.shared = False
 
-    def merge_all(self, levels: Sequence[Any]) -> None:
+    def merge_all(self, levels: Sequence[Any], _counts: frozenset[str] = ORDER_COUNTS) -> None:
         """OKX's merge rule for each of an update's levels, in order (see
-        :meth:`merge_checked`), for levels nobody has checked yet.
+        :meth:`merge_checked`), each level checked first.
 
-        First one pass checks the common shape, ``[price, size, "0", orders]`` as four
-        strings with the size as ASCII digits and at most one point (a finite number >= 0
-        for up to 300 characters) and orders as digits; then :meth:`merge_checked` merges
-        them. Anything else (an exponent, a non-ASCII digit, garbage) takes
-        :func:`~okx_trio._book_levels.parse_level`, level by level, which refuses with a
-        message or accepts, as :func:`~okx_trio._book_levels.level_error` says.
+        One pass checks the common shape (:func:`~okx_trio._book_levels.level_error`'s rule
+        written out): ``[price, size, "0", orders]`` with the price a string (checked as a
+        number where its text is new to the side), the size ``"0"`` or ASCII digits with at
+        most one point, between digits, no leading zero, at most 99 characters (so OKX's
+        plain form), orders a count of fewer than 1,000. Then :meth:`merge_checked` merges
+        them. A level that does not pass (garbage, or a rarer valid one: a longer size, a
+        larger count) makes every level take :func:`~okx_trio._book_levels.parse_level`,
+        which refuses with a message or accepts.
+
+        The levels are then known to be in OKX's plain form, as a record of them needs
+        (:func:`~okx_trio._book_records.pending_levels`): the client checks an update once.
 
         Raises:
             BadLevel: for the first level ``level_error`` refuses (the side is then partly
@@ -133,10 +136,18 @@ class Side:
                 if not (
                     (type(level) is tuple or type(level) is list)
                     and type(px) is str
-                    and sz.isascii()  # AttributeError for a non-string
-                    and sz.replace(".", "", 1).isdigit()
-                    and len(sz) <= 300
-                    and orders.isdecimal()
+                    and (
+                        sz == "0"
+                        or (
+                            sz.isascii()  # AttributeError for a non-string
+                            and sz.replace(".", "", 1).isdigit()  # digits, at most one point
+                            # 1-9 first, or "0.": no leading point or zero ("." < "0")
+                            and (sz[0] > "0" or sz[1:2] == ".")
+                            and sz[-1] != "."
+                            and len(sz) <= 99
+                        )
+                    )
+                    and orders in _counts  # TypeError for an unhashable one
                 ):
                     break
             except (TypeError, ValueError, AttributeError):
@@ -154,12 +165,11 @@ class Side:
         """OKX's merge rule for each of an update's levels, in order: size 0 deletes the price
         (harmless if absent), another size replaces it, a new price is inserted in order.
 
-        The engine's hot loop, for levels already checked to be ``[price, size, "0",
-        orders]`` strings with the size as ASCII digits and at most one point and orders
-        as digits (:meth:`merge_all`'s check, or the client's push decoding:
-        :func:`okx_trio._push_values.levels_from_texts`). A size is zero exactly when it
-        has no digit but ``0``. The price is checked here, when its text is new to the side
-        (:func:`~okx_trio._book_levels.price_key`); a known text is found in the index.
+        The engine's hot loop, for levels :meth:`merge_all` has checked (``[price, size,
+        "0", orders]`` strings, the size ASCII digits with at most one point). A size is
+        zero exactly when it has no digit but ``0``. The price is checked here, when its
+        text is new to the side (:func:`~okx_trio._book_levels.price_key`); a known text is
+        found in the index.
 
         Raises:
             BadLevel: for a price the engine refuses (the side is then partly merged; the

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final, NoReturn
 
+from ._book_levels import LEVEL_NUMBER, ORDER_COUNT, ORDER_COUNTS, PLAIN_FORM
 from ._book_records import BookLevel, pending_levels
 
 __all__ = [
@@ -217,12 +218,9 @@ def levels(value: Any, key: str) -> tuple[BookLevel, ...]:
 #: exponent, no ``+``, no space, ``_`` or other digits; Decimal never renders NaN or Infinity
 #: that way. (``[0-9]``, not ``\d``, which matches every Unicode digit.)
 _PLAIN: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
-#: A book level's price or size: OKX's plain form without the ``-`` (a book holds no
-#: negative price or size) and with at most 99 digits before and after the point (so any
-#: consumer's ``float()`` of it is finite).
-_LEVEL: Final = re.compile(r"(?:0|[1-9][0-9]{0,98})(?:\.[0-9]{1,99})?")
-#: An order count: ASCII digits, fewer than 100 of them.
-_COUNT: Final = re.compile(r"[0-9]{1,99}")
+# A book level's price and size, and its order count (the engine's rule too).
+_LEVEL: Final = LEVEL_NUMBER
+_COUNT: Final = ORDER_COUNT
 
 # Prices recur from push to push (a book's levels), and so do most sizes in OKX's traffic
 # (60 % of the non-zero sizes of the recorded BTC-USDT books updates had been sent before):
@@ -233,8 +231,8 @@ _LEVEL_TEXTS: Final[set[str]] = set()
 _LEVEL_TEXTS_MAX: Final = 20_000
 _SIZE_TEXTS: Final[set[str]] = {"0"}
 _SIZE_TEXTS_MAX: Final = 4_096
-_ORDER_COUNTS: Final = frozenset(str(n) for n in range(1000))
-_LEVEL_FORM: Final = "a decimal number >= 0 in OKX's plain form (at most 99 digits each side)"
+_ORDER_COUNTS: Final = ORDER_COUNTS
+_LEVEL_FORM: Final = PLAIN_FORM
 
 
 def levels_from_texts(
@@ -248,8 +246,8 @@ def levels_from_texts(
     _pending: Any = pending_levels,
 ) -> tuple[BookLevel, ...]:
     """Levels from rows already known to be four strings each (both paths end here),
-    checked now (price and size :data:`_LEVEL`, orders :data:`_COUNT`: what the book
-    engine takes as checked, ``BookEngine.apply(checked=True)``), built on first read
+    checked now (price and size :data:`_LEVEL`, orders :data:`_COUNT`: the book engine's
+    rule, :func:`okx_trio._book_levels.level_error`), built on first read
     (:func:`~._book_records.pending_levels`).
 
     The rows are kept as they are (tuples: the fast path's msgspec rows, the plain path's

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from okx_trio._book import ApplyOutcome, BookEngine, InvalidReason
 from okx_trio._book_levels import BookLevel, OrderBook
-from okx_trio._push_values import PushError, levels_from_texts
 
 # The same numbers written several ways, and 100 on both sides so that books can cross.
 BID_PRICES = [str(n) for n in range(94, 101)] + ["95.0", "95.5", "95.50", "100.00"]
@@ -208,27 +207,9 @@ def _links(kind: str, model: Model, step: int, history: list[tuple[int, int]]) -
     return last, last + step
 
 
-def _passes_the_decoder(*sides: list[Any]) -> bool:
-    """Whether the client's push decoding would hand these levels to the engine as checked
-    (four strings each, and :func:`levels_from_texts` takes them)."""
-    for side in sides:
-        if not all(
-            type(level) is list and len(level) == 4 and all(type(part) is str for part in level)
-            for level in side
-        ):
-            return False
-        try:
-            levels_from_texts(side, "bids")
-        except PushError:
-            return False
-    return True
-
-
 @settings(max_examples=200, deadline=None)
-@given(STREAMS, st.booleans())
-def test_the_book_is_the_model_or_none(messages: list[Any], as_the_client: bool) -> None:
-    """``as_the_client``: levels the client's decoding takes are applied as checked, as the
-    client applies them (the engine's own checks are then skipped)."""
+@given(STREAMS)
+def test_the_book_is_the_model_or_none(messages: list[Any]) -> None:
     engine = BookEngine("BTC-USDT", "books")
     model = Model()
     history: list[tuple[int, int]] = []
@@ -245,8 +226,7 @@ def test_the_book_is_the_model_or_none(messages: list[Any], as_the_client: bool)
             action = "update"
             prev, seq = _links(kind, model, step, history)
         reason, checksum, outcome = model.expect(action, prev, seq, bids, asks, choice)
-        checked = as_the_client and _passes_the_decoder(bids, asks)
-        result = engine.apply(action, prev, seq, seq, bids, asks, checksum, checked=checked)
+        result = engine.apply(action, prev, seq, seq, bids, asks, checksum)
         assert (result.outcome.value, result.reason) == (outcome, reason)
         event(f"{result.outcome.value} {result.reason.value if result.reason else ''}")
         if result.outcome is ApplyOutcome.APPLIED and action == "update":

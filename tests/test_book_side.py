@@ -64,29 +64,25 @@ def test_a_price_written_another_way_is_the_same_level() -> None:
     consistent(book._asks)
 
 
-def test_a_size_written_as_zero_in_any_form_deletes() -> None:
+def test_a_size_written_as_zero_in_any_plain_form_deletes() -> None:
     book = engine([lv("100", "1"), lv("99", "1"), lv("98", "1")], [lv("101", "1")])
-    assert update(book, [lv("100", "0.0"), lv("99", "00"), lv("98", "0.000")], []) == "applied"
+    assert update(book, [lv("100", "0.0"), lv("99", "0.00"), lv("98", "0.000")], []) == "applied"
     assert texts(book)[0] == []
 
 
-def test_sizes_the_fast_path_does_not_take_still_apply_or_fail_as_before() -> None:
+def test_levels_the_quick_check_does_not_take_still_apply_or_fail_by_the_full_rule() -> None:
     book = engine([lv("100", "1")], [lv("101", "1")])
-    # An exponent or an integer point: not the plain form, but numbers all the same.
-    assert update(book, [lv("100", "2E-1"), lv("99", "3.")], []) == "applied"
-    assert texts(book)[0] == [("100", "2E-1", "1"), ("99", "3.", "1")]
-    for bad in ("-1", "nan", "inf", "", ".", "1.2.3", "1" * 400, "1x"):
+    # In OKX's plain form, but past the quick check: a 101-character size, 1,000 orders.
+    long_size = "1." + "5" * 99
+    assert update(book, [lv("100", long_size, "1000"), lv("99", "3")], []) == "applied"
+    assert texts(book)[0] == [("100", long_size, "1000"), ("99", "3", "1")]
+    # Numbers, but not as OKX writes them (a record could not give their text back), and
+    # garbage: the book is dropped, the message names the size.
+    not_plain = ("-1", "2E-1", "3.", ".5", "00", "01", "\u0660", " 1", "1_0", "1" * 100)
+    for bad in (*not_plain, "nan", "inf", "", ".", "1.2.3", "1x"):
         book = engine([lv("100", "1")], [lv("101", "1")])
         assert update(book, [lv("100", bad)], []) == "invalidated", bad
         assert "size" in (book.invalid_detail or ""), bad
-
-
-def test_an_arabic_zero_is_a_zero_size() -> None:
-    # float() reads any Unicode digit: U+0660 is a zero, so the level is deleted, as the
-    # careful path (and Decimal) read it, never kept as a level of size "0".
-    book = engine([lv("100", "1"), lv("99", "1")], [lv("101", "1")])
-    assert update(book, [lv("100", "\u0660")], []) == "applied"
-    assert texts(book)[0] == [("99", "1", "1")]
 
 
 def test_a_view_never_sees_a_size_written_after_it() -> None:
@@ -192,7 +188,8 @@ def test_checked_levels_merge_as_unchecked_ones_do() -> None:
 
 
 def test_a_new_price_the_engine_refuses_is_refused_on_the_checked_path_too() -> None:
-    for price, why in (("0", "positive"), ("1e200", "within"), ("1.00000000000000001", "15")):
+    refused = (("0", "positive"), ("1e200", "plain form"), ("1.00000000000000001", "15"))
+    for price, why in refused:
         side = side_of([lv("100", "1")])
         with pytest.raises(BadLevel, match=why):
             side.merge_checked([lv(price, "1")])
