@@ -94,7 +94,7 @@ class Profile:
         self.out = RESULTS  # where results (and the profile) go: --out
         self.memory_pairs = (1, 100, 1000)
         self.channel_rounds = 2 if quick else 5
-        self.micro_repeats = 3 if quick else 9
+        self.micro_repeats = 7 if quick else 9  # fewer, and one neighbour decides the row
         self.micro_updates = 300 if quick else 500
         self.book_cpu_variants = ("e",) if quick else ("b", "c", "e")
         self.soak = 30.0 if quick else 120.0

@@ -359,6 +359,11 @@ class Session:
                 )
             start += 1
             await self.writer.drain()
+            if self.writer.is_closing():
+                # The client went away: drain() no longer waits on a closing transport, so
+                # without this the loop would spin, writing into it (and asyncio logging
+                # "socket.send() raised exception." each time) and starve the next client.
+                return
 
     async def rate(self, hz: float) -> None:
         loop = asyncio.get_running_loop()
@@ -382,6 +387,8 @@ class Session:
             sent += due
             self.writer.write(b"".join(out))
             await self.writer.drain()
+            if self.writer.is_closing():
+                return  # the client went away (see flood)
 
 
 def _unmask(payload: bytes, mask: bytes) -> bytes:
