@@ -7,9 +7,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from okx_trio._book import BookEngine
-from okx_trio._book_levels import PRICE_KEYS, PRICE_KEYS_MAX, BadLevel, parse_level, price_key
+from okx_trio._book_levels import (
+    PRICE_KEYS,
+    PRICE_KEYS_MAX,
+    BadLevel,
+    level_error,
+    parse_level,
+    price_key,
+)
 from okx_trio._book_side import Side
 
 
@@ -215,3 +224,25 @@ def test_prices_met_once_are_not_parsed_again_and_the_memo_stays_bounded(
     for n in range(PRICE_KEYS_MAX + 10):
         price_key(f"{n + 1}.5")
     assert 0 < len(PRICE_KEYS) <= PRICE_KEYS_MAX
+
+
+size_like = st.text(alphabet="0123456789.-eE \u0660", max_size=8)
+count_like = st.one_of(st.text(alphabet="0123456789-. \u0663", max_size=5), st.integers(0, 1500).map(str))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(size_like, st.text(max_size=4)), count_like)
+def test_the_quick_check_takes_exactly_what_the_full_rule_takes(size: str, orders: str) -> None:
+    """merge_all's written-out check and level_error agree on every size and count: a level
+    is merged exactly when the rule takes it, and then by its numeric size."""
+    level = ["100", size, "0", orders]
+    side = side_of([lv("100", "1"), lv("99", "1")])
+    try:
+        side.merge_all([level])
+        taken = True
+    except BadLevel:
+        taken = False
+    assert taken == (level_error(level) is None), level
+    if taken:
+        consistent(side)
+        assert ("100" in side.index) == (Decimal(size) != 0), level
