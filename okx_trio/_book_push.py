@@ -47,17 +47,7 @@ class BookMessage(NamedTuple):
         """The public record of a message the book engine applied: the engine has checked
         its levels by the same rule (:func:`okx_trio._book_levels.level_error`), so they
         are taken as they are, built on first read."""
-        return BookUpdate(
-            self.inst_id,
-            self.channel,
-            self.action,
-            self.seq_id,
-            self.prev_seq_id,
-            self.ts,
-            pending_levels(self.bids),
-            pending_levels(self.asks),
-            self.checksum,
-        )
+        return self._record(pending_levels(self.bids), pending_levels(self.asks))
 
     def record(self) -> BookUpdate:
         """The public record of this message: its levels checked in OKX's plain form now, and
@@ -67,6 +57,11 @@ class BookMessage(NamedTuple):
         Raises:
             PushError: for a level not in OKX's plain form.
         """
+        return self._record(
+            v.levels_from_texts(self.bids, "bids"), v.levels_from_texts(self.asks, "asks")
+        )
+
+    def _record(self, bids: tuple[BookLevel, ...], asks: tuple[BookLevel, ...]) -> BookUpdate:
         return BookUpdate(
             self.inst_id,
             self.channel,
@@ -74,8 +69,8 @@ class BookMessage(NamedTuple):
             self.seq_id,
             self.prev_seq_id,
             self.ts,
-            v.levels_from_texts(self.bids, "bids"),
-            v.levels_from_texts(self.asks, "asks"),
+            bids,
+            asks,
             self.checksum,
         )
 

@@ -166,8 +166,8 @@ class Side:
         (harmless if absent), another size replaces it, a new price is inserted in order.
 
         The engine's hot loop, for levels :meth:`merge_all` has checked (``[price, size,
-        "0", orders]`` strings, the size ASCII digits with at most one point). A size is
-        zero exactly when it has no digit but ``0``. The price is checked here, when its
+        "0", orders]`` strings, the size in OKX's plain form). A size is zero exactly when
+        it has no digit but ``0``. The price is checked here, when its
         text is new to the side (:func:`~okx_trio._book_levels.price_key`); a known text is
         found in the index.
 
@@ -188,49 +188,41 @@ class Side:
         # (Cell slots as literals, cheaper than globals here: PRICE 0, SIZE 1, ORDERS 2,
         # LEVEL 3, KEY 4, TOKEN 5.)
         for px, sz, _, orders in levels:
+            zero = sz == "0" or (sz[-1] == "0" and not sz.strip("0."))
             cell = find(px)
-            if sz == "0" or (sz[-1] in "0." and not sz.strip("0.")):
-                if cell is not None:  # the price, as written before: no parse
+            if cell is not None:  # the price, as written before: no parse
+                if zero:
                     i = bisect_left(keys, cell[4])
                     del keys[i]
                     del raws[i]
                     del index[px]
-                    continue
-                # A zero for a text not in the side: harmless, unless the price is there
-                # written another way ("100.0" for "100").
-                key = known(px)
-                if key is None:
-                    key = _key_of(px, sz, orders)
-                if negate:
-                    key = -key
-                i = bisect_left(keys, key)
-                if i < len(keys) and keys[i] == key:
-                    del index[raws[i][0]]
-                    del keys[i]
-                    del raws[i]
-            elif cell is not None:
-                if cell[5] is token:  # made since the last view: written in place
+                elif cell[5] is token:  # made since the last view: written in place
                     cell[1] = sz
                     cell[2] = orders
                     cell[3] = None
                 else:  # a view may hold it: a new cell in its place
                     key = cell[4]
                     raws[bisect_left(keys, key)] = index[px] = [px, sz, orders, None, key, token]
-            else:
-                # A new text: a new price, or one already in the side written another way.
-                key = known(px)
-                if key is None:
-                    key = _key_of(px, sz, orders)
-                if negate:
-                    key = -key
-                i = bisect_left(keys, key)
-                if i < len(keys) and keys[i] == key:
-                    del index[raws[i][0]]
-                    raws[i] = index[px] = [px, sz, orders, None, key, token]
+                continue
+            # A text not in the side: a new price, or one there written another way
+            # ("100.0" for "100"); a zero for a price not there is harmless.
+            key = known(px)
+            if key is None:
+                key = _key_of(px, sz, orders)
+            if negate:
+                key = -key
+            i = bisect_left(keys, key)
+            if i < len(keys) and keys[i] == key:
+                del index[raws[i][0]]
+                if zero:
+                    del keys[i]
+                    del raws[i]
                 else:
-                    keys.insert(i, key)
-                    raws.insert(i, cell := [px, sz, orders, None, key, token])
-                    index[px] = cell
+                    raws[i] = index[px] = [px, sz, orders, None, key, token]
+            elif not zero:
+                keys.insert(i, key)
+                raws.insert(i, cell := [px, sz, orders, None, key, token])
+                index[px] = cell
 
     def _place(self, key: float, zero: bool, raw: Raw) -> None:
         """Merge one parsed level by its numeric key (a price not found by its text)."""

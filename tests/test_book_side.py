@@ -227,7 +227,9 @@ def test_prices_met_once_are_not_parsed_again_and_the_memo_stays_bounded(
 
 
 size_like = st.text(alphabet="0123456789.-eE \u0660", max_size=8)
-count_like = st.one_of(st.text(alphabet="0123456789-. \u0663", max_size=5), st.integers(0, 1500).map(str))
+count_like = st.one_of(
+    st.text(alphabet="0123456789-. \u0663", max_size=5), st.integers(0, 1500).map(str)
+)
 
 
 @settings(max_examples=800, deadline=None)
