@@ -47,6 +47,7 @@ from ._book_seq import (
     BrokenRule,
     InvalidReason,
     SeedOutcome,
+    check_side,
     splice_index,
 )
 from ._book_side import Side
@@ -75,11 +76,6 @@ _IGNORED: Final = ApplyResult(ApplyOutcome.IGNORED)
 _BUFFERED: Final = ApplyResult(ApplyOutcome.BUFFERED)
 _SKIPPED: Final = ApplyResult(ApplyOutcome.SKIPPED)
 _INVALIDATED: Final = {r: ApplyResult(ApplyOutcome.INVALIDATED, r) for r in InvalidReason}
-
-
-def _check_side(levels: object) -> None:
-    if not isinstance(levels, list | tuple):
-        raise BrokenRule(InvalidReason.BAD_MESSAGE, f"a side must be a list of levels: {levels!r}")
 
 
 class BookEngine:
@@ -247,7 +243,7 @@ class BookEngine:
         self._bids.clear()
         self._asks.clear()
         for side, levels in ((self._bids, bids), (self._asks, asks)):
-            _check_side(levels)
+            check_side(levels)
             merged: dict[float, list[Any]] = {}
             zeros: set[float] = set()
             for level in levels:
@@ -298,11 +294,8 @@ class BookEngine:
         asks: Levels,
         checksum: int,
     ) -> None:
-        # Both sides written out: this runs for every update of every book.
-        if type(bids) is not list and type(bids) is not tuple:
-            _check_side(bids)
-        if type(asks) is not list and type(asks) is not tuple:
-            _check_side(asks)
+        check_side(bids)
+        check_side(asks)
         try:
             if bids:
                 self._bids.merge_all(bids)

@@ -15,6 +15,7 @@ __all__ = [
     "BrokenRule",
     "InvalidReason",
     "SeedOutcome",
+    "check_side",
     "splice_index",
 ]
 
@@ -78,6 +79,16 @@ class BrokenRule(Exception):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+def check_side(levels: object) -> None:
+    """A message's side must be a list of levels.
+
+    Raises:
+        BrokenRule: ``BAD_MESSAGE`` for anything else.
+    """
+    if not isinstance(levels, list | tuple):
+        raise BrokenRule(InvalidReason.BAD_MESSAGE, f"a side must be a list of levels: {levels!r}")
 
 
 def splice_index(seq_id: int, links: Sequence[tuple[int, int]]) -> int | None:
