@@ -136,7 +136,7 @@ class Side:
                 if not (
                     (type(level) is tuple or type(level) is list)
                     and type(px) is str
-                    and (
+                    and (  # the quick test of _push_values.levels_from_texts
                         sz == "0"
                         or (
                             sz.isascii()  # AttributeError for a non-string

@@ -246,8 +246,8 @@ def levels_from_texts(
     _pending: Any = pending_levels,
 ) -> tuple[BookLevel, ...]:
     """Levels from rows already known to be four strings each (both paths end here),
-    checked now (price and size :data:`_LEVEL`, orders :data:`_COUNT`: the book engine's
-    rule, :func:`okx_trio._book_levels.level_error`), built on first read
+    checked now (price and size :data:`_LEVEL`, orders :data:`_COUNT`: the form the book
+    engine requires too, :func:`okx_trio._book_levels.level_error`), built on first read
     (:func:`~._book_records.pending_levels`).
 
     The rows are kept as they are (tuples: the fast path's msgspec rows, the plain path's
@@ -269,7 +269,7 @@ def levels_from_texts(
             _known.add(price)
         if size not in _sizes:
             if not (
-                (
+                (  # the quick test Side.merge_all makes too (tests hold both to the regex)
                     size.isascii()
                     and size.replace(".", "", 1).isdigit()  # digits, at most one point
                     # 1-9 first, or "0.": no leading point, no leading zero ("." < "0")
