@@ -20,6 +20,8 @@ from okx_trio._transport_trio_websocket import WebSocketConnector
 from okx_trio._transport_websockets import WebsocketsConnector
 from okx_trio.testing import FakeExchange, open_fake_exchange_server
 
+from ._ws_peer import open_scripted_server, ws_frame
+
 pytestmark = pytest.mark.realtime
 
 Make = Callable[..., Connector]
@@ -169,3 +171,29 @@ async def test_the_closing_handshake_is_bounded_by_disconnect_timeout(make: Make
                 exchange.go_silent()
                 start = trio.current_time()
             assert trio.current_time() - start < 1.0
+
+
+async def test_a_backlog_beyond_the_queue_flows_through_in_order_a_batch_per_wakeup(
+    make: Make,
+) -> None:
+    # More than the libraries buffer (256): trio-websocket's reader waits on the full queue,
+    # websockets pauses reading; draining must let them go on (flow control).
+    many = [f"m{i}" for i in range(5000)]
+    script = b"".join(ws_frame(m) for m in many)
+    with trio.fail_after(10):
+        async with open_scripted_server(script) as url:
+            async with make(connect_timeout=2.0)(url) as conn:
+                drain = conn.get_messages_nowait  # type: ignore[attr-defined]
+                got: list[str | bytes] = []
+                wakeups = 0
+                while len(got) < len(many):
+                    got.append(await conn.get_message())
+                    wakeups += 1
+                    batch = drain(255)
+                    assert len(batch) <= 255
+                    got += batch
+                assert got == many
+                # A wake-up handles a batch: trio-websocket's reader (as the connector sets
+                # it up) parses a whole socket read before it yields, instead of yielding
+                # after every message, which left about 1.5 messages a wake-up.
+                assert len(many) / wakeups > 10

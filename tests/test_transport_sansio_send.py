@@ -218,24 +218,6 @@ async def test_a_flush_cancelled_before_its_first_byte_keeps_the_frame_and_the_s
                 await conn.send_message("still open")
 
 
-async def test_a_backlog_flows_through_in_order_a_batch_per_wakeup() -> None:
-    many = [f"m{i}" for i in range(5000)]
-    with trio.fail_after(10):
-        async with open_scripted_server(b"".join(ws_frame(m) for m in many)) as url:
-            async with connect()(url) as conn:
-                drain = conn.get_messages_nowait  # type: ignore[attr-defined]
-                got: list[str | bytes] = []
-                wakeups = 0
-                while len(got) < len(many):
-                    got.append(await conn.get_message())
-                    wakeups += 1
-                    batch = drain(255)
-                    assert len(batch) <= 255
-                    got += batch
-                assert got == many
-                assert len(many) / wakeups > 10
-
-
 async def test_leaving_the_block_while_the_server_floods_closes_promptly() -> None:
     flood = b"".join(ws_frame(f"m{i}" * 20) for i in range(20000))
     with trio.fail_after(10):

@@ -10,13 +10,11 @@ a cancelled block closes its socket at once.
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import contextlib
 import inspect
 import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from functools import partial
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from typing import Any, Final
 
 import pytest
@@ -29,7 +27,8 @@ from okx_trio._connectors import default_connector
 from okx_trio._transport_trio_websocket import WebSocketConnector, _TrioWebsocketConnection
 from okx_trio.testing import FakeExchange, open_fake_exchange_server
 
-from ._ws_peer import BINARY, CLOSE, CONTINUATION, close_frame, ws_frame
+from ._ws_peer import BINARY, CONTINUATION, Peer, answer_close, close_frame, ws_frame
+from ._ws_peer import open_scripted_server as open_peer
 
 pytest.importorskip("websockets")
 
@@ -202,52 +201,21 @@ async def test_close_code_4001_fails_without_retrying(client_transport: str) -> 
 
 # -- get_messages_nowait: draining what is already buffered ------------------------------------
 #
-# A hand-rolled server writes a scripted run of frames in one send right after the handshake,
-# so the client's reader task finds them all in one TCP read; the test waits until the
-# connection has buffered them, then drains.
-
-_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# A hand-rolled server (tests/_ws_peer.py) writes a scripted run of frames in one send right
+# after the handshake, so the client's reader task finds them all in one TCP read; the test
+# waits until the connection has buffered them, then drains.
 
 
-@asynccontextmanager
-async def open_scripted_server(script: bytes, *, closing: bool = False) -> AsyncIterator[str]:
-    """A WebSocket server that answers the handshake and *script* in one write, then reads
-    until the client's close frame, answers it (unless *closing*: the script ended with a
-    close frame of its own) and hangs up."""
+async def _hear_close(peer: Peer) -> None:
+    """Read the client's close (or its answer to ours) and hang up without answering."""
+    with contextlib.suppress(EOFError, trio.BrokenResourceError):
+        await peer.close_code()
 
-    async def handle(stream: trio.SocketStream) -> None:
-        async with stream:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                chunk = await stream.receive_some(4096)
-                if not chunk:
-                    return
-                request += chunk
-            key = next(
-                line.split(b":", 1)[1].strip()
-                for line in request.split(b"\r\n")
-                if line.lower().startswith(b"sec-websocket-key:")
-            )
-            accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())
-            response = (
-                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
-            )
-            try:
-                await stream.send_all(response + script)
-                while data := await stream.receive_some(4096):
-                    if data[0] == 0x80 | CLOSE:  # the client's close frame (or answer)
-                        if not closing:
-                            await stream.send_all(close_frame(1000))
-                        return
-            except trio.BrokenResourceError:
-                pass
 
-    async with trio.open_nursery() as nursery:
-        (listener,) = await nursery.start(partial(trio.serve_tcp, handle, 0, host="127.0.0.1"))
-        port = listener.socket.getsockname()[1]
-        yield f"ws://127.0.0.1:{port}/ws/v5/public"
-        nursery.cancel_scope.cancel()
+def open_scripted_server(script: bytes, *, closing: bool = False) -> AsyncContextManager[str]:
+    """The peer server: the handshake and *script* in one write, then it answers the client's
+    close frame (unless *closing*: the script ended with a close frame of its own)."""
+    return open_peer(script, _hear_close if closing else answer_close)
 
 
 CONNECTORS: Final[dict[str, Callable[[], Connector]]] = {
@@ -373,30 +341,6 @@ async def test_the_trio_websocket_connection_still_offers_the_rest() -> None:
                 assert conn.closed is None  # type: ignore[attr-defined]
                 assert conn.is_client  # type: ignore[attr-defined]
                 assert await conn.get_message() == "a"
-
-
-async def test_a_backlog_beyond_the_queue_flows_through_in_order(transport: str) -> None:
-    # More than either library buffers (256): trio-websocket's reader waits on the full
-    # queue, websockets pauses reading; draining must let both go on (flow control).
-    many = [f"m{i}" for i in range(5000)]
-    script = b"".join(ws_frame(m) for m in many)
-    with trio.fail_after(10):
-        async with open_scripted_server(script) as url:
-            async with CONNECTORS[transport]()(url) as conn:
-                drain = conn.get_messages_nowait  # type: ignore[attr-defined]
-                got: list[str | bytes] = []
-                wakeups = 0
-                while len(got) < len(many):
-                    got.append(await conn.get_message())
-                    wakeups += 1
-                    batch = drain(255)
-                    assert len(batch) <= 255
-                    got += batch
-                assert got == many
-                # A wake-up handles a batch: trio-websocket's reader (as the connector sets
-                # it up) parses a whole socket read before it yields, instead of yielding
-                # after every message, which left about 1.5 messages a wake-up.
-                assert len(many) / wakeups > 10
 
 
 async def test_leaving_the_block_while_the_server_floods_closes_promptly(transport: str) -> None:
