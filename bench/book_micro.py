@@ -13,7 +13,10 @@ tuples ``(price, size, "0", orders)``, as the client's msgspec decoder hands the
 * ``engine`` - ``okx_trio._book.BookEngine``, as the client runs it: the sequence check,
   one check of every level (OKX's plain form, the rule the delivered records need too, so
   the client checks an update once), the crossed check and the sorted structure (a dict
-  from OKX's price text to its level, and parallel sorted lists per side);
+  from OKX's price text to its level, and parallel sorted lists per side), its merge loop
+  in C (``okx_trio/_book_side_c.c``) where okx_trio was built with a C compiler;
+* ``engine, pure-Python loop`` - the same engine with the C loop switched off (the
+  fallback where okx_trio was built without a compiler; only shown when the C loop exists);
 * ``dict + sort`` - the reference from issue 11: a dict per side keyed by ``float(price)``,
   no validation, no checks; reading sorts the side's keys and takes the best 5;
 * ``dict + sort, checked`` - the same with checks like the engine's of every level (types,
@@ -27,7 +30,7 @@ tuples ``(price, size, "0", orders)``, as the client's msgspec decoder hands the
 Handlers, from the push text (what a client does per message, JSON parsing included):
 
 * ``engine from text`` - msgspec's typed decode of the push (the client's fast decoder's
-  types) and ``BookEngine.apply``;
+  types) and ``BookEngine.apply`` (and the same with the pure-Python loop);
 * ``dict + sort from text`` - the decode and the reference, no check;
 * ``cryptofeed OKX handler`` - ``cryptofeed.exchanges.OKX.message_handler`` (``json.loads``
   with ``Decimal`` floats, its sequence check, its ``order-book`` book and its book
@@ -66,8 +69,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from book_stream import PushText, Update, make_stream, recorded_stream, seq_step
 
+from okx_trio import _book_side
 from okx_trio._book import BookEngine
 from okx_trio._book_levels import BookLevel
+
+#: The engine's C merge loop, or None where okx_trio was built without a C compiler.
+C_LOOP = _book_side._merge_c
 
 Level = list[str]
 # The CPU time of this thread, not the wall clock: on the shared machine a neighbour that
@@ -172,6 +179,17 @@ class Engine:
         return book.depth(n)
 
 
+class EnginePython(Engine):
+    """The engine with its C merge loop switched off: the pure-Python fallback."""
+
+    def apply(self, bids: list[Level], asks: list[Level]) -> None:
+        _book_side._merge_c = None
+        try:
+            super().apply(bids, asks)
+        finally:
+            _book_side._merge_c = C_LOOP
+
+
 class OrderBookC:
     """cryptofeed's C ``order-book`` package, Decimal keys and sizes as cryptofeed keeps them."""
 
@@ -259,13 +277,23 @@ HANDLERS = {
     "engine from text (decode, the engine's check and merge)": "engine",
     "dict + sort from text (decode, no check)": "reference",
 }
+if C_LOOP is not None:
+    HANDLERS["engine from text, pure-Python loop"] = "engine, python"
 
 
 def from_text(texts: list[str], how: str) -> float:
     """msgspec's typed decode of each push (the client's fast decoder's types) and a book:
-    µs per update. ``how``: ``"engine"`` for ``BookEngine.apply`` (as the client), or
-    ``"reference"`` for the dict + sort reference, unchecked."""
+    µs per update. ``how``: ``"engine"`` for ``BookEngine.apply`` (as the client),
+    ``"engine, python"`` for it with the C loop off, or ``"reference"`` for the dict + sort
+    reference, unchecked."""
     from okx_trio._fast_decoders import _Books
+
+    if how == "engine, python":
+        _book_side._merge_c = None
+        try:
+            return from_text(texts, "engine")
+        finally:
+            _book_side._merge_c = C_LOOP
 
     decode = msgspec.json.Decoder(_Books).decode
     engine = BookEngine("BTC-USDT", "books", max_depth=400)
@@ -318,8 +346,11 @@ def cryptofeed_handler(texts: list[str]) -> tuple[float, str] | None:
 
 def variants_available() -> tuple[list[tuple[str, Callable[[Update], Any]]], list[str]]:
     notes: list[str] = []
+    if C_LOOP is None:
+        notes.append("okx_trio was built without a C compiler: the engine runs its Python loop")
     variants: list[tuple[str, Callable[[Update], Any]]] = [
         ("engine", Engine),
+        *([("engine, pure-Python loop", EnginePython)] if C_LOOP is not None else []),
         ("dict + sort", DictSort),
         ("dict + sort, checked", DictSortChecked),
     ]
@@ -370,6 +401,7 @@ def run_all(updates: int, repeats: int, seed: int) -> dict[str, Any]:
 
     out: dict[str, Any] = {
         "python": platform.python_version(),
+        "engine_loop": "C" if C_LOOP is not None else "Python",
         "updates": updates,
         "levels_per_update": sum(len(b) + len(a) for b, a in stream) / len(stream),
         "recorded_updates": len(recorded[1]),
@@ -419,7 +451,8 @@ def main() -> None:
         print(json.dumps(out))
         return
     print(
-        f"Python {out['python']}; {args.updates} generated updates of "
+        f"Python {out['python']}, engine merge loop in {out['engine_loop']}; "
+        f"{args.updates} generated updates of "
         f"{out['levels_per_update']:.1f} levels on average, 400-level book; recorded: "
         f"{out['recorded_updates']} updates of {out['recorded_levels_per_update']:.1f}"
     )

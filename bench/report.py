@@ -276,7 +276,8 @@ def _book_rows(books: dict[str, Any]) -> list[str]:
         engine = structures.get("engine")
         ref = structures.get("dict + sort")
         head = (
-            f"Python {micro['python']}, {micro['levels_per_update']:.0f} levels/update "
+            f"Python {micro['python']}, engine loop in {micro.get('engine_loop', 'Python')}, "
+            f"{micro['levels_per_update']:.0f} levels/update "
             f"(recorded: {micro['recorded_levels_per_update']:.0f})"
         )
         for name, r in structures.items():
@@ -301,6 +302,14 @@ def _book_rows(books: dict[str, Any]) -> list[str]:
                     f"| {checked['apply_us'] / engine['apply_us']:.2f} x as fast; recorded "
                     f"stream {checked['recorded_apply_us'] / engine['recorded_apply_us']:.2f} x "
                     f"| info |"
+                )
+            python_loop = structures.get("engine, pure-Python loop")
+            if python_loop:
+                rows.append(
+                    f"| Book apply, the engine's pure-Python loop (built without a C compiler) "
+                    f"against the reference | - | {ref['apply_us'] / python_loop['apply_us']:.2f} "
+                    f"x as fast; recorded stream "
+                    f"{ref['recorded_apply_us'] / python_loop['recorded_apply_us']:.2f} x | info |"
                 )
             cycle = ref["cycle_us"] / engine["cycle_us"]
             rows.append(

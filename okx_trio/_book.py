@@ -28,15 +28,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 from ._book_levels import (
     CHECKSUM_DEPTH,
-    PRICE,
     BadLevel,
     OrderBook,
     checksum_of,
-    parse_level,
     top_levels,
 )
 from ._book_seed import Buffered, SeedState
@@ -50,7 +48,7 @@ from ._book_seq import (
     check_side,
     splice_index,
 )
-from ._book_side import Side
+from ._book_side import PriceTwice, Side, snapshot_levels
 
 __all__ = [
     "ApplyOutcome",
@@ -244,20 +242,12 @@ class BookEngine:
         self._asks.clear()
         for side, levels in ((self._bids, bids), (self._asks, asks)):
             check_side(levels)
-            merged: dict[float, list[Any]] = {}
-            zeros: set[float] = set()
-            for level in levels:
-                try:
-                    key, size, raw = parse_level(level)
-                except BadLevel as bad:
-                    raise BrokenRule(InvalidReason.BAD_MESSAGE, str(bad)) from None
-                if key in merged or key in zeros:
-                    raise BrokenRule(InvalidReason.BAD_SNAPSHOT, f"price {raw[PRICE]} twice")
-                if size != 0:
-                    merged[key] = raw
-                else:  # a zero level in a snapshot says nothing, but still counts as a price
-                    zeros.add(key)
-            side.install(merged)
+            try:
+                side.install(snapshot_levels(levels))
+            except BadLevel as bad:
+                raise BrokenRule(InvalidReason.BAD_MESSAGE, str(bad)) from None
+            except PriceTwice as twice:
+                raise BrokenRule(InvalidReason.BAD_SNAPSHOT, str(twice)) from None
         self._finish(seq_id, ts, checksum)
         self._recent.clear()
         self._status = BookStatus.VALID

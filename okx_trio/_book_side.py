@@ -22,6 +22,12 @@ Checking and merging are two passes (:meth:`Side.merge_all`, :meth:`Side.merge_c
 The check is OKX's plain form, the rule the records' levels follow, so the client makes the
 record of an update the engine applied without checking its levels again.
 
+Both passes also exist in C (``_book_side_c.c``, built by ``setup.py`` where a compiler is
+found; :data:`ACCELERATED` says whether it was): the check of every level is what made the
+pure-Python loop slower than an unchecked dict (``bench/book_micro.py``), and in C it costs
+a few nanoseconds a level. The Python methods are the specification; the tests hold the C
+module to them, on random and on garbage input.
+
 The key is a ``float``, not a ``Decimal``: exact for the prices accepted
 (:func:`~okx_trio._book_levels.level_error`: at most 15 significant digits), and a bisect
 over floats costs a fraction of one over Decimals.
@@ -36,7 +42,7 @@ cell, and the side copies ``raws`` before its first change after a share.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from ._book_levels import (
@@ -51,7 +57,21 @@ from ._book_levels import (
     price_key,
 )
 
-__all__ = ["Cell", "Side"]
+# The C loop, or None: the one switch between the two loops (tests turn it off).
+_merge_c: Callable[..., bool] | None
+_quick_c: Callable[[object], bool] | None
+try:
+    from ._book_side_c import merge as _compiled_merge
+    from ._book_side_c import quick as _compiled_quick
+except ImportError:  # built without a C compiler: the pure-Python loop
+    _merge_c = _quick_c = None
+else:
+    _merge_c, _quick_c = _compiled_merge, _compiled_quick
+
+__all__ = ["ACCELERATED", "Cell", "PriceTwice", "Side", "snapshot_levels"]
+
+#: Whether the C merge loop runs (see the module docstring).
+ACCELERATED: Final = _merge_c is not None
 
 
 def _key_of(px: str, sz: str, orders: str) -> float:
@@ -65,6 +85,83 @@ def _key_of(px: str, sz: str, orders: str) -> float:
         level = [px, sz, "0", orders]
         raise BadLevel(level_error(level) or f"level {level!r}: not a price the book takes")
     return key
+
+
+def quick_ok(levels: Sequence[Any], _counts: frozenset[str] = ORDER_COUNTS) -> bool:
+    """Whether every level passes the quick check (see :meth:`Side.merge_all`): then each
+    is ``[price, size, "0", orders]`` strings in OKX's plain form, the price still to be
+    checked as a number where its text is new.
+
+    Raises:
+        TypeError: if ``levels`` cannot be iterated.
+    """
+    quick_c = _quick_c
+    if quick_c is not None and _merge_c is not None:
+        return quick_c(levels)
+    for level in levels:
+        try:
+            px, sz, _, orders = level
+            if not (
+                (type(level) is tuple or type(level) is list)
+                and type(px) is str
+                and (  # the quick test of _push_values.levels_from_texts too
+                    sz == "0"
+                    or (
+                        sz.isascii()  # AttributeError for a non-string
+                        and sz.replace(".", "", 1).isdigit()  # digits, at most one point
+                        # 1-9 first, or "0.": no leading point or zero ("." < "0")
+                        and (sz[0] > "0" or sz[1:2] == ".")
+                        and sz[-1] != "."
+                        and len(sz) <= 99
+                    )
+                )
+                and orders in _counts  # TypeError for an unhashable one
+            ):
+                return False
+        except (TypeError, ValueError, AttributeError):
+            return False
+    return True
+
+
+class PriceTwice(ValueError):
+    """A snapshot that names one price twice."""
+
+
+def snapshot_levels(levels: Sequence[Any]) -> dict[float, Raw]:
+    """One side of a snapshot (or a REST seed) as ``{price key: raw}`` for
+    :meth:`Side.install`; a level of size 0 says nothing but still names its price.
+
+    Levels that pass :func:`quick_ok` take the memo of price keys and one zero test each;
+    any other side takes :func:`~okx_trio._book_levels.parse_level` level by level.
+
+    Raises:
+        BadLevel: for the first level :func:`~okx_trio._book_levels.level_error` refuses.
+        PriceTwice: for a price named twice (however it is written).
+    """
+    merged: dict[float, Raw] = {}
+    zeros: set[float] = set()
+    if quick_ok(levels):
+        known = PRICE_KEYS.get
+        for px, sz, _, orders in levels:
+            key = known(px)
+            if key is None:
+                key = _key_of(px, sz, orders)
+            if key in merged or key in zeros:
+                raise PriceTwice(f"price {px} twice")
+            if sz == "0" or (sz[-1] == "0" and not sz.strip("0.")):
+                zeros.add(key)
+            else:
+                merged[key] = [px, sz, orders, None]
+        return merged
+    for level in levels:
+        key, size, raw = parse_level(level)
+        if key in merged or key in zeros:
+            raise PriceTwice(f"price {raw[PRICE]} twice")
+        if size != 0:
+            merged[key] = raw
+        else:
+            zeros.add(key)
+    return merged
 
 
 #: A level in a side: ``[price, size, orders, level, key, token]``: OKX's three strings, the
@@ -110,51 +207,55 @@ class Side:
             self.raws = self.raws.copy()
             self.shared = False
 
-    def merge_all(self, levels: Sequence[Any], _counts: frozenset[str] = ORDER_COUNTS) -> None:
+    def merge_all(self, levels: Sequence[Any]) -> None:
         """OKX's merge rule for each of an update's levels, in order (see
         :meth:`merge_checked`), each level checked first.
 
-        One pass checks the common shape (:func:`~okx_trio._book_levels.level_error`'s rule
-        written out): ``[price, size, "0", orders]`` with the price a string (checked as a
-        number where its text is new to the side), the size ``"0"`` or ASCII digits with at
-        most one point, between digits, no leading zero, at most 99 characters (so OKX's
-        plain form), orders a count of fewer than 1,000. Then :meth:`merge_checked` merges
-        them. A level that does not pass (garbage, or a rarer valid one: a longer size, a
-        larger count) makes every level take :func:`~okx_trio._book_levels.parse_level`,
-        which refuses with a message or accepts.
+        One pass (:func:`quick_ok`) checks the common shape
+        (:func:`~okx_trio._book_levels.level_error`'s rule written out): ``[price, size,
+        "0", orders]`` with the price a string (checked as a number where its text is new
+        to the side), the size ``"0"`` or ASCII digits with at most one point, between
+        digits, no leading zero, at most 99 characters (so OKX's plain form), orders a
+        count of fewer than 1,000. Then :meth:`merge_checked` merges them. A level that
+        does not pass (garbage, or a rarer valid one: a longer size, a larger count) makes
+        every level take :func:`~okx_trio._book_levels.parse_level`, which refuses with a
+        message or accepts.
 
         The levels are then known to be in OKX's plain form, as a record of them needs
         (:func:`~okx_trio._book_records.pending_levels`): the client checks an update once.
+
+        With the C module, both passes are one call to it, with the same results.
 
         Raises:
             BadLevel: for the first level ``level_error`` refuses (the side is then partly
                 merged; the engine drops the whole book).
         """
-        for level in levels:
-            try:
-                px, sz, _, orders = level
-                if not (
-                    (type(level) is tuple or type(level) is list)
-                    and type(px) is str
-                    and (  # the quick test of _push_values.levels_from_texts
-                        sz == "0"
-                        or (
-                            sz.isascii()  # AttributeError for a non-string
-                            and sz.replace(".", "", 1).isdigit()  # digits, at most one point
-                            # 1-9 first, or "0.": no leading point or zero ("." < "0")
-                            and (sz[0] > "0" or sz[1:2] == ".")
-                            and sz[-1] != "."
-                            and len(sz) <= 99
-                        )
-                    )
-                    and orders in _counts  # TypeError for an unhashable one
-                ):
-                    break
-            except (TypeError, ValueError, AttributeError):
-                break
-        else:
+        merge_c = _merge_c
+        if merge_c is not None:
+            if self.shared:
+                self.raws = self.raws.copy()
+                self.shared = False
+            if merge_c(
+                levels,
+                self.keys,
+                self.raws,
+                self.index,
+                self.token,
+                not self.bids,
+                PRICE_KEYS,
+                _key_of,
+            ):
+                return
+            self._merge_carefully(levels)
+            return
+        if quick_ok(levels):
             self.merge_checked(levels)
             return
+        self._merge_carefully(levels)
+
+    def _merge_carefully(self, levels: Sequence[Any]) -> None:
+        """Every level through :func:`~okx_trio._book_levels.parse_level` (for an update
+        with a level the quick check does not take)."""
         self.unshare()
         negate = not self.bids
         for level in levels:

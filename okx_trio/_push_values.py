@@ -269,7 +269,7 @@ def levels_from_texts(
             _known.add(price)
         if size not in _sizes:
             if not (
-                (  # the quick test Side.merge_all makes too (tests hold both to the regex)
+                (  # the quick test _book_side.quick_ok makes too (tests hold both to the regex)
                     size.isascii()
                     and size.replace(".", "", 1).isdigit()  # digits, at most one point
                     # 1-9 first, or "0.": no leading point, no leading zero ("." < "0")

@@ -34,6 +34,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(params=["c", "python"])
+def merge_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a book test on each of the engine's merge loops: the C one (skipped where okx_trio
+    was built without a C compiler) and the pure-Python one."""
+    import okx_trio._book_side as side
+
+    if request.param == "c":
+        if not side.ACCELERATED:
+            pytest.skip("okx_trio was built without a C compiler: no C merge loop to test")
+    else:
+        monkeypatch.setattr(side, "_merge_c", None)
+    return str(request.param)
+
+
 def make_config(**overrides: Any) -> ClientConfig:
     """A config for the in-memory exchange: no jitter, so every time is exact."""
     values: dict[str, Any] = {"url": "ws://fake.okx.test/ws/v5/public", "jitter": 0.0}

@@ -23,6 +23,9 @@ from okx_trio._book_levels import BookLevel, OrderBook, checksum_of
 
 from .conftest import CAPTURES
 
+# Each test runs on the C merge loop and on the pure-Python one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("merge_loop")
+
 APPLIED = ApplyResult(ApplyOutcome.APPLIED)
 IGNORED = ApplyResult(ApplyOutcome.IGNORED)
 BUFFERED = ApplyResult(ApplyOutcome.BUFFERED)

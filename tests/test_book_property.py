@@ -9,11 +9,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from okx_trio._book import ApplyOutcome, BookEngine, InvalidReason
 from okx_trio._book_levels import BookLevel, OrderBook
+
+# Each test runs on the C merge loop and on the pure-Python one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("merge_loop")
 
 # The same numbers written several ways, and 100 on both sides so that books can cross.
 BID_PRICES = [str(n) for n in range(94, 101)] + ["95.0", "95.5", "95.50", "100.00"]

@@ -21,6 +21,9 @@ from okx_trio._book_levels import (
 )
 from okx_trio._book_side import Side
 
+# Each test runs on the C merge loop and on the pure-Python one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("merge_loop")
+
 
 def lv(px: str, sz: str, orders: str = "1") -> list[str]:
     return [px, sz, "0", orders]

@@ -301,6 +301,7 @@ def test_a_snapshot_before_the_subscribe_ack_of_a_resync_is_the_live_book() -> N
     assert book is not None and book.seq_id == 51
 
 
+@pytest.mark.usefixtures("merge_loop")
 @pytest.mark.parametrize("size", ["2E-1", "-1", "3.", "01", "1" * 101])
 @pytest.mark.parametrize("action", ["update", "snapshot"])
 def test_a_level_not_in_okx_form_in_a_compact_push_resyncs_only_that_book(

@@ -58,12 +58,12 @@ async def test_the_judge_catches_a_book_that_loses_levels(
 ) -> None:
     # A client that lost the last level of every update (a merge bug) would hold a wrong
     # book while its seqIds look fine: the soak must say so, not pass it.
-    merge_checked = Side.merge_checked
+    merge_all = Side.merge_all
 
     def lossy(self: Side, levels: Any) -> None:
-        merge_checked(self, levels[:-1])
+        merge_all(self, levels[:-1])
 
-    monkeypatch.setattr(Side, "merge_checked", lossy)
+    monkeypatch.setattr(Side, "merge_all", lossy)
     schedule = BookChaosSchedule((), 30.0, ("BTC-USDT",))
     report = await run_book_chaos(schedule)
     assert any("differs from the exchange's" in v for v in report.violations), report.summary()
