@@ -178,8 +178,11 @@ class OkxClient(ClientCore):
     def state_changes(self) -> trio.MemoryReceiveChannel[StateChange]:
         """A new channel with every :class:`StateChange` from now on.
 
-        Each connection reports its own transitions (``StateChange.connection`` says which
-        in a pool; business connections' messages start with ``[business N]``).
+        Each connection reports its own transitions: ``StateChange.endpoint`` and
+        ``.connection`` say which (public, business and private connections are each
+        numbered from 0; a notice about the whole client has ``endpoint`` None), and the
+        messages of a pooled or non-public connection start with ``[connection N]`` or
+        ``[business N]``.
         """
         return self._state_changes.subscribe()
 

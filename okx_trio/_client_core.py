@@ -261,7 +261,7 @@ class ClientCore:
         """Report something about the whole client on the state stream."""
         log.log(level, "%s", message)
         self.notify()
-        self._state_changes.publish(StateChange(self.state, message, 0))
+        self._state_changes.publish(StateChange(self.state, message, 0, endpoint=None))
 
     # -- stats and closing ---------------------------------------------------------------------
 

@@ -204,7 +204,9 @@ class LinkCore:
         log.log(level, "%s", message)
         self.host.notify()
         self.host.publish_state(
-            StateChange(self.state, message, self.strategy.retry_count, self.index)
+            StateChange(
+                self.state, message, self.strategy.retry_count, self.index, endpoint=self.endpoint
+            )
         )
 
     # -- state -------------------------------------------------------------------------------
@@ -230,5 +232,7 @@ class LinkCore:
         message = self._label(message)
         log.info("state %s: %s", state.value, message)
         self.host.notify()
-        self.host.publish_state(StateChange(state, message, retry_count, self.index, delay))
+        self.host.publish_state(
+            StateChange(state, message, retry_count, self.index, delay, self.endpoint)
+        )
 

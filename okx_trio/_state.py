@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from ._okx import Endpoint
+
 __all__ = ["TRANSITIONS", "ConnectionState", "StateChange", "is_allowed"]
 
 
@@ -52,8 +54,13 @@ class StateChange:
     state: ConnectionState
     message: str
     retry_count: int = 0
-    #: Which connection of a sharded pool this is about (always 0 when not sharded).
+    #: Which connection of its endpoint's pool this is about (always 0 when not sharded):
+    #: with ``endpoint``, the ``(endpoint, index)`` of its :class:`ConnectionStats`.
     connection: int = 0
     #: For RECONNECTING: seconds until the next attempt starts (the backoff delay, jitter
     #: included); None otherwise.
     delay: float | None = None
+    #: The endpoint of that connection (``"public"``, ``"business"`` or ``"private"``:
+    #: each has its own connections, numbered from 0), or None for a notice about the
+    #: whole client rather than one connection.
+    endpoint: Endpoint | None = "public"

@@ -83,6 +83,7 @@ def make_conn(index: int, **overrides: object) -> ConnectionStats:
     """One connection's snapshot, as in ``stats.connections``."""
     values: dict[str, object] = {
         "index": index,
+        "endpoint": "public",
         "subscribed_pairs": 2,
         "desired_pairs": 2,
         "ticks_received": 100 * (index + 1),

@@ -15,15 +15,15 @@ def test_model_keeps_a_tick_rate_per_connection() -> None:
     model.on_stats(make_pool(make_conn(0, ticks_received=10), make_conn(1, ticks_received=0)), 1.0)
     assert model.tick_rates == {}
     model.on_stats(make_pool(make_conn(0, ticks_received=30), make_conn(1, ticks_received=5)), 3.0)
-    assert model.tick_rates == {0: 10.0, 1: 2.5}
+    assert model.tick_rates == {("public", 0): 10.0, ("public", 1): 2.5}
     # A counter that went down (an index reused by a new connection) restarts its rate;
     # a connection that is gone loses its rate.
     model.on_stats(make_stats(connections=(make_conn(0, ticks_received=2),)), 4.0)
     assert model.tick_rates == {}
     model.on_stats(make_stats(connections=(make_conn(0, ticks_received=6),)), 6.0)
-    assert model.tick_rates == {0: 2.0}
+    assert model.tick_rates == {("public", 0): 2.0}
     model.on_stats(make_stats())  # without a time: the rates stay
-    assert model.tick_rates == {0: 2.0}
+    assert model.tick_rates == {("public", 0): 2.0}
 
 
 # --- model --------------------------------------------------------------------------------
@@ -95,6 +95,43 @@ def test_model_remembers_when_the_next_attempt_comes_and_whether_it_ever_connect
     assert model.next_attempt_in(14.0) is None
     model.on_state_change(StateChange(S.CONNECTED, "connected", 1), 15.0)
     assert model.ever_connected
+
+
+def test_a_business_connection_0_is_not_mistaken_for_public_connection_0() -> None:
+    S = ConnectionState
+    model = monitor.MonitorModel()
+    public = make_conn(0, ticks_received=10)
+    business = make_conn(0, ticks_received=0, endpoint="business")
+    model.on_stats(make_pool(public, business), 1.0)
+    model.on_stats(
+        make_pool(
+            make_conn(0, ticks_received=30), make_conn(0, ticks_received=0, endpoint="business")
+        ),
+        3.0,
+    )
+    pool = make_pool(public, business)
+    assert monitor.connection_of(pool, "business", 0) is business
+    assert monitor.connection_of(pool, "public", 0) is public
+    assert monitor.connection_of(pool, "private", 0) is None
+    # Each keeps its own rate (the business one's 0 does not reset the public one's).
+    assert model.tick_rates == {("public", 0): 10.0, ("business", 0): 0.0}
+    # A business reconnect's next attempt is its own, as is its state.
+    model.on_state_change(StateChange(S.CONNECTED, "connected", 0), 3.0)
+    model.on_state_change(
+        StateChange(S.RECONNECTING, "[business 0] lost", 1, delay=5.0, endpoint="business"), 4.0
+    )
+    model.on_state_change(
+        StateChange(S.CONNECTED, "instrument rejected: X", 0, endpoint="public"), 5.0
+    )
+    assert model.next_attempt_in(5.0) == 4.0  # the public notice did not cancel it
+    event = model.on_state_change(
+        StateChange(S.RECONNECTING, "[business 0] still down", 1, endpoint="business"), 6.0
+    )
+    assert event.text.startswith("[business 0]") and "state" not in event.kind
+    # A notice about the whole client is nobody's transition, even the first one.
+    whole = model.on_state_change(StateChange(S.CONNECTED, "whole client", 0, endpoint=None), 7.0)
+    assert whole.kind == "notice"
+    assert model.on_state_change(StateChange(S.CONNECTED, "again", 0), 8.0).kind == "notice"
 
 
 def test_model_scrolls_the_pairs_within_bounds() -> None:

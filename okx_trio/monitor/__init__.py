@@ -34,6 +34,7 @@ from ._faults import DEMO_FAULTS as DEMO_FAULTS
 from ._faults import DemoFault as DemoFault
 from ._faults import DemoFaultSchedule as DemoFaultSchedule
 from ._figures import LOW_REQUEST_BUDGET as LOW_REQUEST_BUDGET
+from ._figures import connection_of as connection_of
 from ._figures import failover_url as failover_url
 from ._figures import format_connection_part as format_connection_part
 from ._figures import format_latency as format_latency
@@ -114,6 +115,7 @@ __all__ = [
     "base_volume",
     "book_source",
     "build_parser",
+    "connection_of",
     "demo_channels",
     "demo_host",
     "failover_url",

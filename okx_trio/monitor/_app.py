@@ -24,7 +24,7 @@ from ._book_view import BookSource
 from ._commands import HELP_LINES, Command, CommandError, parse_commands
 from ._demo import DemoChaos
 from ._demo_account import DemoAccount
-from ._figures import url_host
+from ._figures import connection_of, url_host
 from ._format import one_line
 from ._input import cbreak
 from ._live import LiveScreen
@@ -216,8 +216,8 @@ class Monitor:
         if self.demo_url is not None:
             return
         stats = self.client.get_stats()
-        conns = stats.connections
-        url = conns[change.connection].url if change.connection < len(conns) else stats.url
+        conn = connection_of(stats, change.endpoint, change.connection)
+        url = conn.url if conn is not None else stats.url
         if url:
             self.model.host = url_host(url)
 

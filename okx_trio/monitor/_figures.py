@@ -11,6 +11,7 @@ from okx_trio import ConnectionStats
 
 __all__ = [
     "LOW_REQUEST_BUDGET",
+    "connection_of",
     "failover_url",
     "format_connection_part",
     "format_latency",
@@ -58,6 +59,14 @@ def is_pooled(stats: ConnectionStats) -> bool:
     """
     public = [c for c in stats.connections if not is_business(c) and not is_private(c)]
     return len(public) > 1
+
+
+def connection_of(
+    stats: ConnectionStats, endpoint: str | None, index: int
+) -> ConnectionStats | None:
+    """The row of ``stats.connections`` for connection *index* of *endpoint* (each endpoint
+    numbers its connections from 0), or None."""
+    return next((c for c in stats.connections if (c.endpoint, c.index) == (endpoint, index)), None)
 
 
 def url_host(url: str) -> str:

@@ -16,7 +16,8 @@ from okx_trio import ConnectionState, ConnectionStats, StateChange, Ticker
 from ._account import AccountModel
 from ._channels import ChannelsModel
 from ._format import one_line
-from ._loglines import StateWords, business_label, state_words
+from ._loglines import StateWords, state_words
+from ._tick_rates import TickRates
 
 __all__ = ["LogEvent", "MonitorModel", "PairRow"]
 
@@ -85,19 +86,18 @@ class MonitorModel:
         self.stats: ConnectionStats | None = None
         #: Whether any connection has ever been up (so "connected for" means something).
         self.ever_connected = False
-        #: Trio time of the next connection attempt while RECONNECTING (by connection).
-        self.next_attempt_at: dict[int, float] = {}
+        #: Trio time of the next connection attempt while RECONNECTING, by (endpoint,
+        #: connection).
+        self.next_attempt_at: dict[tuple[str | None, int], float] = {}
         self.scroll = 0
         #: How many pair rows the last frame had room for (what a page of scrolling is).
         self.visible_rows = len(self.rows) or 1
         self.input_text = ""
         self.channels = ChannelsModel()
         self.account = AccountModel()
-        #: Ticks per second of each connection (by index), between the last two snapshots.
-        self.tick_rates: dict[int, float] = {}
-        self._tick_counts: dict[int, tuple[float, int]] = {}
-        # By connection, a business connection's apart: its index counts from 0 too.
-        self._states: dict[tuple[str, int], ConnectionState] = {}
+        self._tick_rates = TickRates()
+        # By (endpoint, connection): public, business and private are each numbered from 0.
+        self._states: dict[tuple[str | None, int], ConnectionState] = {}
         for inst_id in pairs:
             self.add_pair(inst_id)
 
@@ -143,17 +143,20 @@ class MonitorModel:
         A change to the state the connection is already in is a notice (a rejected
         instrument, an upgrade announcement): it gets no ``state:`` prefix.
         """
-        key = (business_label(change.message), change.connection)
-        before = self._states.get(key, ConnectionState.DISCONNECTED)
+        key = (change.endpoint, change.connection)
+        if change.endpoint is None:  # about the whole client: always a notice
+            before = change.state
+        else:
+            before = self._states.get(key, ConnectionState.DISCONNECTED)
+            self._states[key] = change.state
         notice = change.state is before and change.state is not ConnectionState.DISCONNECTED
-        self._states[key] = change.state
         self.state = change.state
         if change.state is ConnectionState.CONNECTED:
             self.ever_connected = True
         if change.state is ConnectionState.RECONNECTING and change.delay is not None:
-            self.next_attempt_at[change.connection] = now + change.delay
+            self.next_attempt_at[key] = now + change.delay
         elif not notice:
-            self.next_attempt_at.pop(change.connection, None)
+            self.next_attempt_at.pop(key, None)
         words = self.words_for(change, notice=notice)
         return self.add_event(words.kind, words.text, now, state=change.state)
 
@@ -179,22 +182,13 @@ class MonitorModel:
             self.ever_connected = True
         if now is None:
             return
-        counts: dict[int, tuple[float, int]] = {}
-        for conn in stats.connections:
-            counts[conn.index] = (now, conn.ticks_received)
-            before = self._tick_counts.get(conn.index)
-            if before is None:
-                continue
-            then, ticks = before
-            if now > then and conn.ticks_received >= ticks:
-                self.tick_rates[conn.index] = (conn.ticks_received - ticks) / (now - then)
-            elif conn.ticks_received < ticks:
-                self.tick_rates.pop(conn.index, None)
-            else:  # the same instant: keep the previous sample as the reference
-                counts[conn.index] = before
-        self._tick_counts = counts
-        for index in [i for i in self.tick_rates if i not in counts]:
-            del self.tick_rates[index]
+        self._tick_rates.update(stats, now)
+
+    @property
+    def tick_rates(self) -> dict[tuple[str, int], float]:
+        """Ticks per second of each connection by (endpoint, index), between the last two
+        snapshots given a time (see :class:`~._tick_rates.TickRates`)."""
+        return self._tick_rates.rates
 
     # -- events ------------------------------------------------------------------------------
 

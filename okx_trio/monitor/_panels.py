@@ -179,12 +179,12 @@ def render_events(model: MonitorModel, lines: int | None) -> Text:
 
 
 def render_connections(
-    stats: ConnectionStats, tick_rates: dict[int, float] | None = None
+    stats: ConnectionStats, tick_rates: dict[tuple[str, int], float] | None = None
 ) -> RenderableType:
     """One row per connection of the pool: index (``b0`` for a business one, ``p0`` for a
     private one), state, host, pairs subscribed/desired, ticks per second (from
-    *tick_rates*, by index; ``-`` until known), last message age, reconnects, quality and
-    the hourly request budget left.
+    *tick_rates*, by (endpoint, index); ``-`` until known), last message age, reconnects,
+    quality and the hourly request budget left.
 
     It fits an 80-column terminal; a long host name is cut short first.
     """
@@ -203,7 +203,7 @@ def render_connections(
     table.add_column("Quality", justify="right", no_wrap=True)
     table.add_column("Budget", justify="right", no_wrap=True)
     for conn in stats.connections:
-        rate = rates.get(conn.index)
+        rate = rates.get((conn.endpoint, conn.index))
         pairs_style = "" if conn.subscribed_pairs >= conn.desired_pairs else "yellow"
         budget = "-" if conn.request_budget is None else str(conn.request_budget)
         budget_style = "yellow" if request_budget_low(conn) else "dim"
