@@ -1,8 +1,8 @@
 """OKX's signatures, sans-IO: the WebSocket login request, REST headers, the clock offset.
 
-Nothing here reads a clock or does I/O: the caller passes the wall-clock time (``time.time()``,
-never ``trio.current_time()``, which is not a Unix time) and the offset it measured from OKX's
-public time endpoint with :func:`clock_offset`. Signatures come from
+Nothing here reads a clock or does I/O: the caller passes the wall-clock time in Unix
+seconds (never ``trio.current_time()``, which is not a Unix time) and the offset it measured
+from OKX's public time endpoint with :func:`clock_offset`. Signatures come from
 :meth:`Credentials.sign`, so the secret key never leaves the credentials. What is sent holds
 the passphrase and a signature valid for 30 s: log only :attr:`LoginRequest.masked_text` and
 :func:`masked_headers`.
@@ -72,7 +72,7 @@ def _check_time(name: str, value: float) -> None:
         raise TypeError(f"{name} must be Unix seconds as a float, not {type(value).__name__}")
     if not (math.isfinite(value) and _MIN_UNIX <= value < _MAX_UNIX):
         raise ValueError(
-            f"{name} must be a Unix time in seconds (time.time(), not trio.current_time(); "
+            f"{name} must be a Unix time in seconds (the wall clock, not trio.current_time(); "
             f"seconds, not milliseconds), got {value!r}"
         )
 

@@ -112,6 +112,38 @@ class OpenOrder:
     fee_ccy: str = ""
     cancel_source: str = ""
 
+    @classmethod
+    def new(
+        cls,
+        ord_id: str,
+        inst_id: str,
+        side: str,
+        sz: Decimal | str | int,
+        px: Decimal | str | int | None,
+        *,
+        ord_type: str | None,
+        cl_ord_id: str,
+        td_mode: str | None,
+        inst_type: str | None,
+        now: int,
+    ) -> OpenOrder:
+        """A new live order (see ``FakeAccount.place_order``).
+
+        Raises:
+            ValueError: a *side* other than buy/sell, a *sz* that is not > 0, a limit order
+                without a price.
+        """
+        if side not in ("buy", "sell"):
+            raise ValueError(f"side must be 'buy' or 'sell', got {side!r}")
+        size = decimal_arg("sz", sz, positive=True)
+        price = None if px is None else decimal_arg("px", px, positive=True)
+        kind = ord_type or ("market" if price is None else "limit")
+        if kind != "market" and price is None:
+            raise ValueError(f"a {kind} order needs a px")
+        itype = inst_type or inst_type_of(inst_id)
+        td = td_mode or ("cash" if itype == "SPOT" else "cross")
+        return cls(ord_id, cl_ord_id, inst_id, itype, side, kind, td, price, size, now, now)
+
     @property
     def is_open(self) -> bool:
         return self.state in ("live", "partially_filled")
@@ -119,6 +151,17 @@ class OpenOrder:
     @property
     def remaining(self) -> Decimal:
         return self.sz - self.acc_fill_sz
+
+    def record_fill(self, size: Decimal, price: Decimal, now: int) -> None:
+        """A fill of *size* at *price* (checked by the caller): the average price weighted
+        by size, the filled size, the state, the update time."""
+        done = self.acc_fill_sz
+        self.avg_px = (
+            price if not done else ((self.avg_px or price) * done + price * size) / (done + size)
+        )
+        self.acc_fill_sz = done + size
+        self.state = "filled" if self.remaining == 0 else "partially_filled"
+        self.u_time = now
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ import hmac
 import itertools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
 from .._credentials import Credentials
 from ._account_shapes import (
@@ -33,7 +33,6 @@ from ._account_shapes import (
     decimal_arg,
     fill_object,
     greeks_values,
-    inst_type_of,
     liquidation_warning_object,
     order_object,
     position_object,
@@ -41,8 +40,6 @@ from ._account_shapes import (
 from ._ledger import Ledger
 
 __all__ = ["FakeAccount"]
-
-_SIDES: Final = ("buy", "sell")
 
 
 class FakeAccount:
@@ -194,33 +191,24 @@ class FakeAccount:
             ValueError: a *side* other than buy/sell, a *sz* that is not > 0, a limit order
                 without a price.
         """
-        if side not in _SIDES:
-            raise ValueError(f"side must be 'buy' or 'sell', got {side!r}")
-        size = decimal_arg("sz", sz, positive=True)
-        price = None if px is None else decimal_arg("px", px, positive=True)
-        kind = ord_type or ("market" if price is None else "limit")
-        if kind != "market" and price is None:
-            raise ValueError(f"a {kind} order needs a px")
         now = self.now_ms(ts)
-        itype = inst_type or inst_type_of(inst_id)
-        order = OpenOrder(
-            ord_id=str(next(self._ids) + 700_000_000_000_000_000),
+        order = OpenOrder.new(
+            str(next(self._ids) + 700_000_000_000_000_000),
+            inst_id,
+            side,
+            sz,
+            px,
+            ord_type=ord_type,
             cl_ord_id=cl_ord_id,
-            inst_id=inst_id,
-            inst_type=itype,
-            side=side,
-            ord_type=kind,
-            td_mode=td_mode or ("cash" if itype == "SPOT" else "cross"),
-            px=price,
-            sz=size,
-            c_time=now,
-            u_time=now,
+            td_mode=td_mode,
+            inst_type=inst_type,
+            now=now,
         )
         self._orders[order.ord_id] = order
         self._emit(PrivateEvent("orders", (order_object(order),)))
-        frozen = self._ledger.freeze(order, size)
+        frozen = self._ledger.freeze(order, order.sz)
         if frozen:
-            self._emit(PrivateEvent("account", (self.account_object(frozen, now),), "event_update"))
+            self._emit_account(frozen, now)
         return order.ord_id
 
     def fill_order(
@@ -261,13 +249,7 @@ class FakeAccount:
         assert price is not None
         now = self.now_ms(ts)
         trade_id = str(next(self._ids) + 900_000_000)
-        done = order.acc_fill_sz
-        order.avg_px = (
-            price if not done else ((order.avg_px or price) * done + price * size) / (done + size)
-        )
-        order.acc_fill_sz = done + size
-        order.state = "filled" if order.remaining == 0 else "partially_filled"
-        order.u_time = now
+        order.record_fill(size, price, now)
         moved, fee, fee_ccy, holding = self._ledger.settle(order, size, price, trade_id, now)
         order.fee -= fee
         order.fee_ccy = fee_ccy
@@ -275,7 +257,7 @@ class FakeAccount:
         self._emit(PrivateEvent("orders", (order_object(order, fill=fill, exec_type=exec_type),)))
         fill_item = fill_object(order, size, price, trade_id, now, exec_type)
         self._emit(PrivateEvent("fills", (fill_item,)))
-        self._emit(PrivateEvent("account", (self.account_object(moved, now),), "event_update"))
+        self._emit_account(moved, now)
         if holding is not None:
             self._emit(PrivateEvent("positions", (position_object(holding, now),), "event_update"))
         self._emit_bal_pos(moved, [holding] if holding else [], now, "filled", order, trade_id)
@@ -296,9 +278,7 @@ class FakeAccount:
         order.state, order.cancel_source, order.u_time = "canceled", "1", now
         self._emit(PrivateEvent("orders", (order_object(order),)))
         if released:
-            self._emit(
-                PrivateEvent("account", (self.account_object(released, now),), "event_update")
-            )
+            self._emit_account(released, now)
 
     def set_position(
         self,
@@ -392,8 +372,12 @@ class FakeAccount:
             listener(event)
         self._changed()
 
-    def _emit_balances(self, ccys: list[str], now: int, event_type: str) -> None:
+    def _emit_account(self, ccys: list[str], now: int) -> None:
+        """``account`` (``event_update``) with these currencies."""
         self._emit(PrivateEvent("account", (self.account_object(ccys, now),), "event_update"))
+
+    def _emit_balances(self, ccys: list[str], now: int, event_type: str) -> None:
+        self._emit_account(ccys, now)
         self._emit_bal_pos(ccys, [], now, event_type)
 
     def _emit_bal_pos(
