@@ -276,13 +276,14 @@ def _book_rows(books: dict[str, Any]) -> list[str]:
         engine = structures.get("engine")
         ref = structures.get("dict + sort")
         head = (
-            f"Python {micro['python']}, engine loop in {micro.get('engine_loop', 'Python')}, "
-            f"{micro['levels_per_update']:.0f} levels/update "
+            f"Python {micro['python']}, {micro['levels_per_update']:.0f} levels/update "
             f"(recorded: {micro['recorded_levels_per_update']:.0f})"
         )
+        loop = micro.get("engine_loop", "Python")
         for name, r in structures.items():
+            label = f"engine (its merge loop in {loop})" if name == "engine" else name
             rows.append(
-                f"| Book apply, 400 levels, {name} ({head}) | {r['apply_us']:.1f} µs/update "
+                f"| Book apply, 400 levels, {label} ({head}) | {r['apply_us']:.1f} µs/update "
                 f"(recorded stream {r['recorded_apply_us']:.1f}); top-5 read "
                 f"{r['top5_us_400']:.2f} µs at depth 400, {r['top5_us_25']:.2f} at 25; "
                 f"apply + read {r['cycle_us']:.1f} µs | - | info |"
