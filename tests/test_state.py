@@ -82,6 +82,7 @@ def test_state_change_fields() -> None:
         "retry_count",
         "connection",
         "delay",
+        "endpoint",
     ]
     assert StateChange(S.FAILED, "x", 1) == StateChange(S.FAILED, "x", 1)
     assert StateChange(S.FAILED, "x", 1) != StateChange(S.FAILED, "x", 2)
