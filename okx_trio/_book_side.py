@@ -232,9 +232,7 @@ class Side:
         """
         merge_c = _merge_c
         if merge_c is not None:
-            if self.shared:
-                self.raws = self.raws.copy()
-                self.shared = False
+            self.unshare()
             if merge_c(
                 levels,
                 self.keys,

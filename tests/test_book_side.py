@@ -16,10 +16,11 @@ from okx_trio._book_levels import (
     PRICE_KEYS_MAX,
     BadLevel,
     level_error,
-    parse_level,
     price_key,
 )
 from okx_trio._book_side import Side
+
+from ._book_helpers import side_of
 
 # Each test runs on the C merge loop and on the pure-Python one (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("merge_loop")
@@ -45,16 +46,6 @@ def texts(book: BookEngine) -> tuple[list[tuple[str, str, str]], list[tuple[str,
     view = book.book()
     assert view is not None
     return view.raw_depth(100)
-
-
-def side_of(levels: list[list[str]], bids: bool = True) -> Side:
-    side = Side(bids)
-    parsed = {}
-    for level in levels:
-        key, _, raw = parse_level(level)
-        parsed[key] = raw
-    side.install(parsed)
-    return side
 
 
 def consistent(side: Side) -> None:

@@ -14,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import okx_trio._book_side as module
-from okx_trio._book_levels import PRICE_KEYS, BadLevel, level_error, parse_level
+from okx_trio._book_levels import PRICE_KEYS, BadLevel, level_error
 from okx_trio._book_side import PriceTwice, Side, quick_ok, snapshot_levels
+
+from ._book_helpers import side_of
 
 pytestmark = pytest.mark.skipif(
     not module.ACCELERATED, reason="okx_trio was built without a C compiler: no C merge loop"
@@ -32,16 +34,6 @@ def pure_python() -> Iterator[None]:
         yield
     finally:
         module._merge_c = C_MERGE
-
-
-def side_of(levels: list[list[str]], bids: bool) -> Side:
-    side = Side(bids)
-    parsed = {}
-    for level in levels:
-        key, _, raw = parse_level(level)
-        parsed[key] = raw
-    side.install(parsed)
-    return side
 
 
 def state(side: Side) -> tuple[Any, ...]:
